@@ -1,0 +1,274 @@
+"""The sources file: what a data engineer writes to point plantdata at a plant's exports.
+
+Validated by pydantic; every mistake becomes a `ConfigError` naming the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ingest.errors import ConfigError
+from ingest.kinds import ALLOWED_TYPES, CANONICAL_FIELDS, TIMED_KINDS, FileFormat, SourceKind, SourceSystem
+from ingest.timezones import parse_timezone
+from ingest.units import known_unit
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_ENV = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CsvOptions(_Strict):
+    """How to read a delimited text export."""
+
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    header: bool = True
+    column_names: list[str] | None = None
+    decimal: Literal[".", ","] = "."
+    quote: str = '"'
+    skip_rows: int = Field(default=0, ge=0)
+    null_values: list[str] = Field(default_factory=lambda: ["", "NULL", "null", "NaN", "nan"])
+    max_line_bytes: int = Field(default=2_000_000, ge=1024)
+
+    @field_validator("delimiter", "quote")
+    @classmethod
+    def _one_char(cls, value: str) -> str:
+        if len(value) != 1:
+            raise ValueError("must be exactly one character, e.g. ',' or ';' (use '\\t' for tab)")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError as exc:
+            raise ValueError(f"unknown encoding {value!r}; use e.g. utf-8, cp1252, latin-1, utf-16") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _names_without_header(self) -> CsvOptions:
+        if not self.header and not self.column_names:
+            raise ValueError("header: false needs column_names: [...] listing the file's columns in order")
+        if self.decimal == "," and self.delimiter == ",":
+            raise ValueError("decimal ',' needs another delimiter, e.g. delimiter: ';'")
+        return self
+
+
+class TimestampOptions(_Strict):
+    """How timestamps are written in the export and which clock they follow."""
+
+    format: str | None = None
+    timezone: str = "UTC"
+    ambiguous: Literal["earliest", "latest", "quarantine"] = "earliest"
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        if value != "data":  # 'data': every timestamp carries its own offset
+            parse_timezone(value)
+        return value
+
+
+class SourceConfig(_Strict):
+    """One source: where its files are, how to read them and how they map onto the canonical schema."""
+
+    name: str
+    kind: SourceKind
+    system: SourceSystem
+    owner: str
+    location: str
+    format: FileFormat = FileFormat.CSV
+    description: str = ""
+    csv: CsvOptions = Field(default_factory=CsvOptions)
+    columns: dict[str, str] = Field(default_factory=dict)
+    schema_: dict[str, str] = Field(default_factory=dict, alias="schema")
+    time_column: str | None = None
+    timestamp: TimestampOptions = Field(default_factory=TimestampOptions)
+    value_columns: list[str] | None = None
+    tag_prefix: str = ""
+    exclude_columns: list[str] = Field(default_factory=list)
+    register_source: str | None = Field(default=None, alias="register")
+    equipment: str | None = None
+    units: dict[str, str] = Field(default_factory=dict)
+    partition: Literal["day", "file"] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("use lower-case letters, digits and '_' starting with a letter, e.g. 'historian_line1'")
+        return value
+
+    @field_validator("units")
+    @classmethod
+    def _known_units(cls, value: dict[str, str]) -> dict[str, str]:
+        for column, unit in value.items():
+            if not known_unit(unit):
+                raise ValueError(f"unit {unit!r} of {column!r} is not known; see ingest/units.py for the list")
+        return value
+
+    @field_validator("schema_")
+    @classmethod
+    def _known_types(cls, value: dict[str, str]) -> dict[str, str]:
+        for column, type_ in value.items():
+            if type_.upper() not in ALLOWED_TYPES:
+                raise ValueError(f"type {type_!r} of {column!r} is not one of {sorted(ALLOWED_TYPES)}")
+        return {column: type_.upper() for column, type_ in value.items()}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SourceConfig:
+        canonical = {f.name for f in CANONICAL_FIELDS[self.kind]}
+        if self.kind is SourceKind.TABLE:
+            if not self.schema_:
+                raise ValueError("kind 'table' needs schema: {column: TYPE, ...} listing its output columns")
+            canonical = set(self.schema_)
+            if self.time_column is not None and self.schema_.get(self.time_column) != "TIMESTAMP":
+                raise ValueError(f"time_column {self.time_column!r} must be in schema with type TIMESTAMP")
+        unknown = sorted(set(self.columns) - canonical)
+        if unknown:
+            raise ValueError(
+                f"columns maps {unknown} which the {self.kind.value} schema does not have; "
+                f"map onto {sorted(canonical)} (canonical name: source column)"
+            )
+        if self.kind is not SourceKind.HISTORIAN_WIDE and (self.value_columns or self.exclude_columns or self.tag_prefix):
+            raise ValueError("value_columns, exclude_columns and tag_prefix apply to kind historian_wide only")
+        if self.register_source is not None and self.equipment is not None:
+            raise ValueError("give either register (tags linked through the asset register) or equipment, not both")
+        if self.partition == "day" and not self.is_timed:
+            raise ValueError("partition: day needs time in the data (a timed kind, or time_column for kind table)")
+        return self
+
+    @property
+    def is_timed(self) -> bool:
+        return self.kind in TIMED_KINDS or (self.kind is SourceKind.TABLE and self.time_column is not None)
+
+    @property
+    def partitioning(self) -> Literal["day", "file"]:
+        if self.partition is not None:
+            return self.partition
+        return "day" if self.is_timed else "file"
+
+    def source_column(self, canonical: str) -> str:
+        """The export's column that feeds canonical column `canonical`."""
+        return self.columns.get(canonical, canonical)
+
+
+class SourcesFile(_Strict):
+    """The whole sources file, with its own location kept to resolve relative globs."""
+
+    version: Literal[1] = 1
+    plant: str = "plant"
+    sources: list[SourceConfig]
+    path: Path = Path("sources.yaml")
+
+    @model_validator(mode="after")
+    def _references(self) -> SourcesFile:
+        names = [s.name for s in self.sources]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"source names must be unique; {duplicated} appear more than once")
+        registers = {s.name for s in self.sources if s.kind is SourceKind.ASSET_REGISTER}
+        for source in self.sources:
+            if source.register_source is not None and source.register_source not in registers:
+                raise ValueError(
+                    f"source {source.name!r} names register {source.register_source!r} but no asset_register "
+                    f"source has that name; asset_register sources: {sorted(registers)}"
+                )
+        return self
+
+    def get(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(f"no source {name!r} in {self.path}; sources: {[s.name for s in self.sources]}")
+
+    def resolve_location(self, source: SourceConfig) -> str:
+        """The source's glob with ${VAR} expanded and relative paths taken from the sources file's folder."""
+        location = expand_env(source.location)
+        if "://" in location or os.path.isabs(location):
+            return location
+        return str((self.path.parent / location).resolve())
+
+
+def expand_env(text: str, env: Mapping[str, str] | None = None) -> str:
+    """Expand ${VAR} and ${VAR:-default}; an unset variable without default is an error."""
+    values = os.environ if env is None else env
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group("name"), match.group("default")
+        if name in values:
+            return values[name]
+        if default is not None:
+            return default
+        raise KeyError(name)
+
+    return _ENV.sub(substitute, text)
+
+
+def load_sources(path: str | Path) -> SourcesFile:
+    """Read and validate a sources file; raise `ConfigError` naming the file, key and fix."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(str(path), "(file)", "file not found", "pass an existing file with --sources") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(file)"
+        raise ConfigError(str(path), where, f"not valid YAML ({exc})", "fix the YAML syntax") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), "(top level)", "expected a mapping", "start the file with 'sources:'")
+    try:
+        sources_file = SourcesFile.model_validate({**raw, "path": path.resolve()})
+    except ValidationError as exc:
+        raise _to_config_error(path, raw, exc) from None
+    for source in sources_file.sources:
+        try:
+            expand_env(source.location)
+        except KeyError as missing:
+            raise ConfigError(
+                str(path), f"sources[{source.name}].location", f"environment variable {missing} is not set",
+                f"set {missing} or write ${{{missing.args[0]}:-default}}",
+            ) from None
+    return sources_file
+
+
+def _to_config_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> ConfigError:
+    error = exc.errors()[0]
+    key = _key_path(raw, error["loc"])
+    kind, message = error["type"], error["msg"].removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        return ConfigError(str(path), key, "unknown key", "remove it or correct its spelling")
+    if kind == "missing":
+        return ConfigError(str(path), key, "required key is missing", "add it")
+    if kind == "enum" or kind == "literal_error":
+        return ConfigError(str(path), key, message, "use one of the listed values")
+    return ConfigError(str(path), key, message, "correct the value as described")
+
+
+def _key_path(raw: Any, loc: tuple[int | str, ...]) -> str:
+    """Render a pydantic location with source names instead of list indexes: sources[historian].csv.delimiter."""
+    parts: list[str] = []
+    node = raw
+    for item in loc:
+        if isinstance(item, int):
+            name = node[item].get("name") if isinstance(node, list) and isinstance(node[item], dict) else None
+            parts[-1] += f"[{name or item}]"
+            node = node[item] if isinstance(node, list) else None
+        else:
+            parts.append("schema" if item == "schema_" else str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(parts) or "(top level)"

@@ -1,0 +1,142 @@
+"""Building DuckDB `read_csv` calls from a source's CSV options, with rejected lines kept.
+
+DuckDB parses typed columns at full speed and, with `store_rejects`, records every line it cannot
+parse with its file, line number, raw text and error: that is our quarantine for parse failures.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import fsspec
+
+from ingest.config import CsvOptions
+from ingest.errors import SourceFileError
+from ingest.files import SourceFile
+from ingest.kinds import QuarantineRule
+
+_NATIVE_ENCODINGS = {"utf-8", "utf_8", "utf8", "utf-8-sig", "utf_8_sig"}
+_ERROR_RULES = {
+    "MISSING COLUMNS": QuarantineRule.MISSING_COLUMNS,
+    "TOO MANY COLUMNS": QuarantineRule.TOO_MANY_COLUMNS,
+    "UNQUOTED VALUE": QuarantineRule.UNQUOTED_VALUE,
+    "LINE SIZE OVER MAXIMUM": QuarantineRule.LINE_TOO_LONG,
+    "INVALID UNICODE": QuarantineRule.INVALID_ENCODING,
+    "INVALID ENCODING": QuarantineRule.INVALID_ENCODING,
+}
+
+
+def quote_ident(name: str) -> str:
+    """A column name from a file header, safe to use as a DuckDB identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def readable_path(file: SourceFile, options: CsvOptions, scratch: Path, sha256: str) -> str:
+    """A path DuckDB can scan as UTF-8: the file itself, or a transcoded copy for other encodings."""
+    if codecs.lookup(options.encoding).name in {codecs.lookup(e).name for e in _NATIVE_ENCODINGS} and file.is_local:
+        return file.uri
+    scratch.mkdir(parents=True, exist_ok=True)
+    target = scratch / f"{sha256}.utf8.csv"
+    if target.exists():
+        return str(target)
+    partial = target.with_suffix(".partial")
+    try:
+        with fsspec.open(file.uri, "rb") as raw, open(partial, "wb") as out:
+            decoder = codecs.getincrementaldecoder(options.encoding)(errors="replace")
+            while chunk := raw.read(8 << 20):
+                out.write(decoder.decode(chunk).encode("utf-8"))
+            out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except FileNotFoundError as exc:
+        raise SourceFileError(file.uri, "the file disappeared while being read", retryable=True) from exc
+    partial.replace(target)
+    return str(target)
+
+
+def read_header(path: str, options: CsvOptions, display: str) -> list[str]:
+    """The file's column names: from config when it has no header row, else its first line."""
+    if options.column_names:
+        return list(options.column_names)
+    try:
+        with fsspec.open(path, "rb") as handle:
+            head = handle.read(options.max_line_bytes)
+    except FileNotFoundError as exc:
+        raise SourceFileError(display, "the file disappeared while being read", retryable=True) from exc
+    text = head.decode("utf-8-sig", errors="replace")
+    lines = text.splitlines()
+    if len(lines) <= options.skip_rows:
+        raise SourceFileError(display, "the file is empty: no header row (is the export complete?)")
+    row = next(csv.reader(io.StringIO(lines[options.skip_rows]), delimiter=options.delimiter, quotechar=options.quote))
+    names = [name.strip() for name in row]
+    if len(names) < 2:
+        raise SourceFileError(
+            display,
+            f"the header {lines[options.skip_rows][:120]!r} has fewer than two columns with delimiter "
+            f"{options.delimiter!r}; set csv.delimiter to the file's separator",
+        )
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise SourceFileError(display, f"the header repeats column names {duplicated}; rename them in the export")
+    return names
+
+
+def read_csv_call(
+    columns: dict[str, str],
+    options: CsvOptions,
+    *,
+    timestamp_format: str | None,
+    rejects: tuple[str, str] | None,
+    null_padding: bool = False,
+) -> tuple[str, list[Any]]:
+    """`read_csv(?, ...)` and its parameters; the first parameter is the path, filled in by the caller."""
+    args = [
+        "header=?", "delim=?", "quote=?", "escape=?", "decimal_separator=?", "skip=?", "columns=?",
+        "auto_detect=false", "nullstr=?", "max_line_size=?", "null_padding=?", "parallel=true",
+    ]
+    params: list[Any] = [
+        options.header and not options.column_names, options.delimiter, options.quote, options.quote,
+        options.decimal, options.skip_rows, columns, options.null_values, options.max_line_bytes, null_padding,
+    ]
+    if options.header and options.column_names:  # header present but names overridden
+        params[0] = True
+    if timestamp_format:
+        args.append("timestampformat=?")
+        params.append(timestamp_format)
+    if rejects is not None:
+        args += ["store_rejects=true", "rejects_table=?", "rejects_scan=?"]
+        params += list(rejects)
+    return f"read_csv(?, {', '.join(args)})", params
+
+
+def rule_for_reject(error_type: str, column: str | None, timestamp_column: str, tag_column: str | None) -> QuarantineRule:
+    """Which quarantine rule a DuckDB reject stands for."""
+    if error_type == "CAST":
+        if column == timestamp_column:
+            return QuarantineRule.INVALID_TIMESTAMP
+        if tag_column is not None and column == tag_column:
+            return QuarantineRule.UNKNOWN_TAG
+        return QuarantineRule.UNPARSEABLE_VALUE
+    return _ERROR_RULES.get(error_type, QuarantineRule.UNPARSEABLE_VALUE)
+
+
+def reject_field_sql(position: int) -> str:
+    """SQL taking field `position` (0-based) out of a rejected line's raw text; the delimiter is parameter ?."""
+    return f"trim(string_split(ltrim(s.csv_line, chr(10) || chr(13)), ?)[{position + 1}])"
+
+
+_BAD_VALUE = re.compile(r'Could not convert string "(?P<value>.*?)" to')
+
+
+def reject_detail(rule: QuarantineRule, column: str | None, message: str) -> str:
+    """A short reason for a rejected line, naming the column and the offending value."""
+    match = _BAD_VALUE.search(message)
+    value = match["value"] if match else None
+    if rule is QuarantineRule.UNKNOWN_TAG:
+        return f"tag {value!r} is not in the asset register"
+    if rule in {QuarantineRule.UNPARSEABLE_VALUE, QuarantineRule.INVALID_TIMESTAMP} and value is not None:
+        return f"column {column!r}: cannot read {value[:80]!r}"
+    return message[:300]

@@ -1,0 +1,117 @@
+"""The fixed vocabularies of ingestion: source kinds, source systems and canonical schemas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class SourceKind(StrEnum):
+    """What a source export holds; each kind has one canonical schema."""
+
+    HISTORIAN_LONG = "historian_long"
+    HISTORIAN_WIDE = "historian_wide"
+    EVENT_LOG = "event_log"
+    WORK_ORDERS = "work_orders"
+    ASSET_REGISTER = "asset_register"
+    TABLE = "table"
+
+
+class SourceSystem(StrEnum):
+    """The kind of plant system an export comes from."""
+
+    SCADA = "SCADA"
+    HISTORIAN = "historian"
+    MES = "MES"
+    CMMS = "CMMS"
+    QMS = "QMS"
+    LIMS = "LIMS"
+    ERP = "ERP"
+
+
+class FileFormat(StrEnum):
+    CSV = "csv"
+    PARQUET = "parquet"
+    JSONL = "jsonl"
+
+
+class QuarantineRule(StrEnum):
+    """Why a row was quarantined; each row names exactly one rule."""
+
+    UNPARSEABLE_VALUE = "unparseable_value"
+    MISSING_COLUMNS = "missing_columns"
+    TOO_MANY_COLUMNS = "too_many_columns"
+    UNQUOTED_VALUE = "unquoted_value"
+    LINE_TOO_LONG = "line_too_long"
+    INVALID_ENCODING = "invalid_encoding"
+    INVALID_JSON = "invalid_json"
+    INVALID_TIMESTAMP = "invalid_timestamp"
+    NONEXISTENT_LOCAL_TIME = "nonexistent_local_time"
+    AMBIGUOUS_LOCAL_TIME = "ambiguous_local_time"
+    UNKNOWN_TAG = "unknown_tag"
+    MISSING_REQUIRED = "missing_required"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical column: its DuckDB type and whether a row without it is quarantined."""
+
+    name: str
+    type: str
+    required: bool = False
+
+
+READING_FIELDS = (
+    Field("ts", "TIMESTAMP", required=True),
+    Field("tag", "VARCHAR", required=True),
+    Field("value", "DOUBLE"),
+    Field("quality", "SMALLINT"),
+)
+
+CANONICAL_FIELDS: dict[SourceKind, tuple[Field, ...]] = {
+    SourceKind.HISTORIAN_LONG: READING_FIELDS,
+    SourceKind.HISTORIAN_WIDE: (Field("ts", "TIMESTAMP", required=True),),
+    SourceKind.EVENT_LOG: (
+        Field("ts", "TIMESTAMP", required=True),
+        Field("tag", "VARCHAR"),
+        Field("equipment_id", "VARCHAR"),
+        Field("event_type", "VARCHAR", required=True),
+        Field("priority", "INTEGER"),
+        Field("state", "VARCHAR"),
+        Field("message", "VARCHAR"),
+    ),
+    SourceKind.WORK_ORDERS: (
+        Field("wo_id", "VARCHAR", required=True),
+        Field("equipment_id", "VARCHAR", required=True),
+        Field("ts", "TIMESTAMP", required=True),
+        Field("closed_at", "TIMESTAMP"),
+        Field("wo_type", "VARCHAR"),
+        Field("priority", "VARCHAR"),
+        Field("status", "VARCHAR"),
+        Field("failure_mode", "VARCHAR"),
+        Field("technician", "VARCHAR"),
+        Field("description", "VARCHAR"),
+    ),
+    SourceKind.ASSET_REGISTER: (
+        Field("node_id", "VARCHAR", required=True),
+        Field("parent_id", "VARCHAR"),
+        Field("level", "VARCHAR", required=True),
+        Field("name", "VARCHAR"),
+        Field("equipment_type", "VARCHAR"),
+        Field("tag", "VARCHAR"),
+        Field("unit", "VARCHAR"),
+        Field("low_limit", "DOUBLE"),
+        Field("high_limit", "DOUBLE"),
+        Field("safety_related", "BOOLEAN"),
+    ),
+    SourceKind.TABLE: (),
+}
+
+TIMED_KINDS = frozenset(
+    {SourceKind.HISTORIAN_LONG, SourceKind.HISTORIAN_WIDE, SourceKind.EVENT_LOG, SourceKind.WORK_ORDERS}
+)
+READING_KINDS = frozenset({SourceKind.HISTORIAN_LONG, SourceKind.HISTORIAN_WIDE})
+
+ALLOWED_TYPES = frozenset(
+    {"VARCHAR", "DOUBLE", "BIGINT", "INTEGER", "SMALLINT", "BOOLEAN", "DATE", "TIMESTAMP", "DECIMAL(18,6)"}
+)

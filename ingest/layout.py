@@ -1,0 +1,44 @@
+"""Where plantdata keeps its data under the data root (PLANTDATA_HOME, default ./.plantdata)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def data_root(env: dict[str, str] | None = None) -> Path:
+    values = os.environ if env is None else env
+    return Path(values.get("PLANTDATA_HOME", ".plantdata")).resolve()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Hive-style folders per source: `standardised/<source>/day=2024-03-30/part-<file>.parquet`."""
+
+    root: Path
+
+    def standardised(self, source: str) -> Path:
+        return self.root / "standardised" / source
+
+    def quarantine(self, source: str) -> Path:
+        return self.root / "quarantine" / source
+
+    def manifests(self, source: str) -> Path:
+        return self.root / "manifests" / source
+
+    def index_file(self, source: str) -> Path:
+        return self.root / "index" / f"{source}.json"
+
+    def scratch(self) -> Path:
+        return self.root / "tmp"
+
+    def demo(self) -> Path:
+        return self.root / "demo"
+
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+
+def partition_dir(base: Path, partitioning: str, key: str) -> Path:
+    return base / f"{partitioning}={key}"

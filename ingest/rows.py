@@ -1,0 +1,98 @@
+"""Row-oriented exports (JSON lines, Parquet): loaded into DuckDB with their line numbers and raw text.
+
+CSV goes through DuckDB's parser directly (see csv_scan); these formats are small in plants (work orders,
+registers) or already typed, so we keep exact line numbers for every row, good or bad.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+import fsspec
+import pyarrow as pa
+
+from ingest.csv_scan import quote_ident
+from ingest.errors import SourceFileError
+from ingest.files import SourceFile
+from ingest.kinds import FileFormat
+
+
+def load_rows(con: duckdb.DuckDBPyConnection, file: SourceFile, fmt: FileFormat, table: str) -> tuple[list[str], int]:
+    """Create `table` (_line, _raw, _bad, then one VARCHAR column per field); return the field names and row count.
+
+    `_bad` names the rule for lines that are not records at all (broken JSON); such rows have no fields.
+    """
+    if fmt is FileFormat.PARQUET:
+        return _load_parquet(con, file, table)
+    return _load_jsonl(con, file, table)
+
+
+def _load_parquet(con: duckdb.DuckDBPyConnection, file: SourceFile, table: str) -> tuple[list[str], int]:
+    try:
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [file.uri]).fetchall()
+    except duckdb.Error as exc:
+        raise SourceFileError(file.uri, f"not a readable Parquet file ({exc})") from exc
+    fields = [row[0] for row in described]
+    idents = [quote_ident(f) for f in fields]
+    raw = "json_object(" + ", ".join(f"{_literal(f)}, {i}" for f, i in zip(fields, idents, strict=True)) + ")"
+    casts = ", ".join(f"{i}::VARCHAR AS {i}" for i in idents)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT file_row_number + 1 AS _line, {raw}::VARCHAR AS _raw, "
+        f"NULL::VARCHAR AS _bad, {casts} FROM read_parquet(?, file_row_number = true)",
+        [file.uri],
+    )
+    count = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return fields, int(count[0]) if count else 0
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _load_jsonl(con: duckdb.DuckDBPyConnection, file: SourceFile, table: str) -> tuple[list[str], int]:
+    lines: list[int] = []
+    raws: list[str] = []
+    bad: list[str | None] = []
+    records: list[dict[str, Any]] = []
+    fields: dict[str, None] = {}
+    try:
+        with fsspec.open(file.uri, "rb") as handle:
+            for number, raw_bytes in enumerate(handle, start=1):
+                text = raw_bytes.decode("utf-8", errors="replace").rstrip("\r\n")
+                if not text.strip():
+                    continue
+                lines.append(number)
+                raws.append(text)
+                try:
+                    record = json.loads(text)
+                except json.JSONDecodeError:
+                    record = None
+                if not isinstance(record, dict):
+                    bad.append("invalid_json")
+                    records.append({})
+                    continue
+                bad.append(None)
+                records.append(record)
+                fields.update(dict.fromkeys(record))
+    except FileNotFoundError as exc:
+        raise SourceFileError(file.uri, "the file disappeared while being read", retryable=True) from exc
+    columns: dict[str, list[Any]] = {"_line": lines, "_raw": raws, "_bad": bad}
+    for field in fields:
+        columns[field] = [_as_text(r.get(field)) for r in records]
+    arrow = pa.table({k: pa.array(v, type=pa.int64() if k == "_line" else pa.string()) for k, v in columns.items()})
+    con.register(f"{table}_arrow", arrow)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+    con.unregister(f"{table}_arrow")
+    return list(fields), len(lines)
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,64 @@
+"""Ingestion entry points used by Dagster assets, sensors and the CLI: discover, index, standardise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingest.config import SourceConfig, SourcesFile
+from ingest.files import discover
+from ingest.index import IndexedFile, index_files
+from ingest.kinds import SourceKind
+from ingest.layout import Layout
+from ingest.manifest import write_manifest
+from ingest.register import Register, load_register
+from ingest.standardise import PartitionResult, Progress, standardise
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """A source's files, indexed, and the partitions they feed."""
+
+    source: SourceConfig
+    files: list[IndexedFile]
+
+    @property
+    def partitions(self) -> list[str]:
+        return sorted({key for f in self.files for key in f.partitions})
+
+    def files_for(self, key: str) -> list[IndexedFile]:
+        return [f for f in self.files if key in f.partitions]
+
+
+def discover_source(sources: SourcesFile, source: SourceConfig, layout: Layout) -> Discovery:
+    found = discover(sources.resolve_location(source))
+    indexed = index_files(source, found, layout.index_file(source.name), layout.scratch() / "transcoded")
+    return Discovery(source, indexed)
+
+
+def register_for(sources: SourcesFile, source: SourceConfig, layout: Layout) -> Register:
+    """The asset register a source links its tags through (empty when it names none)."""
+    if source.register_source is None:
+        return Register(tags=())
+    return load_register(layout.standardised(source.register_source))
+
+
+def ingest_partitions(
+    sources: SourcesFile,
+    source: SourceConfig,
+    keys: list[str] | None,
+    layout: Layout,
+    run_id: str,
+    progress: Progress | None = None,
+) -> list[PartitionResult]:
+    """Standardise `keys` (all discovered partitions when None) and write their manifests."""
+    discovery = discover_source(sources, source, layout)
+    wanted = discovery.partitions if keys is None else keys
+    results = standardise(source, discovery.files, wanted, layout, register_for(sources, source, layout), progress)
+    for result in results:
+        write_manifest(layout, result, run_id)
+    return results
+
+
+def ordered_sources(sources: SourcesFile) -> list[SourceConfig]:
+    """Asset registers first: other sources link their tags through them."""
+    return sorted(sources.sources, key=lambda s: s.kind is not SourceKind.ASSET_REGISTER)
