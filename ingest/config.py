@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ingest.errors import ConfigError
+from ingest.layout import data_root
 from ingest.kinds import ALLOWED_TYPES, CANONICAL_FIELDS, TIMED_KINDS, FileFormat, SourceKind, SourceSystem
 from ingest.timezones import parse_timezone
 from ingest.units import known_unit
@@ -197,7 +198,7 @@ class SourcesFile(_Strict):
 
     def resolve_location(self, source: SourceConfig) -> str:
         """The source's glob with ${VAR} expanded and relative paths taken from the sources file's folder."""
-        location = expand_env(source.location)
+        location = expand_env(source.location, {"PLANTDATA_HOME": str(data_root()), **os.environ})
         if "://" in location or os.path.isabs(location):
             return location
         return str((self.path.parent / location).resolve())
@@ -237,7 +238,7 @@ def load_sources(path: str | Path) -> SourcesFile:
         raise _to_config_error(path, raw, exc) from None
     for source in sources_file.sources:
         try:
-            expand_env(source.location)
+            expand_env(source.location, {"PLANTDATA_HOME": "", **os.environ})
         except KeyError as missing:
             raise ConfigError(
                 str(path), f"sources[{source.name}].location", f"environment variable {missing} is not set",

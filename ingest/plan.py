@@ -91,9 +91,9 @@ def build_plan(source: SourceConfig, header: list[str], register: Register, file
         is_time = field.type == "TIMESTAMP"
         read_types[column] = ts_type if is_time else field.type
         if is_time and (field.name == "ts" or field.name == source.time_column):
-            output.append((field.name, "s._utc::TIMESTAMPTZ"))
+            output.append((field.name, "make_timestamptz(epoch_us(s._utc))"))
         elif is_time:
-            output.append((field.name, f"{utc_sql(source, ref, ts_type)}::TIMESTAMPTZ"))
+            output.append((field.name, f"make_timestamptz(epoch_us({utc_sql(source, ref, ts_type)}))"))
         else:
             output.append((field.name, ref))
         if is_time and (field.name == "ts" or field.name == source.time_column):
@@ -181,8 +181,8 @@ def _readings_plan(source: SourceConfig, header: list[str], register: Register, 
     tag_names = [t.tag for t in register.tags]
     equipment_sql, unit_sql, value_sql = _link_sql(source, register, tag_sql, value_sql, tags_in_units, tag_names)
     output = [
-        ("ts", "s._utc::TIMESTAMPTZ"),
-        ("tag", tag_sql if tag_enum is None else f"{tag_sql}::VARCHAR"),
+        ("ts", "make_timestamptz(epoch_us(s._utc))"),
+        ("tag", tag_sql),  # an ENUM is written to Parquet as a dictionary-encoded string
         ("value", value_sql),
         ("quality", quality_sql),
         ("equipment_id", equipment_sql),

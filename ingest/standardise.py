@@ -123,7 +123,7 @@ def _standardise_file(
         call, params = read_csv_call(plan.read_types, source.csv, timestamp_format=source.timestamp.format, rejects=rejects)
         scan = f"(SELECT * FROM {call})"
         scan_params = [path, *params]
-        _copy_good(con, plan, scan, scan_params, keys, file_key, target)
+        _copy_good(con, plan, scan, scan_params, keys if set(keys) != set(file.partitions) else None, file_key, target)
         _quarantine_csv_rejects(con, source, plan, header, rejects[0], file, keys)
         written = _count_written(con, plan, target, results)
         quarantined = con.execute("SELECT count(*) FROM quarantine WHERE source_file = ?", [file.name]).fetchone()
@@ -137,7 +137,7 @@ def _standardise_file(
         typed = _typed_rows_sql(source, plan, f"rows{number}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE typed{number} AS {typed}")
         good_rows = f"(SELECT * FROM typed{number} WHERE _cast_rule IS NULL AND _bad IS NULL)"
-        _copy_good(con, plan, good_rows, [], keys, file_key, target)
+        _copy_good(con, plan, good_rows, [], keys if set(keys) != set(file.partitions) else None, file_key, target)
         _quarantine_typed_rows(con, source, plan, f"typed{number}", file, keys)
         _count_written(con, plan, target, results)
 
@@ -165,20 +165,23 @@ def _copy_good(
     plan: ScanPlan,
     scan: str,
     scan_params: list[Any],
-    keys: list[str],
+    keys: list[str] | None,
     file_key: str,
     target: Path,
 ) -> None:
+    """Write the file's good rows, partitioned; `keys` None means every partition the file feeds."""
     outputs = ", ".join(f"{sql} AS {quote_ident(name)}" for name, sql in plan.output)
     part = _partition_expr(plan)
     part_params = [file_key] if part == "?" else []
+    only = "" if keys is None else f" AND list_contains(?, {part})"
     sql = (
         f"COPY (SELECT {outputs}, {part} AS _part FROM {_with_utc(plan, scan)} s "
-        f"WHERE {plan.rule_sql} IS NULL AND list_contains(?, {part})) "
+        f"WHERE {plan.rule_sql} IS NULL{only}) "
         f"TO '{_path_literal(target)}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (_part), "
         f"FILENAME_PATTERN 'part-{{i}}', OVERWRITE_OR_IGNORE)"
     )
-    con.execute(sql, [*part_params, *scan_params, keys, *part_params])  # in textual order
+    filter_params = [] if keys is None else [keys, *part_params]
+    con.execute(sql, [*part_params, *scan_params, *filter_params])  # in textual order
 
 
 def _quarantine_csv_rejects(

@@ -39,6 +39,7 @@ class PlantModel:
         self.batch_offset = {line: float(rng.uniform(0, _BATCH_S)) for line in plant.production_lines}
         self.eq = plant.equipment_by_id()
         self.state: dict[str, _State] = {}
+        self._demand: dict[str, np.ndarray] = {}
         self.signals: dict[str, dict[str, Signal]] = {}
 
     # -- helpers -------------------------------------------------------------------------------------
@@ -51,10 +52,6 @@ class PlantModel:
 
     def unit_items(self, eq: Equipment, eq_type: str) -> list[Equipment]:
         return [e for e in self.plant.equipment if e.unit_id == eq.unit_id and e.eq_type == eq_type]
-
-    def fault_env(self, fault_type: str) -> tuple[Fault, np.ndarray]:
-        f = fl.get(self.faults, fault_type)
-        return f, self.t
 
     def _put(self, eq: Equipment, **signals: Signal) -> None:
         self.signals[eq.node_id] = signals
@@ -96,9 +93,11 @@ class PlantModel:
         run = self.run_of(eq.line_id)
         if eq.role == "cooling_water":
             pumps = self.unit_items(eq, "pump")
-            demand = sum(p.rating["q_nom"] for p in pumps) * (
-                0.70 + 0.08 * diurnal(self.tb.local_hour(self.t)) + 0.06 * self.plant_load)
-            demand = demand + smooth_noise(np.random.default_rng(0x5EED), n, 1800, GRID_S, 0.02 * q_nom)
+            if eq.unit_id not in self._demand:
+                wander = smooth_noise(rng, n, 1800, GRID_S, 0.02)
+                self._demand[eq.unit_id] = sum(p.rating["q_nom"] for p in pumps) * (
+                    0.70 + 0.08 * diurnal(self.tb.local_hour(self.t)) + 0.06 * self.plant_load + wander)
+            demand = self._demand[eq.unit_id]
             wear = fl.get(self.faults, "bearing_wear")
             stopped = (self.t >= wear.end) & (self.t < wear.end + fl.MAINTENANCE_STOP_S)
             run = lag(np.where(stopped, 0.0, 1.0), 20.0, GRID_S) if eq.node_id == fl.BEARING_PUMP else np.ones(n)
@@ -172,7 +171,7 @@ class PlantModel:
         self._put(
             eq,
             DISCH_PRESS=Signal(receiver + 0.15 * loaded, 0.01),
-            DISCH_TEMP=Signal(lag(amb + 35.0 + 45.0 * loaded, 180.0, GRID_S), 0.1),
+            DISCH_TEMP=Signal(lag(amb + 30.0 + 40.0 * loaded, 180.0, GRID_S), 0.1),
             FLOW=Signal(r["fad"] * lag(loaded, 15.0, GRID_S), 0.01 * r["fad"]),
             VIB_RMS=Signal(vib, 0.05 * vib + 0.02),
             OIL_TEMP=Signal(lag(amb + 30.0 + 35.0 * duty, 900.0, GRID_S), 0.08),

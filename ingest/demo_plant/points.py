@@ -148,7 +148,7 @@ def _range(eq: Equipment, kind: str) -> tuple[float, float]:
 def _alarms(eq: Equipment, kind: str, low: float, high: float) -> AlarmLimits:
     db = round(0.01 * (high - low), 3)
     if kind.startswith("VIB"):
-        return AlarmLimits(hi=7.1, hihi=11.2, deadband=0.3)
+        return AlarmLimits(hi=7.1, hihi=11.2, deadband=0.8)
     if kind in {"BRG_TEMP_DE", "BRG_TEMP_NDE"}:
         return AlarmLimits(hi=85.0, hihi=95.0, deadband=1.5)
     if kind == "SEAL_TEMP":
@@ -161,7 +161,8 @@ def _alarms(eq: Equipment, kind: str, low: float, high: float) -> AlarmLimits:
     if kind == "POWER":
         return AlarmLimits(hi=round(1.1 * eq.rating["p_rated"], 1), deadband=round(0.02 * eq.rating["p_rated"], 2))
     if kind == "SUCT_PRESS":
-        return AlarmLimits(lolo=0.35, lo=0.6, deadband=0.05)
+        ps = eq.rating["p_suct"]
+        return AlarmLimits(lolo=round(0.3 * ps, 2), lo=round(0.5 * ps, 2), deadband=0.05)
     if kind == "FLOW" and eq.eq_type == "pump":
         return AlarmLimits(deviation=round(0.1 * eq.rating["q_nom"], 1), deadband=db)
     if kind == "DISCH_PRESS" and eq.eq_type == "compressor":

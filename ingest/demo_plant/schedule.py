@@ -77,8 +77,9 @@ def with_scrap(orders: list[Order], order_id: str, scrap: float) -> list[Order]:
     return [dataclasses.replace(o, scrap_rate=scrap) if o.order_id == order_id else o for o in orders]
 
 
-def line_running(orders: list[Order], lines: tuple[str, ...], t: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """1.0 while a line runs an order, 0.0 during changeovers and a few short jams."""
+def line_running(orders: list[Order], lines: tuple[str, ...], t: np.ndarray, rng: np.random.Generator,
+                 keep: list[tuple[int, int]] = ()) -> dict[str, np.ndarray]:  # type: ignore[assignment]
+    """1.0 while a line runs an order, 0.0 during changeovers and a few short jams (never inside `keep`)."""
     state = {line: np.zeros(len(t)) for line in lines}
     for o in orders:
         if o.line_id not in state or o.run_end <= o.start:
@@ -87,5 +88,7 @@ def line_running(orders: list[Order], lines: tuple[str, ...], t: np.ndarray, rng
         state[o.line_id][run] = 1.0
         if rng.random() < 0.35:
             jam = int(rng.uniform(o.start + 1800, max(o.start + 1801, o.run_end - 1800)))
-            state[o.line_id][(t >= jam) & (t < jam + int(rng.uniform(4, 12) * 60))] = 0.0
+            jam_end = jam + int(rng.uniform(4, 12) * 60)
+            if not any(jam < k1 and jam_end > k0 for k0, k1 in keep):
+                state[o.line_id][(t >= jam) & (t < jam_end)] = 0.0
     return state

@@ -83,9 +83,9 @@ class Timebase:
 
     def at_local(self, day_index: int, hour: int, minute: int = 0, second: int = 0) -> int:
         """UTC instant of a local wall-clock time on the `day_index`-th day of the period."""
-        day = self.start + dt.timedelta(days=day_index)
-        local = dt.datetime.combine(day, dt.time(hour, minute, second), tzinfo=self.tz)
-        return int(local.timestamp())
+        day = dt.datetime.combine(self.start + dt.timedelta(days=day_index), dt.time(0, 0))
+        local = day + dt.timedelta(hours=hour, minutes=minute, seconds=second)
+        return int(local.replace(tzinfo=self.tz).timestamp())
 
     def day_index_of(self, ts: int) -> int:
         for i, d in enumerate(self.local_days):

@@ -1,0 +1,125 @@
+"""`plantdata bench ingest`: plantdata's historian ingest against a raw DuckDB COPY of the same CSV.
+
+Each side runs in its own child process so its peak RSS is its own; both read the same file in the
+same run, so the ratio compares like with like on whatever machine runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+TAGS = 250
+REGISTER_HEADER = "node_id,parent_id,level,name,equipment_type,tag,unit,low_limit,high_limit,safety_related\n"
+
+
+def make_inputs(rows: int, folder: Path) -> Path:
+    """An N-row long historian CSV (naive Europe/Berlin time, 250 tags) with its asset register and sources file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path = folder / "historian" / f"historian_{rows}.csv"
+    csv_path.parent.mkdir(exist_ok=True)
+    if not csv_path.exists():
+        partial = csv_path.with_suffix(".partial")
+        duckdb.execute(
+            f"""COPY (SELECT strftime(TIMESTAMP '2024-03-30 00:00:00' + to_seconds((i // {TAGS})::BIGINT),
+                   '%Y-%m-%d %H:%M:%S') AS timestamp,
+                 'TAG' || lpad((i % {TAGS})::VARCHAR, 4, '0') || '.PV' AS tag,
+                 round(50 + 20 * sin(i / 1000.0) + random(), 4) AS value, 192 AS quality
+               FROM range(?) t(i)) TO '{partial}' (HEADER, DELIMITER ',', FORMAT csv)""",
+            [rows],
+        )
+        partial.replace(csv_path)
+    register = folder / "register" / "register.csv"
+    register.parent.mkdir(exist_ok=True)
+    lines = [REGISTER_HEADER, "SITE,,site,Bench site,,,,,,false\n"]
+    for i in range(TAGS):
+        lines.append(f"EQ{i // 8},SITE,equipment,Equipment {i // 8},pump,,,,,false\n" if i % 8 == 0 else "")
+        lines.append(f"MP{i},EQ{i // 8},measurement_point,Point {i},,TAG{i:04d}.PV,degC,-50,200,false\n")
+    register.write_text("".join(lines), encoding="utf-8")
+    (folder / "sources.yaml").write_text(
+        "sources:\n"
+        "  - {name: register, kind: asset_register, system: ERP, owner: bench, location: register/register.csv}\n"
+        "  - name: historian\n    kind: historian_long\n    system: historian\n    owner: bench\n"
+        f"    location: historian/historian_{rows}.csv\n    register: register\n    columns: {{ts: timestamp}}\n"
+        "    timestamp: {format: '%Y-%m-%d %H:%M:%S', timezone: Europe/Berlin}\n",
+        encoding="utf-8",
+    )
+    return csv_path
+
+
+def _child(mode: str, folder: Path, csv_path: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.ingest", mode, str(folder), str(csv_path)],
+        check=True, capture_output=True, text=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def run_ingest_bench(rows: int, folder: Path) -> dict[str, Any]:
+    folder = folder / "ingest"
+    csv_path = make_inputs(rows, folder)
+    baseline = _child("duckdb", folder, csv_path)
+    ours = _child("plantdata", folder, csv_path)
+    return {
+        "rows": rows,
+        "plantdata_s": round(ours["seconds"], 3),
+        "duckdb_copy_s": round(baseline["seconds"], 3),
+        "ratio": round(ours["seconds"] / baseline["seconds"], 3),
+        "peak_rss_mb": round(ours["peak_rss_mb"], 1),
+        "discover_s": round(ours["discover_s"], 3),
+        "standardise_s": round(ours["standardise_s"], 3),
+        "duckdb_peak_rss_mb": round(baseline["peak_rss_mb"], 1),
+        "rows_out": ours["rows_out"],
+        "rows_quarantined": ours["rows_quarantined"],
+    }
+
+
+def _measure_duckdb(folder: Path, csv_path: Path) -> dict[str, Any]:
+    target = folder / "duckdb_copy.parquet"
+    started = time.perf_counter()
+    duckdb.execute(f"COPY (SELECT * FROM read_csv('{csv_path}')) TO '{target}' (FORMAT parquet)")
+    seconds = time.perf_counter() - started
+    target.unlink()
+    return {"seconds": seconds}
+
+
+def _measure_plantdata(folder: Path, csv_path: Path) -> dict[str, Any]:
+    from ingest.config import load_sources
+    from ingest.layout import Layout
+    from ingest.runner import discover_source, ingest_partitions, register_for
+    from ingest.standardise import standardise
+
+    del csv_path
+    layout = Layout(folder / "home")
+    shutil.rmtree(layout.root, ignore_errors=True)
+    sources = load_sources(folder / "sources.yaml")
+    ingest_partitions(sources, sources.get("register"), None, layout, "bench")
+    historian = sources.get("historian")
+    started = time.perf_counter()
+    discovery = discover_source(sources, historian, layout)
+    discovered = time.perf_counter()
+    results = standardise(historian, discovery.files, discovery.partitions, layout, register_for(sources, historian, layout))
+    finished = time.perf_counter()
+    return {
+        "seconds": finished - started,
+        "discover_s": discovered - started,
+        "standardise_s": finished - discovered,
+        "rows_out": sum(r.rows_out for r in results),
+        "rows_quarantined": sum(r.rows_quarantined for r in results),
+    }
+
+
+if __name__ == "__main__":
+    mode, folder_arg, csv_arg = sys.argv[1:4]
+    measure = _measure_duckdb if mode == "duckdb" else _measure_plantdata
+    result = measure(Path(folder_arg), Path(csv_arg))
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))

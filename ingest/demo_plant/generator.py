@@ -1,0 +1,103 @@
+"""Orchestrates the demo plant: one call writes every export and the ground truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.demo_plant import alarms, faults, ground_truth, inspections, mes, register, schedule
+from ingest.demo_plant.cmms import WorkOrderHistory
+from ingest.demo_plant.defect_plan import plan_defects
+from ingest.demo_plant.historian import HistorianWriter
+from ingest.demo_plant.machines import PlantModel, grid
+from ingest.demo_plant.personnel import write_roster
+from ingest.demo_plant.rng import stream
+from ingest.demo_plant.sampling import draw_periods, sample
+from ingest.demo_plant.timebase import Timebase
+
+_STALE = (("historian", "historian_*.csv"), ("alarms", "alarms_*.csv"))
+
+
+@dataclass(frozen=True)
+class DemoPlant:
+    """What `generate` wrote."""
+
+    out_dir: Path
+    files: list[Path]
+    historian_rows: int
+    alarm_events: int
+    production_orders: int
+    work_orders: int
+    tags: int
+    equipment: int
+
+
+def generate(
+    out_dir: Path,
+    *,
+    days: int = 2,
+    tags: int = 200,
+    min_period_s: int = 1,
+    max_period_s: int = 10,
+    start: dt.date = dt.date(2024, 3, 30),
+    timezone: str = "Europe/Berlin",
+    seed: int = 7,
+) -> DemoPlant:
+    """Write the raw exports of one plant under `out_dir`; same arguments give byte-identical files."""
+    out_dir = Path(out_dir)
+    for sub, pattern in _STALE:
+        for old in sorted((out_dir / sub).glob(pattern)):
+            old.unlink()
+    tb = Timebase(start, days, timezone)
+    plant = register.build_plant(tags, stream(seed, "layout"), faults.REQUIRED_KINDS)
+    orders = schedule.build_schedule(plant.production_lines, tb, stream(seed, "schedule"))
+    fault_list = faults.with_tags(faults.plan_faults(tb, orders, stream(seed, "faults")), plant)
+    overload = faults.get(fault_list, "motor_overload")
+    overload_order = faults.overload_order(fault_list, orders)
+    orders = schedule.with_scrap(orders, overload_order, 6.85)
+    t = grid(tb)
+    running = schedule.line_running(orders, plant.production_lines, t, stream(seed, "jams"),
+                                    keep=[(overload.start - 1800, overload.end + 600)])
+    signals = PlantModel(plant, tb, running, fault_list, stream(seed, "process")).simulate()
+    plan = plan_defects(plant, fault_list, tb, stream(seed, "defects"))
+    periods = draw_periods(plant, min_period_s, max_period_s, stream(seed, "periods"))
+    protected = frozenset(plant.points[i].tag for i in plan.avoid | plan.value_tags)
+    samples = sample(plant, signals, t, tb, periods, stream(seed, "sampling"), protected)
+    events = alarms.detect(plant, samples, signals, t, tb, stream(seed, "alarms"))
+
+    files: list[Path] = []
+    reg_path = out_dir / "asset_register" / "asset_register.csv"
+    register.write_register(plant, reg_path)
+    files.append(reg_path)
+    writer = HistorianWriter(plant, tb, plan, stream(seed, "export"))
+    hist_files, hist_rows, defects = writer.write(samples, out_dir / "historian", out_dir)
+    files += hist_files
+    mes_path = out_dir / "mes" / "production_orders.csv"
+    mes.write_orders(orders, tb, mes_path)
+    files.append(mes_path)
+    files += alarms.write_alarms(events, tb, out_dir / "alarms")
+    qi_path = out_dir / "quality" / "inspections.csv"
+    inspections.write_inspections(
+        inspections.build_inspections(orders, overload, overload_order, tb, stream(seed, "inspections")), qi_path)
+    files.append(qi_path)
+
+    first_alarm = {}
+    for ev in events:
+        if ev.state == "ACTIVE" and ev.tag not in first_alarm:
+            first_alarm[ev.tag] = ev.ts
+    history = WorkOrderHistory(plant, tb, fault_list, first_alarm, stream(seed, "cmms"))
+    wos = history.build()
+    wo_path = out_dir / "cmms" / "work_orders.jsonl"
+    defects += history.write(wos, wo_path, out_dir)
+    roster_path = out_dir / "cmms" / "personnel_roster.csv"
+    write_roster(roster_path)
+    files += [wo_path, roster_path]
+
+    gt = out_dir / "ground_truth"
+    ground_truth.write_faults(fault_list, tb, gt / "faults.json")
+    ground_truth.write_defects(defects, gt / "defects.json")
+    ground_truth.write_personal_data(history.pd.as_json(), gt / "personal_data.json")
+    files += [gt / "faults.json", gt / "defects.json", gt / "personal_data.json"]
+    return DemoPlant(out_dir, files, hist_rows, len(events), len(orders), len(wos), len(plant.points),
+                     len(plant.equipment))

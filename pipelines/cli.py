@@ -1,0 +1,160 @@
+"""The `plantdata` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ingest.errors import PlantdataError
+from ingest.layout import Layout
+from pipelines.settings import home, sources_path
+
+console = Console(stderr=True)
+sources_option = click.option(
+    "--sources", "sources_file", type=click.Path(dir_okay=False), default=None,
+    help="Sources YAML (default: $PLANTDATA_SOURCES, else the embedded demo plant).",
+)
+
+
+@click.group()
+def main() -> None:
+    """plantdata: raw plant exports in, graded and trusted industrial datasets out."""
+
+
+@main.command()
+@sources_option
+def run(sources_file: str | None) -> None:
+    """Materialise all assets for all partitions through Dagster, in-process."""
+    from pipelines.run import run_all
+
+    path, root = sources_path(sources_file), home()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console) as progress:
+        from ingest.config import load_sources
+
+        total = len(load_sources(path).sources)
+        task = progress.add_task("discovering", total=total)
+
+        def on_source(source: Any, partitions: int) -> None:
+            progress.update(task, description=f"{source.name}: {partitions} partition(s)")
+
+        outcomes = run_all(path, root, on_source=lambda s, n: (on_source(s, n), progress.advance(task)))
+    failed = [o for o in outcomes if not o.success]
+    for outcome in outcomes:
+        mark = "[green]ok[/]" if outcome.success else "[red]FAILED[/]"
+        console.print(f"{mark} {outcome.source}: {outcome.partitions} partition(s)" +
+                      (f" — {outcome.error}" if outcome.error else ""))
+    console.print(f"data root: {root}")
+    if failed:
+        sys.exit(1)
+
+
+@main.group()
+def sources() -> None:
+    """Inspect the configured sources."""
+
+
+@sources.command("list")
+@sources_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def sources_list(sources_file: str | None, as_json: bool) -> None:
+    """List configured sources."""
+    from ingest.config import load_sources
+
+    loaded = load_sources(sources_path(sources_file))
+    rows = [
+        {"name": s.name, "kind": s.kind.value, "system": s.system.value, "owner": s.owner,
+         "location": loaded.resolve_location(s), "format": s.format.value, "partitioning": s.partitioning}
+        for s in loaded.sources
+    ]
+    _emit(rows, as_json, ["name", "kind", "system", "owner", "partitioning", "location"])
+
+
+@sources.command("status")
+@sources_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def sources_status(sources_file: str | None, as_json: bool) -> None:
+    """Per source and partition: files, rows in/out/quarantined and the last run."""
+    from ingest.config import load_sources
+    from ingest.manifest import read_manifests
+
+    loaded = load_sources(sources_path(sources_file))
+    layout = Layout(home())
+    rows = []
+    for source in loaded.sources:
+        for manifest in read_manifests(layout, source.name):
+            rows.append({
+                "source": source.name, "partition": manifest["key"], "files": [f["name"] for f in manifest["files"]],
+                "rows_in": manifest["rows_in"], "rows_out": manifest["rows_out"],
+                "rows_quarantined": manifest["rows_quarantined"],
+                "balanced": manifest["rows_in"] == manifest["rows_out"] + manifest["rows_quarantined"],
+                "rules": manifest["rules"], "last_run": manifest["run_id"], "finished_at": manifest["finished_at"],
+            })
+    _emit(rows, as_json, ["source", "partition", "rows_in", "rows_out", "rows_quarantined", "balanced", "finished_at"])
+
+
+@main.group()
+def demo() -> None:
+    """The embedded demo plant."""
+
+
+@demo.command("generate")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder (default: <data root>/demo).")
+@click.option("--days", type=int, default=2, show_default=True)
+@click.option("--tags", type=int, default=200, show_default=True)
+@click.option("--min-period", type=int, default=1, show_default=True, help="Shortest sampling period, s.")
+@click.option("--max-period", type=int, default=10, show_default=True, help="Longest sampling period, s.")
+@click.option("--seed", type=int, default=7, show_default=True)
+def demo_generate(out: str | None, days: int, tags: int, min_period: int, max_period: int, seed: int) -> None:
+    """Generate the demo plant's exports (deterministic for a seed)."""
+    from ingest.demo_plant import generate
+
+    target = Path(out) if out else Layout(home()).demo()
+    with console.status("generating the demo plant"):
+        plant = generate(target, days=days, tags=tags, min_period_s=min_period, max_period_s=max_period, seed=seed)
+    console.print(f"demo plant: {len(plant.files)} files, {plant.historian_rows:,} historian rows in {target}")
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks against a raw baseline measured in the same run."""
+
+
+@bench.command("ingest")
+@click.option("--rows", type=int, default=1_000_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_ingest(rows: int, as_json: bool) -> None:
+    """Time plantdata's ingest of an N-row historian CSV against a raw DuckDB COPY of the same file."""
+    from bench.ingest import run_ingest_bench
+
+    result = run_ingest_bench(rows, Layout(home()).root / "bench")
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            click.echo(f"{key}: {value}")
+
+
+def _emit(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, indent=1, default=str))
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in columns))
+    Console().print(table)
+
+
+def entrypoint() -> None:
+    try:
+        main(standalone_mode=True)
+    except PlantdataError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        sys.exit(2)

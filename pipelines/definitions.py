@@ -1,0 +1,38 @@
+"""The code location: the only place the Dagster Definitions are assembled (workspace.yaml loads it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from assets.checks import build_rows_balance_check
+from assets.ingest import build_standardised_asset
+from ingest.config import load_sources
+from pipelines.jobs import build_ingest_job
+from pipelines.resources import PlantdataResource
+from pipelines.sensors import build_new_files_sensor
+from pipelines.settings import home, sources_path
+
+
+def build_definitions(sources_file: Path | None = None, data_root: Path | None = None) -> dg.Definitions:
+    sources = load_sources(sources_file or sources_path())
+    assets, checks, jobs, sensors = [], [], [], []
+    for source in sources.sources:
+        job = build_ingest_job(source)
+        assets.append(build_standardised_asset(sources, source))
+        checks.append(build_rows_balance_check(sources, source))
+        jobs.append(job)
+        sensors.append(build_new_files_sensor(sources, source, job))
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=checks,
+        jobs=jobs,
+        sensors=sensors,
+        resources={"plantdata": PlantdataResource(home=str(data_root or home()))},
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

@@ -1,0 +1,30 @@
+"""Where plantdata finds its sources file and data root: read when the code location loads, never at import."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ingest.layout import data_root
+
+DEMO_SOURCES = Path(__file__).resolve().parent.parent / "ingest" / "demo_plant" / "sources.yaml"
+
+
+def sources_path(explicit: str | None = None) -> Path:
+    """--sources, else PLANTDATA_SOURCES, else the embedded demo plant's sources file."""
+    chosen = explicit or os.environ.get("PLANTDATA_SOURCES")
+    return Path(chosen).resolve() if chosen else DEMO_SOURCES
+
+
+def home() -> Path:
+    return data_root()
+
+
+def prepare_dagster_home(root: Path) -> Path:
+    """DAGSTER_HOME inside the data root, with telemetry off (Dagster writes a user id otherwise)."""
+    dagster_home = root / "dagster"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    return dagster_home
