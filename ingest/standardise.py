@@ -152,7 +152,7 @@ def _declare_enum(con: duckdb.DuckDBPyConnection, plan: ScanPlan) -> None:
 def _with_utc(plan: ScanPlan, scan: str) -> str:
     if plan.unpivot:
         columns = ", ".join(quote_ident(c) for c in plan.unpivot)
-        scan = f"(UNPIVOT INCLUDE NULLS {scan} ON {columns} INTO NAME tag VALUE value)"
+        scan = f"(SELECT * FROM {scan} u UNPIVOT INCLUDE NULLS (value FOR tag IN ({columns})))"
     return f"(SELECT *, {plan.utc_sql} AS _utc FROM {scan} s)"
 
 

@@ -92,7 +92,7 @@ def _tree(segments: list[_Segment], column: str, leaf: str) -> str:
         if leaf == "offset":
             if segment.offset is None:
                 return "NULL"
-            return f"INTERVAL {int(segment.offset.total_seconds())} SECOND"
+            return f"INTERVAL ({int(segment.offset.total_seconds())}) SECOND"
         return f"'{segment.why}'"
     mid = len(segments) // 2
     boundary = segments[mid].start
@@ -109,7 +109,7 @@ def local_to_utc_sql(column: str, zone_name: str, ambiguous: Ambiguous = "earlie
     segments = _segments(zone, ambiguous)
     if len(segments) == 1:
         offset = segments[0].offset or timedelta(0)
-        return f"({column} - INTERVAL {int(offset.total_seconds())} SECOND)"
+        return f"({column} - INTERVAL ({int(offset.total_seconds())}) SECOND)"
     return f"({column} - ({_tree(segments, column, 'offset')}))"
 
 

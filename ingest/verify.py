@@ -33,7 +33,10 @@ def recount(source: SourceConfig, files: list[IndexedFile], key: str, layout: La
         rows_out = 0
         if good:
             if source.kind is SourceKind.HISTORIAN_WIDE:  # one input row became one reading per tag
-                sql = "SELECT count(*) FROM (SELECT DISTINCT source_file, ts FROM read_parquet(?))"
+                sql = (
+                    "SELECT COALESCE(sum(n // w), 0) FROM (SELECT count(*) AS n, count(DISTINCT tag) AS w "
+                    "FROM read_parquet(?) GROUP BY source_file)"
+                )
             else:
                 sql = "SELECT count(*) FROM read_parquet(?)"
             found = con.execute(sql, [[str(p) for p in good]]).fetchone()

@@ -38,7 +38,7 @@ def run_all(
     sources_file: Path,
     root: Path,
     on_source: Callable[[SourceConfig, int], None] | None = None,
-    log_level: str = "WARNING",
+    log_level: str = "CRITICAL",
 ) -> list[SourceRun]:
     """Discover and ingest every source, registers first; a failing source does not stop the others."""
     sources = load_sources(sources_file)
@@ -65,7 +65,18 @@ def run_all(
         )
         error = None
         if not result.success:
-            failures = [e for e in result.all_events if e.is_failure]
-            error = failures[0].message if failures else "run failed"
+            error = _first_error(result)
         outcomes.append(SourceRun(source.name, len(known), result.success, result.run_id, error))
     return outcomes
+
+
+def _first_error(result: dg.ExecuteInProcessResult) -> str:
+    """The user-facing cause of a failed run: the error of its first failed step."""
+    for event in result.get_step_failure_events():
+        failure = event.step_failure_data.error
+        if failure is not None:
+            cause = failure
+            while cause.cause is not None and cause.cls_name in {"DagsterExecutionStepExecutionError"}:
+                cause = cause.cause
+            return f"{cause.cls_name}: {cause.message.strip()}"
+    return "the run failed; see the Dagster run log"

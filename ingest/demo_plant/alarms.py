@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from ingest.demo_plant.arrays import Array
 from ingest.demo_plant.dynamics import Signal
 from ingest.demo_plant.model import MeasurementPoint, Plant
 from ingest.demo_plant.sampling import Samples
@@ -32,23 +33,25 @@ class AlarmEvent:
     message: str
 
 
-def _moving_average(x: np.ndarray, w: int) -> np.ndarray:
+def _moving_average(x: Array, w: int) -> Array:
     if w <= 1:
         return x
     c = np.concatenate([[0.0], np.cumsum(x)])
     idx = np.arange(1, len(x) + 1)
     lo = np.maximum(idx - w, 0)
-    return (c[idx] - c[lo]) / (idx - lo)
+    out: Array = (c[idx] - c[lo]) / (idx - lo)
+    return out
 
 
-def _hysteresis(on: np.ndarray, off: np.ndarray) -> np.ndarray:
+def _hysteresis(on: Array, off: Array) -> Array:
     ev = np.where(on, 1, np.where(off, -1, 0))
     idx = np.where(ev != 0, np.arange(len(ev)), -1)
     idx = np.maximum.accumulate(idx)
-    return (idx >= 0) & (ev[np.maximum(idx, 0)] == 1)
+    state: Array = (idx >= 0) & (ev[np.maximum(idx, 0)] == 1)
+    return state
 
 
-def _runs(state: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _runs(state: Array, ts: Array) -> tuple[Array, Array]:
     """(start, end) sample indices of alarm episodes; episodes closer than the off-delay are merged."""
     d = np.diff(np.concatenate([[0], state.astype(np.int8), [0]]))
     starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
@@ -64,8 +67,9 @@ def _priority(p: MeasurementPoint, alarm_type: str) -> int:
     return max(1, prio - 1) if p.safety_related else min(prio, 4)
 
 
-def detect(plant: Plant, samples: Samples, signals: dict[str, Signal], grid_t: np.ndarray, tb: Timebase,
-           rng: np.random.Generator) -> list[AlarmEvent]:
+def detect(
+    plant: Plant, samples: Samples, signals: dict[str, Signal], *, grid_t: Array, tb: Timebase, rng: np.random.Generator
+) -> list[AlarmEvent]:
     """ACTIVE / ACK / RTN events for every limit a tag crosses (smoothed 30 s, 30 s on-delay)."""
     events: list[AlarmEvent] = []
     for i, p in enumerate(plant.points):
@@ -76,9 +80,13 @@ def detect(plant: Plant, samples: Samples, signals: dict[str, Signal], grid_t: n
             continue
         w = max(1, round(_SMOOTH_S / int(samples.period[i])))
         xs = _moving_average(x, w)
-        checks: list[tuple[str, float, np.ndarray, bool]] = []
-        for name, lim, high in (("HIHI", a.hihi, True), ("HI", a.hi, True), ("LO", a.lo, False),
-                                ("LOLO", a.lolo, False)):
+        checks: list[tuple[str, float, Array, bool]] = []
+        for name, lim, high in (
+            ("HIHI", a.hihi, True),
+            ("HI", a.hi, True),
+            ("LO", a.lo, False),
+            ("LOLO", a.lolo, False),
+        ):
             if lim is not None:
                 checks.append((name, lim, xs, high))
         sp = signals[p.tag].setpoint
@@ -88,18 +96,37 @@ def detect(plant: Plant, samples: Samples, signals: dict[str, Signal], grid_t: n
         for name, lim, y, high in checks:
             on, off = (y >= lim, y < lim - a.deadband) if high else (y <= lim, y > lim + a.deadband)
             starts, ends = _runs(_hysteresis(on, off), ts)
-            for s, e in zip(starts, ends):
+            for s, e in zip(starts, ends, strict=True):
                 t_end = int(ts[e]) if e < len(ts) else tb.t1
                 if t_end - int(ts[s]) < _ON_DELAY_S:
                     continue
-                events.extend(_events(p, name, lim, float(x[s]), int(ts[s]), int(ts[e]) if e < len(ts) else None,
-                                      tb, rng))
+                events.extend(
+                    _events(
+                        p,
+                        name,
+                        lim=lim,
+                        value=float(x[s]),
+                        t_on=int(ts[s]),
+                        t_off=int(ts[e]) if e < len(ts) else None,
+                        tb=tb,
+                        rng=rng,
+                    )
+                )
     events.sort(key=lambda ev: (ev.ts, ev.tag, ev.alarm_type, _STATE_ORDER[ev.state]))
     return events
 
 
-def _events(p: MeasurementPoint, alarm_type: str, lim: float, value: float, t_on: int, t_off: int | None,
-            tb: Timebase, rng: np.random.Generator) -> list[AlarmEvent]:
+def _events(
+    p: MeasurementPoint,
+    alarm_type: str,
+    *,
+    lim: float,
+    value: float,
+    t_on: int,
+    t_off: int | None,
+    tb: Timebase,
+    rng: np.random.Generator,
+) -> list[AlarmEvent]:
     prio = _priority(p, alarm_type)
     unit = p.unit
     shown = f"{value:.{p.decimals}f} {unit}"
@@ -111,7 +138,8 @@ def _events(p: MeasurementPoint, alarm_type: str, lim: float, value: float, t_on
     if t_ack < tb.t1:
         out.append(AlarmEvent(t_ack, p.tag, alarm_type, prio, "ACK", f"{what} acknowledged"))
     if t_off is not None:
-        out.append(AlarmEvent(t_off, p.tag, alarm_type, prio, "RTN", f"{p.name} {_WORDS[alarm_type]} returned to normal"))
+        back = f"{p.name} {_WORDS[alarm_type]} returned to normal"
+        out.append(AlarmEvent(t_off, p.tag, alarm_type, prio, "RTN", back))
     return out
 
 
@@ -120,15 +148,24 @@ def write_alarms(events: list[AlarmEvent], tb: Timebase, out_dir: Path) -> list[
     out_dir.mkdir(parents=True, exist_ok=True)
     ts = np.array([e.ts for e in events], dtype=np.int64)
     stamps = tb.format_local(ts) if len(ts) else pl.Series([], dtype=pl.String)
-    frame = pl.DataFrame({
-        "timestamp": stamps,
-        "tag": [e.tag for e in events],
-        "alarm_type": [e.alarm_type for e in events],
-        "priority": pl.Series([e.priority for e in events], dtype=pl.Int64),
-        "state": [e.state for e in events],
-        "message": [e.message for e in events],
-    }, schema={"timestamp": pl.String, "tag": pl.String, "alarm_type": pl.String, "priority": pl.Int64,
-               "state": pl.String, "message": pl.String})
+    frame = pl.DataFrame(
+        {
+            "timestamp": stamps,
+            "tag": [e.tag for e in events],
+            "alarm_type": [e.alarm_type for e in events],
+            "priority": pl.Series([e.priority for e in events], dtype=pl.Int64),
+            "state": [e.state for e in events],
+            "message": [e.message for e in events],
+        },
+        schema={
+            "timestamp": pl.String,
+            "tag": pl.String,
+            "alarm_type": pl.String,
+            "priority": pl.Int64,
+            "state": pl.String,
+            "message": pl.String,
+        },
+    )
     paths = []
     for day in tb.local_days:
         mask = (ts >= day.start) & (ts < day.end)

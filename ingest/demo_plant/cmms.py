@@ -16,8 +16,18 @@ from ingest.demo_plant.personnel import OFF_ROSTER, ROSTER, Person, PersonalData
 from ingest.demo_plant.timebase import Timebase
 
 HISTORY_DAYS = 90
-_KEYS = ("wo_id", "equipment_id", "created_at", "closed_at", "wo_type", "priority", "status", "failure_mode",
-         "technician", "description")
+_KEYS = (
+    "wo_id",
+    "equipment_id",
+    "created_at",
+    "closed_at",
+    "wo_type",
+    "priority",
+    "status",
+    "failure_mode",
+    "technician",
+    "description",
+)
 
 # repeated verbatim, as template texts are in real work-order histories
 _PREVENTIVE = (
@@ -46,7 +56,10 @@ def _off(rng: np.random.Generator) -> Person:
 
 def _c_bearing(eq: str, pd: PersonalData, rng: np.random.Generator) -> str:
     p = _roster(rng)
-    return f"Replaced DE bearing on {eq} after vibration alarm. Called {pd.name(p)} ({pd.phone(p, rng)}) for alignment check."
+    return (
+        f"Replaced DE bearing on {eq} after vibration alarm. Called {pd.name(p)} ({pd.phone(p, rng)}) "
+        "for alignment check."
+    )
 
 
 def _c_seal(eq: str, pd: PersonalData, rng: np.random.Generator) -> str:
@@ -56,7 +69,9 @@ def _c_seal(eq: str, pd: PersonalData, rng: np.random.Generator) -> str:
 
 def _c_trip(eq: str, pd: PersonalData, rng: np.random.Generator) -> str:
     p = _roster(rng)
-    return f"Motor {eq} tripped on overload. Reset by {pd.name(p)} ({pd.emp(p)}). Please call back at {pd.phone(p, rng)}."
+    return (
+        f"Motor {eq} tripped on overload. Reset by {pd.name(p)} ({pd.emp(p)}). Please call back at {pd.phone(p, rng)}."
+    )
 
 
 def _c_night(eq: str, pd: PersonalData, rng: np.random.Generator) -> str:
@@ -76,8 +91,10 @@ def _c_german(eq: str, pd: PersonalData, rng: np.random.Generator) -> str:
 
 def _c_contractor(eq: str, pd: PersonalData, rng: np.random.Generator) -> str:
     o, p = _off(rng), _roster(rng)
-    return (f"External service by {pd.name(o)} ({pd.email(o)}, {pd.phone(o, rng)}) on {eq}: coupling replaced. "
-            f"Invoice to {pd.email(p)}.")
+    return (
+        f"External service by {pd.name(o)} ({pd.email(o)}, {pd.phone(o, rng)}) on {eq}: coupling replaced. "
+        f"Invoice to {pd.email(p)}."
+    )
 
 
 def _c_blockage(eq: str, pd: PersonalData, rng: np.random.Generator) -> str:
@@ -98,11 +115,26 @@ def _i_request(eq: str, pd: PersonalData, rng: np.random.Generator) -> str:
     return f"Inspection of {eq} requested by {pd.name(p)} ({pd.emp(p)}). Result: OK."
 
 
-_CORRECTIVE: tuple[_Text, ...] = (_c_bearing, _c_seal, _c_trip, _c_night, _c_shutdown, _c_german, _c_contractor,
-                                  _c_blockage)
+_CORRECTIVE: tuple[_Text, ...] = (
+    _c_bearing,
+    _c_seal,
+    _c_trip,
+    _c_night,
+    _c_shutdown,
+    _c_german,
+    _c_contractor,
+    _c_blockage,
+)
 _INSPECTION: tuple[_Text, ...] = (_i_noise, _i_leak, _i_request)
-_CORRECTIVE_MODE = {_c_bearing: "bearing_wear", _c_seal: "seal_leak", _c_trip: "overload", _c_night: "bearing_wear",
-                    _c_german: "bearing_wear", _c_contractor: "misalignment", _c_blockage: "blockage"}
+_CORRECTIVE_MODE: dict[_Text, str] = {
+    _c_bearing: "bearing_wear",
+    _c_seal: "seal_leak",
+    _c_trip: "overload",
+    _c_night: "bearing_wear",
+    _c_german: "bearing_wear",
+    _c_contractor: "misalignment",
+    _c_blockage: "blockage",
+}
 
 
 @dataclass
@@ -129,8 +161,9 @@ def _iso(ts: int | None) -> str | None:
 class WorkOrderHistory:
     """Builds ~50-150 work orders: routine history before and during the period plus the fault follow-ups."""
 
-    def __init__(self, plant: Plant, tb: Timebase, faults: list[Fault], first_alarm: dict[str, int],
-                 rng: np.random.Generator) -> None:
+    def __init__(
+        self, plant: Plant, tb: Timebase, faults: list[Fault], first_alarm: dict[str, int], rng: np.random.Generator
+    ) -> None:
         self.plant, self.tb, self.faults, self.first_alarm, self.rng = plant, tb, faults, first_alarm, rng
         self.pd = PersonalData()
         self.next_tech = 0
@@ -173,25 +206,63 @@ class WorkOrderHistory:
             if f.fault_type == "bearing_wear":
                 vib_tag = next((t for t in f.tags if t.endswith(".VIB_RMS")), f.tags[0])
                 seen = self.first_alarm.get(vib_tag, f.start + (f.end - f.start) // 2)
-                out.append(_WO(f.equipment_id, _minute(seen + 900), _minute(seen + 4500), "inspection", 2, None,
-                               self._technician(),
-                               f"Vibration alarm on {vib_tag}. Bearing inspection requested by {pd.name(p)}, "
-                               f"{pd.phone(p, rng)}. Rising trend confirmed, replacement planned."))
+                out.append(
+                    _WO(
+                        f.equipment_id,
+                        _minute(seen + 900),
+                        _minute(seen + 4500),
+                        "inspection",
+                        2,
+                        None,
+                        self._technician(),
+                        f"Vibration alarm on {vib_tag}. Bearing inspection requested by {pd.name(p)}, "
+                        f"{pd.phone(p, rng)}. Rising trend confirmed, replacement planned.",
+                    )
+                )
                 jonas = ROSTER[0]
-                out.append(_WO(f.equipment_id, _minute(f.end), _minute(f.end + 7200), "corrective", 1, "bearing_wear",
-                               self._technician(),
-                               f"Replaced DE bearing on {f.equipment_id} after vibration alarm. Called "
-                               f"{pd.name(jonas)} ({pd.phone(jonas, rng, style=0)}) for alignment check."))
+                out.append(
+                    _WO(
+                        f.equipment_id,
+                        _minute(f.end),
+                        _minute(f.end + 7200),
+                        "corrective",
+                        1,
+                        "bearing_wear",
+                        self._technician(),
+                        f"Replaced DE bearing on {f.equipment_id} after vibration alarm. Called "
+                        f"{pd.name(jonas)} ({pd.phone(jonas, rng, style=0)}) for alignment check.",
+                    )
+                )
             elif f.fault_type == "cavitation":
-                out.append(_WO(f.equipment_id, _minute(f.start + 2400), _minute(f.end + 1800), "corrective", 1,
-                               "cavitation", pd.name(o),
-                               f"Cavitation noise and low suction pressure on {f.equipment_id}. Cleaned clogged suction "
-                               f"strainer. Contractor {pd.name(o)} ({pd.email(o)}) on site, approved by {pd.emp(p)}."))
+                out.append(
+                    _WO(
+                        f.equipment_id,
+                        _minute(f.start + 2400),
+                        _minute(f.end + 1800),
+                        "corrective",
+                        1,
+                        "cavitation",
+                        pd.name(o),
+                        f"Cavitation noise and low suction pressure on {f.equipment_id}. Cleaned clogged "
+                        f"suction strainer. Contractor {pd.name(o)} ({pd.email(o)}) on site, "
+                        f"approved by {pd.emp(p)}.",
+                    )
+                )
             else:
-                out.append(_WO(f.equipment_id, _minute(f.end + 600), None, "inspection", 2, "overload",
-                               self._technician(),
-                               f"Motor {f.equipment_id} overload, current above rating during batch. Check agitator "
-                               f"gearbox and product viscosity. Contact {pd.name(p)} {pd.phone(p, rng)}.", "OPEN"))
+                out.append(
+                    _WO(
+                        f.equipment_id,
+                        _minute(f.end + 600),
+                        None,
+                        "inspection",
+                        2,
+                        "overload",
+                        self._technician(),
+                        f"Motor {f.equipment_id} overload, current above rating during batch. Check agitator "
+                        f"gearbox and product viscosity. Contact {pd.name(p)} {pd.phone(p, rng)}.",
+                        "OPEN",
+                    )
+                )
         return out
 
     def build(self) -> list[_WO]:
@@ -217,19 +288,48 @@ class WorkOrderHistory:
         rel = path.relative_to(rel_root).as_posix()
         broken_at = next(i for i in range(len(wos) // 2, len(wos)) if wos[i].equipment_id in known)
         for i, w in enumerate(wos):
-            rec = dict(zip(_KEYS, (f"WO-{self.tb.start.year % 100:02d}-{4100 + i:06d}", w.equipment_id,
-                                   _iso(w.created), _iso(w.closed), w.wo_type, w.priority, w.status, w.failure_mode,
-                                   w.technician, w.description)))
+            rec = dict(
+                zip(
+                    _KEYS,
+                    (
+                        f"WO-{self.tb.start.year % 100:02d}-{4100 + i:06d}",
+                        w.equipment_id,
+                        _iso(w.created),
+                        _iso(w.closed),
+                        w.wo_type,
+                        w.priority,
+                        w.status,
+                        w.failure_mode,
+                        w.technician,
+                        w.description,
+                    ),
+                    strict=True,
+                )
+            )
             text = json.dumps(rec, ensure_ascii=False)
             if i == broken_at:
                 # a hand-edited export: inner quotes not escaped
                 text = text[:-2] + ' see photo "IMG_0042" on share"}'
-                defects.append(DefectRecord("broken_json", rel, [i + 1], None,
-                                            "line is not valid JSON (unescaped quotes in description); "
-                                            "JSONL has no header, line 1 = first record"))
+                defects.append(
+                    DefectRecord(
+                        "broken_json",
+                        rel,
+                        [i + 1],
+                        None,
+                        "line is not valid JSON (unescaped quotes in description); "
+                        "JSONL has no header, line 1 = first record",
+                    )
+                )
             if w.equipment_id not in known:
-                defects.append(DefectRecord("unknown_equipment_id", rel, [i + 1], None,
-                                            f"work order references equipment {w.equipment_id!r}, not in the register"))
+                defects.append(
+                    DefectRecord(
+                        "unknown_equipment_id",
+                        rel,
+                        [i + 1],
+                        None,
+                        f"work order references equipment {w.equipment_id!r}, not in the register",
+                    )
+                )
             lines.append(text)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")

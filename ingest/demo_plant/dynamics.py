@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ingest.demo_plant.arrays import Array
+
 
 @dataclass(frozen=True)
 class Signal:
@@ -17,33 +19,33 @@ class Signal:
     `setpoint` the controller setpoint (used for deviation alarms).
     """
 
-    mean: np.ndarray
-    noise: np.ndarray | float
-    bursts: np.ndarray | None = None
+    mean: Array
+    noise: Array | float
+    bursts: Array | None = None
     burst_size: float = 0.0
-    setpoint: np.ndarray | None = None
+    setpoint: Array | None = None
 
 
-def fft_convolve(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+def fft_convolve(x: Array, kernel: Array) -> Array:
     """Full linear convolution via FFT (length len(x) + len(kernel) - 1)."""
     n = len(x) + len(kernel) - 1
     nfft = 1 << max(1, (n - 1).bit_length())
     return np.fft.irfft(np.fft.rfft(x, nfft) * np.fft.rfft(kernel, nfft), nfft)[:n]
 
 
-def lag(x: np.ndarray, tau_s: float, dt_s: float) -> np.ndarray:
+def lag(x: Array, tau_s: float, dt_s: float) -> Array:
     """First-order lag (thermal inertia) with time constant `tau_s`, starting in steady state."""
     if tau_s <= dt_s:
         return x.astype(float)
     a = math.exp(-dt_s / tau_s)
-    length = int(math.ceil(7 * tau_s / dt_s))
+    length = math.ceil(7 * tau_s / dt_s)
     kernel = (1 - a) * a ** np.arange(length)
     kernel /= kernel.sum()
     padded = np.concatenate([np.full(length, x[0], dtype=float), x.astype(float)])
     return fft_convolve(padded, kernel)[length : length + len(x)]
 
 
-def smooth_noise(rng: np.random.Generator, n: int, corr_s: float, dt_s: float, sd: float = 1.0) -> np.ndarray:
+def smooth_noise(rng: np.random.Generator, n: int, corr_s: float, dt_s: float, sd: float = 1.0) -> Array:
     """Slowly wandering zero-mean noise with correlation time `corr_s` and standard deviation `sd`."""
     steps = max(1, int(corr_s / dt_s))
     length = 5 * steps
@@ -53,16 +55,17 @@ def smooth_noise(rng: np.random.Generator, n: int, corr_s: float, dt_s: float, s
     return sd * fft_convolve(white, kernel)[length : length + n]
 
 
-def diurnal(hour: np.ndarray, peak_hour: float = 15.0) -> np.ndarray:
+def diurnal(hour: Array, peak_hour: float = 15.0) -> Array:
     """Daily cycle in [-1, 1], maximal at `peak_hour` local time."""
     return np.cos(2 * np.pi * (hour - peak_hour) / 24.0)
 
 
-def sawtooth_phase(t: np.ndarray, period_s: float, offset_s: float) -> np.ndarray:
+def sawtooth_phase(t: Array, period_s: float, offset_s: float) -> Array:
     """Phase in [0, 1) of a cycle of length `period_s`."""
-    return ((t - t[0] + offset_s) % period_s) / period_s
+    phase: Array = ((t - t[0] + offset_s) % period_s) / period_s
+    return phase
 
 
-def triangle(phase: np.ndarray) -> np.ndarray:
+def triangle(phase: Array) -> Array:
     """Triangle wave in [0, 1] for a phase in [0, 1)."""
     return 1.0 - np.abs(2.0 * phase - 1.0)

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 
+from ingest.demo_plant.arrays import Array
 from ingest.demo_plant.model import Fault, Order, Plant
 from ingest.demo_plant.timebase import Timebase
 
@@ -22,16 +23,18 @@ REQUIRED_KINDS: dict[str, tuple[str, ...]] = {
     OVERLOAD_MOTOR: ("CURRENT",),
 }
 # kinds each fault visibly changes (ground truth lists those that are measured)
-_AFFECTED = {
+_AFFECTED: dict[str, dict[str, tuple[str, ...]]] = {
     "bearing_wear": {BEARING_PUMP: ("VIB_RMS", "VIB_RMS_NDE", "BRG_TEMP_DE", "BRG_TEMP_NDE")},
-    "cavitation": {CAVITATION_PUMP: ("SUCT_PRESS", "FLOW", "DISCH_PRESS", "VIB_RMS", "VIB_RMS_NDE"),
-                   "M-103": ("CURRENT", "POWER")},
+    "cavitation": {
+        CAVITATION_PUMP: ("SUCT_PRESS", "FLOW", "DISCH_PRESS", "VIB_RMS", "VIB_RMS_NDE"),
+        "M-103": ("CURRENT", "POWER"),
+    },
     "motor_overload": {OVERLOAD_MOTOR: ("CURRENT", "POWER", "WINDING_TEMP", "SPEED"), "MX-201": ("TORQUE",)},
 }
 
 
 def _minute(ts: float) -> int:
-    return int(round(ts / 60.0)) * 60
+    return round(ts / 60.0) * 60
 
 
 def plan_faults(tb: Timebase, orders: list[Order], rng: np.random.Generator) -> list[Fault]:
@@ -43,15 +46,33 @@ def plan_faults(tb: Timebase, orders: list[Order], rng: np.random.Generator) -> 
     cav_end = cav_start + _minute(min(3 * 3600, 0.12 * d))
     ov_start, ov_end, order_id = _overload_window(tb, orders, rng)
     return [
-        Fault("F-001", BEARING_PUMP, "bearing_wear", wear_start, wear_end,
-              f"Progressive drive-end bearing wear on {BEARING_PUMP}: vibration and bearing temperature rise "
-              f"over hours until the bearing is replaced (pump stopped {MAINTENANCE_STOP_S // 3600} h)."),
-        Fault("F-002", CAVITATION_PUMP, "cavitation", cav_start, cav_end,
-              f"Clogged suction strainer on {CAVITATION_PUMP}: suction pressure drops, flow becomes erratic, "
-              "vibration bursts; resolved by cleaning the strainer."),
-        Fault("F-003", OVERLOAD_MOTOR, "motor_overload", ov_start, ov_end,
-              f"Overload of {OVERLOAD_MOTOR} (agitator MX-201) during order {order_id}: product viscosity too high, "
-              "torque and current above rating, winding temperature rising."),
+        Fault(
+            "F-001",
+            BEARING_PUMP,
+            "bearing_wear",
+            wear_start,
+            wear_end,
+            f"Progressive drive-end bearing wear on {BEARING_PUMP}: vibration and bearing temperature rise "
+            f"over hours until the bearing is replaced (pump stopped {MAINTENANCE_STOP_S // 3600} h).",
+        ),
+        Fault(
+            "F-002",
+            CAVITATION_PUMP,
+            "cavitation",
+            cav_start,
+            cav_end,
+            f"Clogged suction strainer on {CAVITATION_PUMP}: suction pressure drops, flow becomes erratic, "
+            "vibration bursts; resolved by cleaning the strainer.",
+        ),
+        Fault(
+            "F-003",
+            OVERLOAD_MOTOR,
+            "motor_overload",
+            ov_start,
+            ov_end,
+            f"Overload of {OVERLOAD_MOTOR} (agitator MX-201) during order {order_id}: product viscosity too high, "
+            "torque and current above rating, winding temperature rising.",
+        ),
     ]
 
 
@@ -85,8 +106,9 @@ def with_tags(faults: list[Fault], plant: Plant) -> list[Fault]:
     measured = {(p.equipment_id, p.kind): p.tag for p in plant.points}
     out = []
     for f in faults:
-        tags = [measured[(eq, k)] for eq, kinds in _AFFECTED[f.fault_type].items() for k in kinds
-                if (eq, k) in measured]
+        tags = [
+            measured[(eq, k)] for eq, kinds in _AFFECTED[f.fault_type].items() for k in kinds if (eq, k) in measured
+        ]
         out.append(dataclasses.replace(f, tags=tuple(tags)))
     return out
 
@@ -95,13 +117,13 @@ def get(faults: list[Fault], fault_type: str) -> Fault:
     return next(f for f in faults if f.fault_type == fault_type)
 
 
-def progress(t: np.ndarray, start: int, end: int) -> np.ndarray:
+def progress(t: Array, start: int, end: int) -> Array:
     """0 before start, rising linearly to 1 at end, 0 again after end."""
     x = np.clip((t - start) / max(end - start, 1), 0.0, 1.0)
     return np.where(t < end, x, 0.0)
 
 
-def window(t: np.ndarray, start: int, end: int, rise_s: float, fall_s: float) -> np.ndarray:
+def window(t: Array, start: int, end: int, rise_s: float, fall_s: float) -> Array:
     """Trapezoid envelope: ramps up over `rise_s` after start, down over `fall_s` before end."""
     up = np.clip((t - start) / max(rise_s, 1.0), 0.0, 1.0)
     down = np.clip((end - t) / max(fall_s, 1.0), 0.0, 1.0)

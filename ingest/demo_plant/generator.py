@@ -57,14 +57,17 @@ def generate(
     overload_order = faults.overload_order(fault_list, orders)
     orders = schedule.with_scrap(orders, overload_order, 6.85)
     t = grid(tb)
-    running = schedule.line_running(orders, plant.production_lines, t, stream(seed, "jams"),
-                                    keep=[(overload.start - 1800, overload.end + 600)])
+    running = schedule.line_running(
+        orders, plant.production_lines, t, stream(seed, "jams"), keep=[(overload.start - 1800, overload.end + 600)]
+    )
     signals = PlantModel(plant, tb, running, fault_list, stream(seed, "process")).simulate()
     plan = plan_defects(plant, fault_list, tb, stream(seed, "defects"))
     periods = draw_periods(plant, min_period_s, max_period_s, stream(seed, "periods"))
     protected = frozenset(plant.points[i].tag for i in plan.avoid | plan.value_tags)
-    samples = sample(plant, signals, t, tb, periods, stream(seed, "sampling"), protected)
-    events = alarms.detect(plant, samples, signals, t, tb, stream(seed, "alarms"))
+    samples = sample(
+        plant, signals, grid_t=t, tb=tb, periods=periods, rng=stream(seed, "sampling"), no_bad_quality=protected
+    )
+    events = alarms.detect(plant, samples, signals, grid_t=t, tb=tb, rng=stream(seed, "alarms"))
 
     files: list[Path] = []
     reg_path = out_dir / "asset_register" / "asset_register.csv"
@@ -79,7 +82,8 @@ def generate(
     files += alarms.write_alarms(events, tb, out_dir / "alarms")
     qi_path = out_dir / "quality" / "inspections.csv"
     inspections.write_inspections(
-        inspections.build_inspections(orders, overload, overload_order, tb, stream(seed, "inspections")), qi_path)
+        inspections.build_inspections(orders, overload, overload_order, tb, stream(seed, "inspections")), qi_path
+    )
     files.append(qi_path)
 
     first_alarm = {}
@@ -99,5 +103,6 @@ def generate(
     ground_truth.write_defects(defects, gt / "defects.json")
     ground_truth.write_personal_data(history.pd.as_json(), gt / "personal_data.json")
     files += [gt / "faults.json", gt / "defects.json", gt / "personal_data.json"]
-    return DemoPlant(out_dir, files, hist_rows, len(events), len(orders), len(wos), len(plant.points),
-                     len(plant.equipment))
+    return DemoPlant(
+        out_dir, files, hist_rows, len(events), len(orders), len(wos), len(plant.points), len(plant.equipment)
+    )

@@ -21,8 +21,7 @@ class DefectRecord:
     detail: str
 
     def as_json(self) -> dict[str, object]:
-        return {"defect": self.defect, "file": self.file, "lines": self.lines, "tag": self.tag,
-                "detail": self.detail}
+        return {"defect": self.defect, "file": self.file, "lines": self.lines, "tag": self.tag, "detail": self.detail}
 
 
 def _dump(obj: object, path: Path) -> None:
@@ -31,9 +30,21 @@ def _dump(obj: object, path: Path) -> None:
 
 
 def write_faults(faults: list[Fault], tb: Timebase, path: Path) -> None:
-    _dump([{"fault_id": f.fault_id, "equipment_id": f.equipment_id, "tags": list(f.tags),
-            "fault_type": f.fault_type, "start_utc": tb.iso_utc(f.start), "end_utc": tb.iso_utc(f.end),
-            "description": f.description} for f in faults], path)
+    _dump(
+        [
+            {
+                "fault_id": f.fault_id,
+                "equipment_id": f.equipment_id,
+                "tags": list(f.tags),
+                "fault_type": f.fault_type,
+                "start_utc": tb.iso_utc(f.start),
+                "end_utc": tb.iso_utc(f.end),
+                "description": f.description,
+            }
+            for f in faults
+        ],
+        path,
+    )
 
 
 def write_defects(defects: list[DefectRecord], path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from ingest.demo_plant.arrays import Array
 from ingest.demo_plant.defect_plan import UNKNOWN_TAG, DefectPlan
 from ingest.demo_plant.ground_truth import DefectRecord
 from ingest.demo_plant.model import Plant
@@ -31,13 +32,13 @@ class _Rec:
 class _Day:
     """Rows of one file in write order; `label` links a row to the defect record it belongs to (0 = none)."""
 
-    ts: np.ndarray
-    tag: np.ndarray
-    val: np.ndarray
-    q: np.ndarray
-    label: np.ndarray
+    ts: Array
+    tag: Array
+    val: Array
+    q: Array
+    label: Array
 
-    def insert(self, pos: int, ts: int, tag: int, val: float, q: int, label: int) -> None:
+    def insert(self, pos: int, *, ts: int, tag: int, val: float, q: int, label: int) -> None:
         self.ts = np.insert(self.ts, pos, ts)
         self.tag = np.insert(self.tag, pos, tag)
         self.val = np.insert(self.val, pos, val)
@@ -66,16 +67,19 @@ class HistorianWriter:
         return len(self.recs)
 
     # -- whole-period effects ------------------------------------------------------------------------
-    def _value_defects(self, s: Samples, val: np.ndarray, q: np.ndarray, label: np.ndarray) -> None:
+    def _value_defects(self, s: Samples, val: Array, q: Array, label: Array) -> None:
         pts, plan = self.plant.points, self.plan
         tag, t_from, t_to = plan.stuck
         blk = s.block(tag)
         idx = blk.start + np.flatnonzero((s.ts[blk] >= t_from) & (s.ts[blk] < t_to))
         val[idx], q[idx] = val[idx[0]], GOOD
-        label[idx] = self._new("stuck_sensor", pts[tag].tag,
-                               f"{pts[tag].tag} repeats the value {val[idx[0]]:.{pts[tag].decimals}f} from "
-                               f"{self.tb.iso_local(int(s.ts[idx[0]]))} to {self.tb.iso_local(int(s.ts[idx[-1]]))} "
-                               f"({len(idx)} rows, quality 192)")
+        label[idx] = self._new(
+            "stuck_sensor",
+            pts[tag].tag,
+            f"{pts[tag].tag} repeats the value {val[idx[0]]:.{pts[tag].decimals}f} from "
+            f"{self.tb.iso_local(int(s.ts[idx[0]]))} to {self.tb.iso_local(int(s.ts[idx[-1]]))} "
+            f"({len(idx)} rows, quality 192)",
+        )
         for sp in plan.spikes:
             p = pts[sp.tag]
             blk = s.block(sp.tag)
@@ -90,28 +94,40 @@ class HistorianWriter:
             spike = round(spike, p.decimals)
             val[i], q[i] = spike, GOOD
             where = "outside" if sp.outside else "inside"
-            label[i] = self._new("spike", p.tag,
-                                 f"single-sample spike {spike:g} {p.unit} (previous sample {before:.{p.decimals}f}); "
-                                 f"{where} the physical limits [{p.low:g}, {p.high:g}]")
+            label[i] = self._new(
+                "spike",
+                p.tag,
+                f"single-sample spike {spike:g} {p.unit} (previous sample {before:.{p.decimals}f}); "
+                f"{where} the physical limits [{p.low:g}, {p.high:g}]",
+            )
         blk = s.block(plan.unit_mixup)
         val[blk] = val[blk] * 1.8 + 32.0
 
-    def _gaps(self, ts: np.ndarray, tag: np.ndarray) -> np.ndarray:
+    def _gaps(self, ts: Array, tag: Array) -> Array:
         g_tag, g0, g1 = self.plan.tag_gap
         p0, p1 = self.plan.plant_gap
-        return ~(((ts >= p0) & (ts < p1)) | ((tag == g_tag) & (ts >= g0) & (ts < g1)))
+        keep: Array = ~(((ts >= p0) & (ts < p1)) | ((tag == g_tag) & (ts >= g0) & (ts < g1)))
+        return keep
 
-    def _label_gap_edges(self, ts: np.ndarray, tag: np.ndarray, label: np.ndarray) -> None:
+    def _label_gap_edges(self, ts: Array, tag: Array, label: Array) -> None:
         g_tag, g0, g1 = self.plan.tag_gap
         rows = np.flatnonzero(tag == g_tag)
         k = int(np.searchsorted(ts[rows], g0))
         name = self.names[g_tag]
-        lab = self._new("gap_tag", name, f"no rows for {name} from {self.tb.iso_local(g0)} to {self.tb.iso_local(g1)} "
-                        "(35 min); lines = last row before and first row after the gap")
+        lab = self._new(
+            "gap_tag",
+            name,
+            f"no rows for {name} from {self.tb.iso_local(g0)} to {self.tb.iso_local(g1)} "
+            "(35 min); lines = last row before and first row after the gap",
+        )
         label[rows[[k - 1, k]]] = lab
         p0, p1 = self.plan.plant_gap
-        lab = self._new("gap_plant", None, f"no rows for any tag from {self.tb.iso_local(p0)} to "
-                        f"{self.tb.iso_local(p1)} (5 min export gap); lines = last row before and first row after")
+        lab = self._new(
+            "gap_plant",
+            None,
+            f"no rows for any tag from {self.tb.iso_local(p0)} to "
+            f"{self.tb.iso_local(p1)} (5 min export gap); lines = last row before and first row after",
+        )
         k = int(np.searchsorted(ts, p0))
         label[[k - 1, k]] = lab
 
@@ -134,34 +150,62 @@ class HistorianWriter:
             if not self._in(start, end, utc):
                 continue
             p = int(np.searchsorted(day.ts, utc))
-            lab = self._new("dst_nonexistent_time", None,
-                            "rows stamped with local times that do not exist (spring-forward gap); the exporter "
-                            "applied the standard-time offset to readings taken just after the change", ("dst", ""))
+            lab = self._new(
+                "dst_nonexistent_time",
+                None,
+                "rows stamped with local times that do not exist (spring-forward gap); the exporter "
+                "applied the standard-time offset to readings taken just after the change",
+                ("dst", ""),
+            )
             offsets = sorted(int(rng.integers(60, 3500)) for _ in range(3))
             picks = sorted({self._free_from(day, int(np.searchsorted(day.ts, utc + o))) for o in offsets})
             for i, src in enumerate(picks):
-                day.insert(p + i, int(day.ts[src + i]), int(day.tag[src + i]), float(day.val[src + i]), GOOD, lab)
+                day.insert(
+                    p + i,
+                    ts=int(day.ts[src + i]),
+                    tag=int(day.tag[src + i]),
+                    val=float(day.val[src + i]),
+                    q=GOOD,
+                    label=lab,
+                )
         if self._in(start, end, plan.unknown_tag):
             p = int(np.searchsorted(day.ts, plan.unknown_tag))
-            lab = self._new("unknown_tag", UNKNOWN_TAG, f"row for tag {UNKNOWN_TAG}, which is not in the asset register")
-            day.insert(p, plan.unknown_tag, len(self.names) - 1, round(float(rng.uniform(20, 80)), 2), GOOD, lab)
+            lab = self._new("unknown_tag", UNKNOWN_TAG, f"row for tag {UNKNOWN_TAG}, not in the asset register")
+            day.insert(
+                p,
+                ts=plan.unknown_tag,
+                tag=len(self.names) - 1,
+                val=round(float(rng.uniform(20, 80)), 2),
+                q=GOOD,
+                label=lab,
+            )
         for t in plan.duplicates:
             if self._in(start, end, t):
                 p = self._free_pos(day, t)
-                lab = self._new("duplicate_row", self.names[int(day.tag[p])],
-                                "exact duplicate of the preceding line (same timestamp, tag, value, quality)")
-                day.insert(p + 1, int(day.ts[p]), int(day.tag[p]), float(day.val[p]), int(day.q[p]), lab)
+                lab = self._new(
+                    "duplicate_row",
+                    self.names[int(day.tag[p])],
+                    "exact duplicate of the preceding line (same timestamp, tag, value, quality)",
+                )
+                day.insert(
+                    p + 1, ts=int(day.ts[p]), tag=int(day.tag[p]), val=float(day.val[p]), q=int(day.q[p]), label=lab
+                )
         for t, token in plan.non_numeric:
             if self._in(start, end, t):
                 p = self._free_pos(day, t)
-                day.label[p] = self._new("malformed_non_numeric", self.names[int(day.tag[p])],
-                                         f"value field is {token!r}", ("value", token))
+                day.label[p] = self._new(
+                    "malformed_non_numeric", self.names[int(day.tag[p])], f"value field is {token!r}", ("value", token)
+                )
                 if token == "#N/A":
                     day.q[p] = BAD
         if self._in(start, end, plan.missing_column):
             p = self._free_pos(day, plan.missing_column)
-            day.label[p] = self._new("malformed_missing_column", self.names[int(day.tag[p])],
-                                     "row has 3 fields instead of 4 (quality column missing)", ("drop_quality", ""))
+            day.label[p] = self._new(
+                "malformed_missing_column",
+                self.names[int(day.tag[p])],
+                "row has 3 fields instead of 4 (quality column missing)",
+                ("drop_quality", ""),
+            )
         moves = sorted((self._free_pos(day, t) for t in plan.out_of_order if self._in(start, end, t)), reverse=True)
         for p in moves:
             j = max(p - int(rng.integers(40, 200)), 0)
@@ -169,24 +213,33 @@ class HistorianWriter:
                 j -= 1
             if day.ts[j] >= day.ts[p]:
                 continue
-            day.label[p] = self._new("out_of_order_row", self.names[int(day.tag[p])],
-                                     f"row moved {p - j} lines earlier; its timestamp is later than the next line's")
+            day.label[p] = self._new(
+                "out_of_order_row",
+                self.names[int(day.tag[p])],
+                f"row moved {p - j} lines earlier; its timestamp is later than the next line's",
+            )
             day.move(p, j)
         if last:
-            day.label[-1] = self._new("truncated_file", self.names[int(day.tag[-1])],
-                                      "file ends in the middle of its last line (no final newline)", ("truncate", ""))
+            day.label[-1] = self._new(
+                "truncated_file",
+                self.names[int(day.tag[-1])],
+                "file ends in the middle of its last line (no final newline)",
+                ("truncate", ""),
+            )
 
     # -- output --------------------------------------------------------------------------------------
     def _lines(self, day: _Day) -> pl.Series:
         ts_str = self.tb.format_local(day.ts)
         scale = 10.0 ** self.decimals[day.tag]
         vals = np.round(day.val * scale) / scale + 0.0
-        frame = pl.DataFrame({
-            "t": ts_str,
-            "g": pl.Series(self.names).gather(pl.Series(day.tag.astype(np.int64))),
-            "v": pl.Series(vals).cast(pl.String),
-            "q": pl.Series(day.q.astype(np.int64)).cast(pl.String),
-        })
+        frame = pl.DataFrame(
+            {
+                "t": ts_str,
+                "g": pl.Series(self.names).gather(pl.Series(day.tag.astype(np.int64))),
+                "v": pl.Series(vals).cast(pl.String),
+                "q": pl.Series(day.q.astype(np.int64)).cast(pl.String),
+            }
+        )
         lines = frame.select(pl.concat_str(["t", "g", "v", "q"], separator=",").alias("l")).to_series()
         for pos in np.flatnonzero(day.label):
             rec = self.recs[int(day.label[pos]) - 1]
@@ -208,8 +261,11 @@ class HistorianWriter:
         return lines
 
     def write(self, s: Samples, out_dir: Path, rel_root: Path) -> tuple[list[Path], int, list[DefectRecord]]:
-        ts, tag, val, q = s.ts, s.tag, s.value.copy(), s.quality.copy()
-        label = np.zeros(len(ts), dtype=np.int32)
+        ts: Array = s.ts
+        tag: Array = s.tag
+        val: Array = s.value.copy()
+        q: Array = s.quality.copy()
+        label: Array = np.zeros(len(ts), dtype=np.int32)
         self._value_defects(s, val, q, label)
         keep = self._gaps(ts, tag)
         ts, tag, val, q, label = ts[keep], tag[keep], val[keep], q[keep], label[keep]
@@ -241,7 +297,14 @@ class HistorianWriter:
             total += len(lines)
         mix = self.plant.points[self.plan.unit_mixup]
         out = [DefectRecord(r.defect, r.file or "", sorted(r.lines), r.tag, r.detail) for r in self.recs if r.file]
-        out += [DefectRecord("unit_mixup", p.relative_to(rel_root).as_posix(), None, mix.tag,
-                             f"{mix.tag} is exported in degF for the whole period; the register says {mix.unit}")
-                for p in paths]
+        out += [
+            DefectRecord(
+                "unit_mixup",
+                p.relative_to(rel_root).as_posix(),
+                None,
+                mix.tag,
+                f"{mix.tag} is exported in degF for the whole period; the register says {mix.unit}",
+            )
+            for p in paths
+        ]
         return paths, total, out

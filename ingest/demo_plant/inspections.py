@@ -11,8 +11,17 @@ import polars as pl
 from ingest.demo_plant.model import Fault, Order
 from ingest.demo_plant.timebase import Timebase
 
-HEADER = ("inspection_id", "order_id", "timestamp", "characteristic", "measured_value", "lower_spec", "upper_spec",
-          "result", "defect_code")
+HEADER = (
+    "inspection_id",
+    "order_id",
+    "timestamp",
+    "characteristic",
+    "measured_value",
+    "lower_spec",
+    "upper_spec",
+    "result",
+    "defect_code",
+)
 
 
 @dataclass(frozen=True)
@@ -37,8 +46,9 @@ _FILLING = (
 )
 
 
-def build_inspections(orders: list[Order], overload: Fault, overload_order: str, tb: Timebase,
-                      rng: np.random.Generator) -> pl.DataFrame:
+def build_inspections(
+    orders: list[Order], overload: Fault, overload_order: str, tb: Timebase, rng: np.random.Generator
+) -> pl.DataFrame:
     """In-process checks every 1-2 h of each order's run; failures follow the scrap rate and the overload."""
     rows = []
     for o in orders:
@@ -62,8 +72,19 @@ def build_inspections(orders: list[Order], overload: Fault, overload_order: str,
         lo, hi = round(c.target - c.tol, c.decimals), round(c.target + c.tol, c.decimals)
         ok = lo <= value <= hi
         code = "" if ok else f"{c.code}-{'HI' if value > hi else 'LO'}"
-        out.append((f"QI-{k + 1:06d}", order_id, tb.iso_local(t), c.name, f"{value:.{c.decimals}f}",
-                    f"{lo:.{c.decimals}f}", f"{hi:.{c.decimals}f}", "PASS" if ok else "FAIL", code or None))
+        out.append(
+            (
+                f"QI-{k + 1:06d}",
+                order_id,
+                tb.iso_local(t),
+                c.name,
+                f"{value:.{c.decimals}f}",
+                f"{lo:.{c.decimals}f}",
+                f"{hi:.{c.decimals}f}",
+                "PASS" if ok else "FAIL",
+                code or None,
+            )
+        )
     return pl.DataFrame(out, schema={h: pl.String for h in HEADER}, orient="row")
 
 

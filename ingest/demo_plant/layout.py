@@ -13,60 +13,132 @@ SITE = ("SITE-WN", "Werk Nord")
 
 # (area id, name, production?, lines); line = (id, name, units); unit = (id, name, equipment roles)
 # A role "pump:cooling_water" adds a pump and its drive motor; "tank:..." adds the item alone.
-_LAYOUT: tuple[tuple[str, str, bool, tuple[tuple[str, str, tuple[tuple[str, str, tuple[str, ...]], ...]], ...]], ...] = (
-    ("A-10", "Utilities", False, (
-        ("L-11", "Cooling water", (
-            ("U-111", "Cooling water pump station", ("tank:cooling_basin", "pump:cooling_water", "pump:cooling_water")),
-            ("U-112", "Process cooling", ("heat_exchanger:process_cooler", "pump:process_cooling")),
-        )),
-        ("L-12", "Compressed air and ventilation", (
-            ("U-121", "Compressor station", ("compressor:screw", "compressor:screw", "pressure_vessel:air_receiver")),
-            ("U-122", "Hall ventilation", ("fan:supply_air",)),
-        )),
-    )),
-    ("A-20", "Processing", True, (
-        ("L-21", "Mixing line 1", (
-            ("U-211", "Batch mixing 1", ("mixer:batch", "pressure_vessel:reactor", "pump:transfer")),
-            ("U-212", "Product cooling 1", ("heat_exchanger:product_cooler", "pump:product_cooling")),
-        )),
-        ("L-22", "Mixing line 2", (
-            ("U-221", "Batch mixing 2", ("mixer:batch", "pressure_vessel:reactor", "pump:transfer")),
-            ("U-222", "Intermediate storage", ("tank:buffer", "pump:storage")),
-        )),
-    )),
-    ("A-30", "Packaging", True, (
-        ("L-31", "Filling line", (
-            ("U-311", "Container conveying", ("conveyor:container",)),
-            ("U-312", "Filling station", ("pump:filling", "tank:filler_bowl")),
-        )),
-    )),
+_Unit = tuple[str, str, tuple[str, ...]]
+_Line = tuple[str, str, tuple[_Unit, ...]]
+_LAYOUT: tuple[tuple[str, str, bool, tuple[_Line, ...]], ...] = (
+    (
+        "A-10",
+        "Utilities",
+        False,
+        (
+            (
+                "L-11",
+                "Cooling water",
+                (
+                    (
+                        "U-111",
+                        "Cooling water pump station",
+                        ("tank:cooling_basin", "pump:cooling_water", "pump:cooling_water"),
+                    ),
+                    ("U-112", "Process cooling", ("heat_exchanger:process_cooler", "pump:process_cooling")),
+                ),
+            ),
+            (
+                "L-12",
+                "Compressed air and ventilation",
+                (
+                    (
+                        "U-121",
+                        "Compressor station",
+                        ("compressor:screw", "compressor:screw", "pressure_vessel:air_receiver"),
+                    ),
+                    ("U-122", "Hall ventilation", ("fan:supply_air",)),
+                ),
+            ),
+        ),
+    ),
+    (
+        "A-20",
+        "Processing",
+        True,
+        (
+            (
+                "L-21",
+                "Mixing line 1",
+                (
+                    ("U-211", "Batch mixing 1", ("mixer:batch", "pressure_vessel:reactor", "pump:transfer")),
+                    ("U-212", "Product cooling 1", ("heat_exchanger:product_cooler", "pump:product_cooling")),
+                ),
+            ),
+            (
+                "L-22",
+                "Mixing line 2",
+                (
+                    ("U-221", "Batch mixing 2", ("mixer:batch", "pressure_vessel:reactor", "pump:transfer")),
+                    ("U-222", "Intermediate storage", ("tank:buffer", "pump:storage")),
+                ),
+            ),
+        ),
+    ),
+    (
+        "A-30",
+        "Packaging",
+        True,
+        (
+            (
+                "L-31",
+                "Filling line",
+                (
+                    ("U-311", "Container conveying", ("conveyor:container",)),
+                    ("U-312", "Filling station", ("pump:filling", "tank:filler_bowl")),
+                ),
+            ),
+        ),
+    ),
 )
 # appended to lines in turn when more tags are requested than the base plant can carry
 _EXTRA_UNIT = ("Booster station", ("tank:buffer", "pump:storage"))
 
 _PREFIX = {
-    "pump": "P", "motor": "M", "compressor": "C", "heat_exchanger": "E", "tank": "TK",
-    "pressure_vessel": "V", "fan": "F", "mixer": "MX", "conveyor": "CV",
+    "pump": "P",
+    "motor": "M",
+    "compressor": "C",
+    "heat_exchanger": "E",
+    "tank": "TK",
+    "pressure_vessel": "V",
+    "fan": "F",
+    "mixer": "MX",
+    "conveyor": "CV",
 }
 EQUIPMENT_TYPE = {
-    "pump": "centrifugal_pump", "motor": "induction_motor", "compressor": "screw_compressor",
-    "heat_exchanger": "plate_heat_exchanger", "tank": "tank", "pressure_vessel": "pressure_vessel",
-    "fan": "fan", "mixer": "agitator", "conveyor": "belt_conveyor",
+    "pump": "centrifugal_pump",
+    "motor": "induction_motor",
+    "compressor": "screw_compressor",
+    "heat_exchanger": "plate_heat_exchanger",
+    "tank": "tank",
+    "pressure_vessel": "pressure_vessel",
+    "fan": "fan",
+    "mixer": "agitator",
+    "conveyor": "belt_conveyor",
 }
 _DRIVEN = {"pump", "compressor", "fan", "mixer", "conveyor"}
 _NAMES = {
-    "cooling_basin": "Cooling water basin", "cooling_water": "Cooling water pump",
-    "process_cooler": "Process cooling heat exchanger", "process_cooling": "Process cooling water pump",
-    "screw": "Screw compressor", "air_receiver": "Compressed air receiver", "supply_air": "Supply air fan",
-    "batch": "Batch mixer agitator", "reactor": "Mixing vessel", "transfer": "Transfer pump",
-    "product_cooler": "Product cooler", "product_cooling": "Product cooling pump", "buffer": "Buffer tank",
-    "storage": "Storage transfer pump", "container": "Container conveyor", "filling": "Filler feed pump",
+    "cooling_basin": "Cooling water basin",
+    "cooling_water": "Cooling water pump",
+    "process_cooler": "Process cooling heat exchanger",
+    "process_cooling": "Process cooling water pump",
+    "screw": "Screw compressor",
+    "air_receiver": "Compressed air receiver",
+    "supply_air": "Supply air fan",
+    "batch": "Batch mixer agitator",
+    "reactor": "Mixing vessel",
+    "transfer": "Transfer pump",
+    "product_cooler": "Product cooler",
+    "product_cooling": "Product cooling pump",
+    "buffer": "Buffer tank",
+    "storage": "Storage transfer pump",
+    "container": "Container conveyor",
+    "filling": "Filler feed pump",
     "filler_bowl": "Filler bowl",
 }
 # pump roles: nominal flow m3/h, shut-off head m, suction pressure bar(g)
 _PUMPS = {
-    "cooling_water": (160.0, 48.0, 1.15), "process_cooling": (90.0, 38.0, 1.45), "transfer": (30.0, 42.0, 0.85),
-    "product_cooling": (35.0, 30.0, 0.95), "storage": (45.0, 36.0, 0.75), "filling": (14.0, 32.0, 0.65),
+    "cooling_water": (160.0, 48.0, 1.15),
+    "process_cooling": (90.0, 38.0, 1.45),
+    "transfer": (30.0, 42.0, 0.85),
+    "product_cooling": (35.0, 30.0, 0.95),
+    "storage": (45.0, 36.0, 0.75),
+    "filling": (14.0, 32.0, 0.65),
 }
 _MOTOR_SIZES = (4.0, 5.5, 7.5, 11.0, 15.0, 18.5, 22.0, 30.0, 37.0, 45.0, 55.0, 75.0, 90.0, 110.0, 132.0, 160.0)
 
@@ -115,7 +187,11 @@ def build_layout(
             for unit_id, unit_name, roles in unit_specs:
                 nodes.append(HierarchyNode(unit_id, line_id, "unit", unit_name))
                 for role in roles:
-                    equipment.extend(_make_items(role, area_no, area_id, line_id, unit_id, counters, rng))
+                    equipment.extend(
+                        _make_items(
+                            role, area_no, area_id=area_id, line_id=line_id, unit_id=unit_id, counters=counters, rng=rng
+                        )
+                    )
     return tuple(nodes), tuple(equipment), tuple(production)
 
 
@@ -127,8 +203,14 @@ def _next_id(eq_type: str, area_no: int, counters: dict[tuple[str, str], int]) -
 
 
 def _make_items(
-    role_spec: str, area_no: int, area_id: str, line_id: str, unit_id: str,
-    counters: dict[tuple[str, str], int], rng: np.random.Generator,
+    role_spec: str,
+    area_no: int,
+    *,
+    area_id: str,
+    line_id: str,
+    unit_id: str,
+    counters: dict[tuple[str, str], int],
+    rng: np.random.Generator,
 ) -> list[Equipment]:
     eq_type, role = role_spec.split(":")
     node_id = _next_id(eq_type, area_no, counters)
@@ -140,8 +222,18 @@ def _make_items(
     if eq_type in _DRIVEN:
         motor_id = _next_id("motor", area_no, counters)
         items.append(
-            Equipment(motor_id, "motor", f"drive_{eq_type}", f"Drive motor {node_id}", area_id, line_id, unit_id,
-                      False, node_id, _motor_rating(eq_type, rating))
+            Equipment(
+                motor_id,
+                "motor",
+                f"drive_{eq_type}",
+                f"Drive motor {node_id}",
+                area_id,
+                line_id,
+                unit_id,
+                False,
+                node_id,
+                _motor_rating(eq_type, rating),
+            )
         )
     return items
 

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ingest.demo_plant import faults as fl
+from ingest.demo_plant.arrays import Array
 from ingest.demo_plant.dynamics import Signal, diurnal, lag, sawtooth_phase, smooth_noise, triangle
 from ingest.demo_plant.model import Equipment, Fault, Plant
 from ingest.demo_plant.timebase import Timebase
@@ -18,14 +19,15 @@ from ingest.demo_plant.timebase import Timebase
 GRID_S = 10
 _BATCH_S = 5400.0
 _BAR_PER_M = 0.0981
-_State = dict[str, np.ndarray]
+_State = dict[str, Array]
 
 
 class PlantModel:
     """Simulates every equipment item (measured or not) and exposes the measured tags as Signals."""
 
-    def __init__(self, plant: Plant, tb: Timebase, running: dict[str, np.ndarray], faults: list[Fault],
-                 rng: np.random.Generator) -> None:
+    def __init__(
+        self, plant: Plant, tb: Timebase, running: dict[str, Array], faults: list[Fault], rng: np.random.Generator
+    ) -> None:
         self.plant, self.tb, self.faults, self.rng = plant, tb, faults, rng
         self.t = grid(tb)
         n = len(self.t)
@@ -39,15 +41,15 @@ class PlantModel:
         self.batch_offset = {line: float(rng.uniform(0, _BATCH_S)) for line in plant.production_lines}
         self.eq = plant.equipment_by_id()
         self.state: dict[str, _State] = {}
-        self._demand: dict[str, np.ndarray] = {}
+        self._demand: dict[str, Array] = {}
         self.signals: dict[str, dict[str, Signal]] = {}
 
     # -- helpers -------------------------------------------------------------------------------------
-    def run_of(self, line_id: str) -> np.ndarray:
+    def run_of(self, line_id: str) -> Array:
         raw = self.running.get(line_id, np.ones(len(self.t)))
         return lag(raw, 20.0, GRID_S)
 
-    def phase_of(self, line_id: str) -> np.ndarray:
+    def phase_of(self, line_id: str) -> Array:
         return sawtooth_phase(self.t.astype(float), _BATCH_S, self.batch_offset.get(line_id, 0.0))
 
     def unit_items(self, eq: Equipment, eq_type: str) -> list[Equipment]:
@@ -59,8 +61,7 @@ class PlantModel:
     # -- simulation ----------------------------------------------------------------------------------
     def simulate(self) -> dict[str, Signal]:
         """Signals of all measured tags, keyed by tag."""
-        order = ("tank", "pump", "compressor", "fan", "mixer", "conveyor", "pressure_vessel", "heat_exchanger",
-                 "motor")
+        order = ("tank", "pump", "compressor", "fan", "mixer", "conveyor", "pressure_vessel", "heat_exchanger", "motor")
         for eq_type in order:
             for eq in self.plant.equipment:
                 if eq.eq_type == eq_type:
@@ -83,10 +84,14 @@ class PlantModel:
         level = np.clip(level, 0.0, 100.0)
         height = eq.rating.get("height_m", 5.0)
         self.state[eq.node_id] = {"level": level}
-        self._put(eq, LEVEL=Signal(level, 0.3), TEMP=Signal(temp, 0.08),
-                  PRESS=Signal(level / 100.0 * height * _BAR_PER_M, 0.002))
+        self._put(
+            eq,
+            LEVEL=Signal(level, 0.3),
+            TEMP=Signal(temp, 0.08),
+            PRESS=Signal(level / 100.0 * height * _BAR_PER_M, 0.002),
+        )
 
-    def _pump_flow(self, eq: Equipment) -> tuple[np.ndarray, np.ndarray]:
+    def _pump_flow(self, eq: Equipment) -> tuple[Array, Array]:
         """(run 0..1, flow setpoint m3/h)."""
         n, r, rng = len(self.t), eq.rating, self.rng
         q_nom = r["q_nom"]
@@ -96,7 +101,8 @@ class PlantModel:
             if eq.unit_id not in self._demand:
                 wander = smooth_noise(rng, n, 1800, GRID_S, 0.02)
                 self._demand[eq.unit_id] = sum(p.rating["q_nom"] for p in pumps) * (
-                    0.70 + 0.08 * diurnal(self.tb.local_hour(self.t)) + 0.06 * self.plant_load + wander)
+                    0.70 + 0.08 * diurnal(self.tb.local_hour(self.t)) + 0.06 * self.plant_load + wander
+                )
             demand = self._demand[eq.unit_id]
             wear = fl.get(self.faults, "bearing_wear")
             stopped = (self.t >= wear.end) & (self.t < wear.end + fl.MAINTENANCE_STOP_S)
@@ -114,8 +120,8 @@ class PlantModel:
         r, rng, n = eq.rating, self.rng, len(self.t)
         q_nom, h0, eta_max = r["q_nom"], r["h0"], r["eta"]
         run, setpoint = self._pump_flow(eq)
-        cav = np.zeros(n)
-        wear = np.zeros(n)
+        cav: Array = np.zeros(n)
+        wear: Array = np.zeros(n)
         if eq.node_id == fl.CAVITATION_PUMP:
             f = fl.get(self.faults, "cavitation")
             cav = fl.window(self.t, f.start, f.end, 1500.0, 300.0)
@@ -143,12 +149,14 @@ class PlantModel:
         self.state[eq.node_id] = {"run": run, "flow": flow, "shaft": shaft, "speed": run, "cav": cav}
         self._put(
             eq,
-            FLOW=Signal(flow, 0.008 * q_nom * (1.0 + 6.0 * cav), setpoint=setpoint),
+            FLOW=Signal(flow, 0.008 * q_nom * (1.0 + 14.0 * cav), setpoint=setpoint),
             DISCH_PRESS=Signal(disch, 0.01 * (1.0 + 8.0 * cav)),
             SUCT_PRESS=Signal(suct, 0.008 * (1.0 + 4.0 * cav)),
             VIB_RMS=Signal(vib_de, 0.05 * vib_de + 0.02, bursts=0.12 * cav, burst_size=5.0),
             VIB_RMS_NDE=Signal(vib_nde, 0.05 * vib_nde + 0.02, bursts=0.08 * cav, burst_size=3.0),
-            BRG_TEMP_DE=Signal(brg_de, 0.08), BRG_TEMP_NDE=Signal(brg_nde, 0.08), SEAL_TEMP=Signal(seal, 0.08),
+            BRG_TEMP_DE=Signal(brg_de, 0.08),
+            BRG_TEMP_NDE=Signal(brg_nde, 0.08),
+            SEAL_TEMP=Signal(seal, 0.08),
         )
 
     def _compressor(self, eq: Equipment) -> None:
@@ -185,7 +193,9 @@ class PlantModel:
         vib = v0 * speed**2 + 0.1
         self.state[eq.node_id] = {"run": np.ones(n), "shaft": r["shaft_kw"] * speed**3, "speed": speed}
         self._put(
-            eq, SPEED=Signal(r["rpm"] * speed, 1.5), VIB_RMS=Signal(vib, 0.05 * vib + 0.02),
+            eq,
+            SPEED=Signal(r["rpm"] * speed, 1.5),
+            VIB_RMS=Signal(vib, 0.05 * vib + 0.02),
             BRG_TEMP_DE=Signal(lag(self.ambient + 12.0 + 10.0 * speed, 1500.0, GRID_S), 0.08),
             BRG_TEMP_NDE=Signal(lag(self.ambient + 10.0 + 8.0 * speed, 1500.0, GRID_S), 0.08),
         )
@@ -203,10 +213,19 @@ class PlantModel:
         product = lag(self.ambient + run * (15.0 + 30.0 * phase), 600.0, GRID_S)
         v0 = float(rng.uniform(0.8, 1.6))
         vib = run * v0 * (0.8 + 0.004 * torque) + 0.1
-        self.state[eq.node_id] = {"run": run, "shaft": r["shaft_kw"] * torque / 100.0 * speed, "speed": speed,
-                                  "product_temp": product}
-        self._put(eq, TORQUE=Signal(torque, 1.0), SPEED=Signal(r["rpm"] * speed, 0.3 + 0.5 * run),
-                  TEMP=Signal(product, 0.08), VIB_RMS=Signal(vib, 0.05 * vib + 0.02))
+        self.state[eq.node_id] = {
+            "run": run,
+            "shaft": r["shaft_kw"] * torque / 100.0 * speed,
+            "speed": speed,
+            "product_temp": product,
+        }
+        self._put(
+            eq,
+            TORQUE=Signal(torque, 1.0),
+            SPEED=Signal(r["rpm"] * speed, 0.3 + 0.5 * run),
+            TEMP=Signal(product, 0.08),
+            VIB_RMS=Signal(vib, 0.05 * vib + 0.02),
+        )
 
     def _conveyor(self, eq: Equipment) -> None:
         r, rng, n = eq.rating, self.rng, len(self.t)
@@ -214,11 +233,14 @@ class PlantModel:
         load = run * (55.0 + smooth_noise(rng, n, 600, GRID_S, 8.0))
         v0 = float(rng.uniform(1.0, 2.2))
         vib = run * v0 + 0.1
-        self.state[eq.node_id] = {"run": run, "shaft": r["shaft_kw"] * (0.3 + 0.7 * load / 100.0) * run,
-                                  "speed": run}
-        self._put(eq, LOAD=Signal(load, 1.5), SPEED=Signal(r["rpm"] * run, 0.5 + 1.0 * run),
-                  BRG_TEMP_DE=Signal(lag(self.ambient + run * (10.0 + 0.15 * load), 1500.0, GRID_S), 0.08),
-                  VIB_RMS=Signal(vib, 0.05 * vib + 0.02))
+        self.state[eq.node_id] = {"run": run, "shaft": r["shaft_kw"] * (0.3 + 0.7 * load / 100.0) * run, "speed": run}
+        self._put(
+            eq,
+            LOAD=Signal(load, 1.5),
+            SPEED=Signal(r["rpm"] * run, 0.5 + 1.0 * run),
+            BRG_TEMP_DE=Signal(lag(self.ambient + run * (10.0 + 0.15 * load), 1500.0, GRID_S), 0.08),
+            VIB_RMS=Signal(vib, 0.05 * vib + 0.02),
+        )
 
     def _pressure_vessel(self, eq: Equipment) -> None:
         n = len(self.t)
@@ -226,16 +248,24 @@ class PlantModel:
             comps = self.unit_items(eq, "compressor")
             press = self.state[comps[0].node_id]["receiver"] if comps else np.full(n, 7.4)
             drain = sawtooth_phase(self.t.astype(float), 7200.0, float(self.rng.uniform(0, 7200)))
-            self._put(eq, PRESS=Signal(press, 0.01), TEMP=Signal(self.ambient + 8.0, 0.1),
-                      LEVEL=Signal(5.0 + 35.0 * drain, 0.5))
+            self._put(
+                eq,
+                PRESS=Signal(press, 0.01),
+                TEMP=Signal(self.ambient + 8.0, 0.1),
+                LEVEL=Signal(5.0 + 35.0 * drain, 0.5),
+            )
             return
         run = self.run_of(eq.line_id)
         phase = self.phase_of(eq.line_id)
         fill = np.where(phase < 0.1, phase / 0.1, np.where(phase < 0.8, 1.0, 1.0 - (phase - 0.8) / 0.2))
         mixers = self.unit_items(eq, "mixer")
         temp = self.state[mixers[0].node_id]["product_temp"] if mixers else lag(self.ambient + 20.0 * run, 600, GRID_S)
-        self._put(eq, PRESS=Signal(run * (0.3 + 1.2 * phase), 0.01), TEMP=Signal(temp + 0.5, 0.08),
-                  LEVEL=Signal(5.0 + run * 75.0 * fill, 0.4))
+        self._put(
+            eq,
+            PRESS=Signal(run * (0.3 + 1.2 * phase), 0.01),
+            TEMP=Signal(temp + 0.5, 0.08),
+            LEVEL=Signal(5.0 + run * 75.0 * fill, 0.4),
+        )
 
     def _heat_exchanger(self, eq: Equipment) -> None:
         r = eq.rating
@@ -251,9 +281,15 @@ class PlantModel:
         eff = r["eff"] * q_rel**0.35
         hot_out = lag(hot_in - eff * (hot_in - cold_in), 180.0, GRID_S)
         cold_out = lag(cold_in + 0.7 * (hot_in - hot_out) / np.maximum(q_rel, 0.3), 180.0, GRID_S)
-        self._put(eq, TEMP_HOT_IN=Signal(hot_in, 0.08), TEMP_HOT_OUT=Signal(hot_out, 0.08),
-                  TEMP_COLD_IN=Signal(cold_in, 0.08), TEMP_COLD_OUT=Signal(cold_out, 0.08),
-                  DP=Signal(r["dp_nom"] * q_rel**2, 0.004), FLOW_CW=Signal(p["flow"], 0.01 * pumps[0].rating["q_nom"]))
+        self._put(
+            eq,
+            TEMP_HOT_IN=Signal(hot_in, 0.08),
+            TEMP_HOT_OUT=Signal(hot_out, 0.08),
+            TEMP_COLD_IN=Signal(cold_in, 0.08),
+            TEMP_COLD_OUT=Signal(cold_out, 0.08),
+            DP=Signal(r["dp_nom"] * q_rel**2, 0.004),
+            FLOW_CW=Signal(p["flow"], 0.01 * pumps[0].rating["q_nom"]),
+        )
 
     def _motor(self, eq: Equipment) -> None:
         r, rng = eq.rating, self.rng
@@ -272,13 +308,14 @@ class PlantModel:
             eq,
             CURRENT=Signal(current, 0.006 * r["i_rated"] * (1.0 + 5.0 * cav)),
             POWER=Signal(p_el, 0.006 * r["p_rated"] * (1.0 + 5.0 * cav)),
-            WINDING_TEMP=Signal(winding, 0.1), SPEED=Signal(speed, 0.3 + 1.0 * run),
+            WINDING_TEMP=Signal(winding, 0.1),
+            SPEED=Signal(speed, 0.3 + 1.0 * run),
             VIB_RMS=Signal(vib, 0.05 * vib + 0.02),
             BRG_TEMP_DE=Signal(lag(self.ambient + run * (15.0 + 10.0 * rel), 1500.0, GRID_S), 0.08),
             BRG_TEMP_NDE=Signal(lag(self.ambient + run * (12.0 + 8.0 * rel), 1500.0, GRID_S), 0.08),
         )
 
 
-def grid(tb: Timebase) -> np.ndarray:
+def grid(tb: Timebase) -> Array:
     """The coarse simulation grid (UTC seconds), covering the period inclusive of its end."""
     return np.arange(tb.t0, tb.t1 + GRID_S, GRID_S, dtype=np.int64)

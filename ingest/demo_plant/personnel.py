@@ -82,12 +82,19 @@ class PersonalData:
         return p.employee_id
 
     def as_json(self) -> dict[str, list[str]]:
-        return {"names": sorted(self.names), "names_off_roster": sorted(self.off_roster),
-                "phones": sorted(self.phones), "emails": sorted(self.emails),
-                "employee_ids": sorted(self.employee_ids)}
+        return {
+            "names": sorted(self.names),
+            "names_off_roster": sorted(self.off_roster),
+            "phones": sorted(self.phones),
+            "emails": sorted(self.emails),
+            "employee_ids": sorted(self.employee_ids),
+        }
 
 
 def write_roster(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    pl.DataFrame([(p.employee_id, p.name, p.phone, p.email) for p in ROSTER],
-                 schema={c: pl.String for c in ("employee_id", "name", "phone", "email")}, orient="row").write_csv(path)
+    pl.DataFrame(
+        [(p.employee_id, p.name, p.phone, p.email) for p in ROSTER],
+        schema={c: pl.String for c in ("employee_id", "name", "phone", "email")},
+        orient="row",
+    ).write_csv(path)

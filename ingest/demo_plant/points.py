@@ -48,8 +48,7 @@ KINDS: dict[str, Kind] = {
 
 # measuring points per equipment type, most important first (small plants keep only the first ones)
 CANDIDATES: dict[str, tuple[str, ...]] = {
-    "pump": ("FLOW", "DISCH_PRESS", "VIB_RMS", "BRG_TEMP_DE", "SUCT_PRESS", "BRG_TEMP_NDE", "VIB_RMS_NDE",
-             "SEAL_TEMP"),
+    "pump": ("FLOW", "DISCH_PRESS", "VIB_RMS", "BRG_TEMP_DE", "SUCT_PRESS", "BRG_TEMP_NDE", "VIB_RMS_NDE", "SEAL_TEMP"),
     "motor": ("CURRENT", "POWER", "WINDING_TEMP", "SPEED", "VIB_RMS", "BRG_TEMP_DE", "BRG_TEMP_NDE"),
     "compressor": ("DISCH_PRESS", "DISCH_TEMP", "FLOW", "VIB_RMS", "OIL_TEMP", "OIL_PRESS"),
     "heat_exchanger": ("TEMP_HOT_OUT", "TEMP_HOT_IN", "TEMP_COLD_IN", "TEMP_COLD_OUT", "DP", "FLOW_CW"),
@@ -61,9 +60,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 }
 
 
-def allocate(
-    equipment: tuple[Equipment, ...], tags: int, required: dict[str, tuple[str, ...]]
-) -> dict[str, list[str]]:
+def allocate(equipment: tuple[Equipment, ...], tags: int, required: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
     """Choose `tags` measuring points: one per equipment first, then the `required` ones, then round-robin."""
     chosen: dict[str, set[str]] = {e.node_id: {CANDIDATES[e.eq_type][0]} for e in equipment}
     for eq_id, kinds in required.items():
@@ -168,8 +165,11 @@ def _alarms(eq: Equipment, kind: str, low: float, high: float) -> AlarmLimits:
     if kind == "DISCH_PRESS" and eq.eq_type == "compressor":
         return AlarmLimits(lo=6.3, hi=8.3, deadband=0.05)
     if kind == "PRESS" and eq.eq_type == "pressure_vessel":
-        return AlarmLimits(hi=8.5, hihi=9.5, deadband=0.05) if eq.role == "air_receiver" else \
-            AlarmLimits(hi=2.5, hihi=3.0, deadband=0.05)
+        return (
+            AlarmLimits(hi=8.5, hihi=9.5, deadband=0.05)
+            if eq.role == "air_receiver"
+            else AlarmLimits(hi=2.5, hihi=3.0, deadband=0.05)
+        )
     if kind in {"DISCH_TEMP", "OIL_TEMP"}:
         return AlarmLimits(hi=100.0 if kind == "DISCH_TEMP" else 90.0, deadband=1.0)
     if kind == "LEVEL" and eq.eq_type == "tank":

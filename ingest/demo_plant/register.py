@@ -12,8 +12,18 @@ from ingest.demo_plant.layout import EQUIPMENT_TYPE, base_capacity, build_layout
 from ingest.demo_plant.model import Plant
 from ingest.demo_plant.points import CANDIDATES, allocate, make_point
 
-COLUMNS = ("node_id", "parent_id", "level", "name", "equipment_type", "tag", "unit", "low_limit", "high_limit",
-           "safety_related")
+COLUMNS = (
+    "node_id",
+    "parent_id",
+    "level",
+    "name",
+    "equipment_type",
+    "tag",
+    "unit",
+    "low_limit",
+    "high_limit",
+    "safety_related",
+)
 
 
 def build_plant(tags: int, rng: np.random.Generator, required: dict[str, tuple[str, ...]]) -> Plant:
@@ -44,12 +54,36 @@ def write_register(plant: Plant, path: Path) -> int:
         rows.append((node.node_id, node.parent_id, node.level, node.name, "", "", "", "", "", "false"))
         for eq_id in by_unit.get(node.node_id, []) if node.level == "unit" else []:
             e = eq_by_id[eq_id]
-            rows.append((e.node_id, e.unit_id, "equipment", e.name, EQUIPMENT_TYPE[e.eq_type], "", "", "", "",
-                         str(e.safety_related).lower()))
+            rows.append(
+                (
+                    e.node_id,
+                    e.unit_id,
+                    "equipment",
+                    e.name,
+                    EQUIPMENT_TYPE[e.eq_type],
+                    "",
+                    "",
+                    "",
+                    "",
+                    str(e.safety_related).lower(),
+                )
+            )
             for i in pts_by_eq.get(eq_id, []):
                 p = plant.points[i]
-                rows.append((p.node_id, e.node_id, "measurement_point", p.name, "", p.tag, p.unit, _fmt(p.low),
-                             _fmt(p.high), str(p.safety_related).lower()))
+                rows.append(
+                    (
+                        p.node_id,
+                        e.node_id,
+                        "measurement_point",
+                        p.name,
+                        "",
+                        p.tag,
+                        p.unit,
+                        _fmt(p.low),
+                        _fmt(p.high),
+                        str(p.safety_related).lower(),
+                    )
+                )
     path.parent.mkdir(parents=True, exist_ok=True)
     blanked = [tuple(v if v != "" else None for v in row) for row in rows]
     pl.DataFrame(blanked, schema={c: pl.String for c in COLUMNS}, orient="row").write_csv(path)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ingest.demo_plant.arrays import Array
 from ingest.demo_plant.dynamics import Signal
 from ingest.demo_plant.model import Plant
 from ingest.demo_plant.timebase import Timebase
@@ -18,18 +19,18 @@ _SLOW_KINDS = ("TEMP", "LEVEL", "WINDING", "OIL_TEMP")
 class Samples:
     """All historian samples grouped by tag (tag i occupies rows start[i]:start[i+1], sorted by time)."""
 
-    ts: np.ndarray
-    tag: np.ndarray
-    value: np.ndarray
-    quality: np.ndarray
-    start: np.ndarray
-    period: np.ndarray
+    ts: Array
+    tag: Array
+    value: Array
+    quality: Array
+    start: Array
+    period: Array
 
     def block(self, i: int) -> slice:
         return slice(int(self.start[i]), int(self.start[i + 1]))
 
 
-def draw_periods(plant: Plant, lo: int, hi: int, rng: np.random.Generator) -> np.ndarray:
+def draw_periods(plant: Plant, lo: int, hi: int, rng: np.random.Generator) -> Array:
     """Per-tag sampling period in [lo, hi] s: most tags slow-ish, temperatures and levels slowest."""
     if not 1 <= lo <= hi:
         raise ValueError("need 1 <= min_period_s <= max_period_s")
@@ -39,8 +40,16 @@ def draw_periods(plant: Plant, lo: int, hi: int, rng: np.random.Generator) -> np
     return (lo + np.floor((hi - lo + 1) * u)).clip(lo, hi).astype(np.int64)
 
 
-def sample(plant: Plant, signals: dict[str, Signal], grid_t: np.ndarray, tb: Timebase, periods: np.ndarray,
-           rng: np.random.Generator, no_bad_quality: frozenset[str]) -> Samples:
+def sample(
+    plant: Plant,
+    signals: dict[str, Signal],
+    *,
+    grid_t: Array,
+    tb: Timebase,
+    periods: Array,
+    rng: np.random.Generator,
+    no_bad_quality: frozenset[str],
+) -> Samples:
     """Sample all tags; `no_bad_quality` tags get no comm-loss episodes (they carry other planted effects)."""
     tgrid = grid_t.astype(float)
     parts_ts, parts_v, parts_q = [], [], []

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 
+from ingest.demo_plant.arrays import Array
 from ingest.demo_plant.model import Order
 from ingest.demo_plant.timebase import Timebase
 
@@ -31,7 +33,7 @@ def products_for(line_id: str) -> tuple[tuple[str, str, float], ...]:
 
 
 def _round5(seconds: float) -> int:
-    return int(round(seconds / 300.0)) * 300
+    return round(seconds / 300.0) * 300
 
 
 def build_schedule(lines: tuple[str, ...], tb: Timebase, rng: np.random.Generator) -> list[Order]:
@@ -54,16 +56,40 @@ def build_schedule(lines: tuple[str, ...], tb: Timebase, rng: np.random.Generato
             else:
                 status, run_end = "IN_PROGRESS", tb.t1
                 produced = rate * (tb.t1 - t) / 3600 * float(rng.uniform(0.9, 0.99))
-            drafts.append(dict(line_id=line_id, product=name, unit=unit, rate_per_h=rate, planned_qty=float(planned),
-                               produced_qty=_qty(produced, unit), scrap_rate=scrap, start=t,
-                               end=end if status != "IN_PROGRESS" else None, status=status, run_end=run_end))
+            drafts.append(
+                dict(
+                    line_id=line_id,
+                    product=name,
+                    unit=unit,
+                    rate_per_h=rate,
+                    planned_qty=float(planned),
+                    produced_qty=_qty(produced, unit),
+                    scrap_rate=scrap,
+                    start=t,
+                    end=end if status != "IN_PROGRESS" else None,
+                    status=status,
+                    run_end=run_end,
+                )
+            )
             t = run_end + _round5(float(rng.uniform(0.25, 1.0)) * 3600) if status != "IN_PROGRESS" else tb.t1
         name, unit, rate = products[int(rng.integers(len(products)))]
         dur = _round5(float(rng.uniform(2.0, 6.0)) * 3600)
         start = max(t, _round5(tb.t1 + 1800))
-        drafts.append(dict(line_id=line_id, product=name, unit=unit, rate_per_h=rate,
-                           planned_qty=float(round(rate * dur / 3600 / 10) * 10), produced_qty=0.0, scrap_rate=0.0,
-                           start=start, end=None, status="RELEASED", run_end=start))
+        drafts.append(
+            dict(
+                line_id=line_id,
+                product=name,
+                unit=unit,
+                rate_per_h=rate,
+                planned_qty=float(round(rate * dur / 3600 / 10) * 10),
+                produced_qty=0.0,
+                scrap_rate=0.0,
+                start=start,
+                end=None,
+                status="RELEASED",
+                run_end=start,
+            )
+        )
     drafts.sort(key=lambda d: (d["start"], d["line_id"]))
     year = tb.start.year % 100
     return [Order(order_id=f"FA{year:02d}-{100401 + i:06d}", **d) for i, d in enumerate(drafts)]  # type: ignore[arg-type]
@@ -77,10 +103,15 @@ def with_scrap(orders: list[Order], order_id: str, scrap: float) -> list[Order]:
     return [dataclasses.replace(o, scrap_rate=scrap) if o.order_id == order_id else o for o in orders]
 
 
-def line_running(orders: list[Order], lines: tuple[str, ...], t: np.ndarray, rng: np.random.Generator,
-                 keep: list[tuple[int, int]] = ()) -> dict[str, np.ndarray]:  # type: ignore[assignment]
+def line_running(
+    orders: list[Order],
+    lines: tuple[str, ...],
+    t: Array,
+    rng: np.random.Generator,
+    keep: Sequence[tuple[int, int]] = (),
+) -> dict[str, Array]:
     """1.0 while a line runs an order, 0.0 during changeovers and a few short jams (never inside `keep`)."""
-    state = {line: np.zeros(len(t)) for line in lines}
+    state: dict[str, Array] = {line: np.zeros(len(t)) for line in lines}
     for o in orders:
         if o.line_id not in state or o.run_end <= o.start:
             continue

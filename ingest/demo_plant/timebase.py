@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
+from ingest.demo_plant.arrays import Array
+
 _BUCKET_S = 900  # every time-zone transition in use falls on a quarter hour
 
 
@@ -34,16 +36,14 @@ class Timebase:
     t0: int = field(init=False)
     t1: int = field(init=False)
     local_days: tuple[LocalDay, ...] = field(init=False)
-    _offsets: np.ndarray = field(init=False, repr=False, compare=False)
+    _offsets: Array = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.days < 1:
             raise ValueError("days must be >= 1")
         tz = ZoneInfo(self.timezone)
         bounds = [self.local_midnight(self.start + dt.timedelta(days=i), tz) for i in range(self.days + 1)]
-        days = tuple(
-            LocalDay(self.start + dt.timedelta(days=i), bounds[i], bounds[i + 1]) for i in range(self.days)
-        )
+        days = tuple(LocalDay(self.start + dt.timedelta(days=i), bounds[i], bounds[i + 1]) for i in range(self.days))
         t0, t1 = bounds[0], bounds[-1]
         n_buckets = (t1 - t0) // _BUCKET_S + 2
         offsets = np.array(
@@ -67,17 +67,17 @@ class Timebase:
     def local_midnight(day: dt.date, tz: ZoneInfo) -> int:
         return int(dt.datetime.combine(day, dt.time(0, 0), tzinfo=tz).timestamp())
 
-    def utc_offset(self, ts: np.ndarray) -> np.ndarray:
+    def utc_offset(self, ts: Array) -> Array:
         """UTC offset in seconds for each instant (vectorised; instants must lie in the period)."""
         idx = np.clip((np.asarray(ts, dtype=np.int64) - self.t0) // _BUCKET_S, 0, len(self._offsets) - 1)
         return self._offsets[idx]
 
-    def local_seconds(self, ts: np.ndarray) -> np.ndarray:
+    def local_seconds(self, ts: Array) -> Array:
         """Naive local wall-clock time as seconds since 1970-01-01 00:00 (local)."""
         ts = np.asarray(ts, dtype=np.int64)
         return ts + self.utc_offset(ts)
 
-    def local_hour(self, ts: np.ndarray) -> np.ndarray:
+    def local_hour(self, ts: Array) -> Array:
         """Fractional local hour of day in [0, 24)."""
         return (self.local_seconds(ts) % 86400) / 3600.0
 
@@ -103,7 +103,7 @@ class Timebase:
                 gaps.append((t, t + before, t + after))
         return gaps
 
-    def format_local(self, ts: np.ndarray, fmt: str = "%Y-%m-%d %H:%M:%S") -> pl.Series:
+    def format_local(self, ts: Array, fmt: str = "%Y-%m-%d %H:%M:%S") -> pl.Series:
         """Format instants as naive local time strings (vectorised, via a table of distinct seconds)."""
         local = self.local_seconds(ts)
         if len(local) == 0:
@@ -122,7 +122,7 @@ class Timebase:
         return dt.datetime.fromtimestamp(ts, self.tz).isoformat(timespec="seconds")
 
 
-def format_naive(seconds: np.ndarray, fmt: str) -> pl.Series:
+def format_naive(seconds: Array, fmt: str) -> pl.Series:
     """Format naive seconds-since-epoch as strings."""
     millis = pl.Series(np.asarray(seconds, dtype=np.int64) * 1000)
     return millis.cast(pl.Datetime("ms")).dt.strftime(fmt)

@@ -1,0 +1,56 @@
+"""Shared fixtures: an isolated data root per test and a helper to run sources end to end."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.config import SourcesFile, load_sources
+from ingest.layout import Layout
+from ingest.runner import ingest_partitions, ordered_sources
+from ingest.standardise import PartitionResult
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Layout:
+    root = tmp_path / "home"
+    monkeypatch.setenv("PLANTDATA_HOME", str(root))
+    return Layout(root)
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[..., Path]:
+    """Write a file under tmp_path (text is dedented; bytes are written as they are)."""
+
+    def _write(name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_bytes(textwrap.dedent(content).lstrip("\n").encode(encoding))
+        return path
+
+    return _write
+
+
+def ingest_all(sources_path: Path, layout: Layout) -> dict[str, list[PartitionResult]]:
+    """Standardise every source of a sources file (registers first), as `plantdata run` does."""
+    sources: SourcesFile = load_sources(sources_path)
+    return {s.name: ingest_partitions(sources, s, None, layout, "test") for s in ordered_sources(sources)}
+
+
+def read_output(layout: Layout, source: str, kind: str = "standardised") -> list[dict[str, object]]:
+    base = layout.standardised(source) if kind == "standardised" else layout.quarantine(source)
+    files = sorted(str(p) for p in base.glob("*/*.parquet"))
+    if not files:
+        return []
+    relation = duckdb.execute("SELECT * FROM read_parquet(?, hive_partitioning = true)", [files])
+    names = [d[0] for d in relation.description]
+    return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]

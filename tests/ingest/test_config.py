@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ingest.config import load_sources
+from ingest.errors import ConfigError
+from ingest.kinds import SourceKind
+from tests.conftest import REPO
+
+MINIMAL = """
+sources:
+  - name: hist
+    kind: historian_long
+    system: historian
+    owner: process
+    location: data/*.csv
+"""
+
+
+def test_the_shipped_sources_files_are_valid() -> None:
+    demo = load_sources(REPO / "ingest" / "demo_plant" / "sources.yaml")
+    skab = load_sources(REPO / "examples" / "skab" / "sources.yaml")
+    assert {s.kind for s in demo.sources} >= {
+        SourceKind.ASSET_REGISTER, SourceKind.HISTORIAN_LONG, SourceKind.EVENT_LOG,
+        SourceKind.WORK_ORDERS, SourceKind.TABLE,
+    }
+    assert skab.sources[0].kind is SourceKind.HISTORIAN_WIDE
+
+
+def test_relative_locations_resolve_from_the_sources_file(write: Callable[..., Path]) -> None:
+    path = write("conf/sources.yaml", MINIMAL)
+    sources = load_sources(path)
+    assert sources.resolve_location(sources.sources[0]) == str(path.parent / "data" / "*.csv")
+
+
+@pytest.mark.parametrize(
+    ("patch", "key", "fix"),
+    [
+        ("    delimter: ';'\n", "sources[hist].delimter", "remove it or correct its spelling"),
+        ("    timestamp: {timezone: Mars/Olympus}\n", "sources[hist].timestamp.timezone", "IANA name"),
+        ("    register: nowhere\n", "(top level)", "no asset_register source has that name"),
+        ("    csv: {header: false}\n", "sources[hist].csv", "column_names"),
+        ("    csv: {delimiter: ',', decimal: ','}\n", "sources[hist].csv", "another delimiter"),
+        ("    units: {T1: furlongs}\n", "sources[hist].units", "not known"),
+        ("    columns: {temperature: T}\n", "sources[hist]", "map onto"),
+        ("    partition: weekly\n", "sources[hist].partition", "one of the listed values"),
+    ],
+)
+def test_mistakes_name_file_key_and_fix(write: Callable[..., Path], patch: str, key: str, fix: str) -> None:
+    path = write("sources.yaml", MINIMAL + patch)
+    with pytest.raises(ConfigError) as caught:
+        load_sources(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert key in message
+    assert fix in message
+
+
+def test_unknown_kind_lists_the_kinds(write: Callable[..., Path]) -> None:
+    path = write("sources.yaml", MINIMAL.replace("historian_long", "historian"))
+    with pytest.raises(ConfigError, match=r"sources\[hist\]\.kind.*historian_long"):
+        load_sources(path)
+
+
+def test_table_kind_needs_a_schema(write: Callable[..., Path]) -> None:
+    path = write("sources.yaml", MINIMAL.replace("historian_long", "table"))
+    with pytest.raises(ConfigError, match="schema"):
+        load_sources(path)
+
+
+def test_duplicate_source_names_are_refused(write: Callable[..., Path]) -> None:
+    body = MINIMAL + MINIMAL.split("sources:\n", 1)[1]
+    with pytest.raises(ConfigError, match="unique"):
+        load_sources(write("sources.yaml", body))
+
+
+def test_yaml_syntax_error_names_the_line(write: Callable[..., Path]) -> None:
+    path = write("sources.yaml", "sources:\n  - name: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"line \d+"):
+        load_sources(path)
+
+
+def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--sources"):
+        load_sources(tmp_path / "absent.yaml")
+
+
+def test_unset_environment_variable_in_location(write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PLANT_EXPORTS", raising=False)
+    path = write("sources.yaml", MINIMAL.replace("data/*.csv", "${PLANT_EXPORTS}/*.csv"))
+    with pytest.raises(ConfigError, match="PLANT_EXPORTS"):
+        load_sources(path)
+    monkeypatch.setenv("PLANT_EXPORTS", "/exports")
+    sources = load_sources(path)
+    assert sources.resolve_location(sources.sources[0]) == "/exports/*.csv"

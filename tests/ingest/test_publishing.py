@@ -1,0 +1,117 @@
+"""Re-runs replace partitions, unreadable files fail loudly, and the recount notices lost rows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ingest.config import load_sources
+from ingest.errors import SourceFileError
+from ingest.layout import Layout
+from ingest.manifest import read_manifests
+from ingest.runner import discover_source, ingest_partitions
+from ingest.verify import recount
+from tests.conftest import ingest_all, read_output
+
+SOURCES = """
+sources:
+  - name: hist
+    kind: historian_long
+    system: historian
+    owner: process
+    location: hist/*.csv
+    columns: {ts: timestamp}
+    timestamp: {timezone: UTC}
+"""
+DAY1 = "timestamp,tag,value\n2024-03-30 10:00:00,T1,1\n2024-03-30 23:59:59,T1,2\n2024-03-31 00:00:00,T1,bad\n"
+DAY2 = "timestamp,tag,value\n2024-03-31 00:00:01,T1,3\n"
+
+
+def test_rerun_replaces_partitions_instead_of_appending(write: Callable[..., Path], layout: Layout) -> None:
+    write("hist/1.csv", DAY1)
+    write("hist/2.csv", DAY2)
+    path = write("sources.yaml", SOURCES)
+    first = ingest_all(path, layout)["hist"]
+    files_before = sorted(layout.standardised("hist").rglob("*.parquet"))
+    second = ingest_all(path, layout)["hist"]
+    assert sorted(layout.standardised("hist").rglob("*.parquet")) == files_before
+    assert [(r.key, r.rows_in, r.rows_out, r.rows_quarantined) for r in second] == [
+        (r.key, r.rows_in, r.rows_out, r.rows_quarantined) for r in first
+    ]
+    assert len(read_output(layout, "hist")) == 3
+    assert len(read_output(layout, "hist", "quarantine")) == 1
+    # a file spanning midnight feeds two days; the 31st also gets its bad line (attributed by its time text)
+    assert {r.key: r.rows_in for r in second} == {"2024-03-30": 2, "2024-03-31": 2}
+    assert not list(layout.scratch().glob("hist-*")), "scratch folders are removed"
+
+
+def test_one_partition_can_be_rematerialised_alone(write: Callable[..., Path], layout: Layout) -> None:
+    write("hist/1.csv", DAY1)
+    write("hist/2.csv", DAY2)
+    path = write("sources.yaml", SOURCES)
+    ingest_all(path, layout)
+    sources = load_sources(path)
+    results = ingest_partitions(sources, sources.get("hist"), ["2024-03-31"], layout, "again")
+    assert [(r.key, r.rows_out, r.rows_quarantined) for r in results] == [("2024-03-31", 1, 1)]
+    assert len(read_output(layout, "hist")) == 3
+    runs = {m["key"]: m["run_id"] for m in read_manifests(layout, "hist")}
+    assert runs == {"2024-03-30": "test", "2024-03-31": "again"}
+
+
+def test_a_removed_export_file_leaves_no_stale_rows(write: Callable[..., Path], layout: Layout) -> None:
+    write("hist/1.csv", DAY1)
+    second = write("hist/2.csv", DAY2)
+    path = write("sources.yaml", SOURCES)
+    ingest_all(path, layout)
+    second.unlink()
+    ingest_all(path, layout)
+    assert sorted(r["value"] for r in read_output(layout, "hist")) == [1.0, 2.0]
+
+
+def test_a_changed_file_is_indexed_again(write: Callable[..., Path], layout: Layout) -> None:
+    path = write("sources.yaml", SOURCES)
+    write("hist/1.csv", DAY1)
+    ingest_all(path, layout)
+    write("hist/1.csv", DAY1 + "2024-03-30 11:00:00,T1,7\n")
+    results = ingest_all(path, layout)["hist"]
+    assert {r.key: r.rows_in for r in results} == {"2024-03-30": 3, "2024-03-31": 1}
+    cache = json.loads(layout.index_file("hist").read_text())
+    assert len(cache) == 1, "the cache keeps entries for current files only"
+
+
+@pytest.mark.parametrize(
+    ("content", "cause"),
+    [
+        (b"", "empty"),
+        (b"timestamp;tag;value\n2024-03-30 10:00:00;T1;1\n", "delimiter"),
+        (b"time,tag,value\n2024-03-30 10:00:00,T1,1\n", "'timestamp'"),
+        (b"timestamp,tag,tag\n", "repeats column names"),
+    ],
+)
+def test_unreadable_files_fail_naming_file_and_cause(
+    write: Callable[..., Path], layout: Layout, content: bytes, cause: str
+) -> None:
+    bad = write("hist/broken.csv", content)
+    path = write("sources.yaml", SOURCES)
+    with pytest.raises(SourceFileError) as caught:
+        ingest_all(path, layout)
+    assert str(bad) in str(caught.value)
+    assert cause in str(caught.value)
+
+
+def test_recount_detects_rows_missing_from_disk(write: Callable[..., Path], layout: Layout) -> None:
+    write("hist/1.csv", DAY1)
+    path = write("sources.yaml", SOURCES)
+    ingest_all(path, layout)
+    sources = load_sources(path)
+    source = sources.get("hist")
+    files = discover_source(sources, source, layout).files
+    assert recount(source, files, "2024-03-31", layout).ok
+    for piece in (layout.quarantine("hist") / "day=2024-03-31").glob("*.parquet"):
+        piece.unlink()
+    broken = recount(source, files, "2024-03-31", layout)
+    assert not broken.ok
+    assert (broken.rows_in, broken.rows_out, broken.rows_quarantined) == (1, 0, 0)
