@@ -1,6 +1,5 @@
 """Asset checks on standardised sources: nothing lost between the export files and the Parquet."""
 
-
 import dagster as dg
 
 from assets.ingest import standardised_key
@@ -36,8 +35,15 @@ def build_rows_balance_check(sources: SourcesFile, source: SourceConfig) -> dg.A
                 "rows_out": sum(b.rows_out for b in balances),
                 "rows_quarantined": sum(b.rows_quarantined for b in balances),
                 "unbalanced": dg.MetadataValue.json(
-                    [{"partition": b.key, "rows_in": b.rows_in, "rows_out": b.rows_out,
-                      "rows_quarantined": b.rows_quarantined} for b in broken[:20]]
+                    [
+                        {
+                            "partition": b.key,
+                            "rows_in": b.rows_in,
+                            "rows_out": b.rows_out,
+                            "rows_quarantined": b.rows_quarantined,
+                        }
+                        for b in broken[:20]
+                    ]
                 ),
             },
         )

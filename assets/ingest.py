@@ -1,6 +1,5 @@
 """Dagster assets that standardise each configured source into canonical Parquet, one per source."""
 
-
 import warnings
 from collections.abc import Iterable
 
@@ -47,11 +46,11 @@ def _build(sources: SourcesFile, source: SourceConfig) -> dg.AssetsDefinition:
         ),
         metadata={"source_kind": source.kind.value, "source_system": source.system.value, "owner": source.owner},
     )
-    def standardised(context: dg.AssetExecutionContext, plantdata: PlantdataResource) -> dg.MaterializeResult:
+    def standardised(context: dg.AssetExecutionContext, plantdata: PlantdataResource) -> dg.MaterializeResult[None]:
         layout = plantdata.layout()
         keys = list(context.partition_keys)
         context.log.info(f"standardising {len(keys)} partition(s) of {source.name}")
-        results = ingest_partitions(sources, source, keys, layout, context.run_id, progress=context.log.info)
+        results = ingest_partitions(sources, source, keys, layout, context.run.run_id, progress=context.log.info)
         return dg.MaterializeResult(metadata=_metadata(results, layout))
 
     return standardised
@@ -72,7 +71,10 @@ def _metadata(results: Iterable[PartitionResult], layout: Layout) -> dict[str, d
         "rows_quarantined": sum(r.rows_quarantined for r in results),
         "quarantine_rules": dg.MetadataValue.json(rules),
         "partitions": dg.MetadataValue.json(
-            {r.key: {"rows_in": r.rows_in, "rows_out": r.rows_out, "rows_quarantined": r.rows_quarantined} for r in results}
+            {
+                r.key: {"rows_in": r.rows_in, "rows_out": r.rows_out, "rows_quarantined": r.rows_quarantined}
+                for r in results
+            }
         ),
         "source_files": dg.MetadataValue.table(
             records=[dg.TableRecord({"file": n, "sha256": f["sha256"]}) for n, f in sorted(files.items())],

@@ -58,7 +58,9 @@ def make_inputs(rows: int, folder: Path) -> Path:
 def _child(mode: str, folder: Path, csv_path: Path) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-m", "bench.ingest", mode, str(folder), str(csv_path)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
@@ -106,7 +108,9 @@ def _measure_plantdata(folder: Path, csv_path: Path) -> dict[str, Any]:
     started = time.perf_counter()
     discovery = discover_source(sources, historian, layout)
     discovered = time.perf_counter()
-    results = standardise(historian, discovery.files, discovery.partitions, layout, register_for(sources, historian, layout))
+    results = standardise(
+        historian, discovery.files, discovery.partitions, layout, register_for(sources, historian, layout)
+    )
     finished = time.perf_counter()
     return {
         "seconds": finished - started,

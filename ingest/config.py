@@ -15,8 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ingest.errors import ConfigError
-from ingest.layout import data_root
 from ingest.kinds import ALLOWED_TYPES, CANONICAL_FIELDS, TIMED_KINDS, FileFormat, SourceKind, SourceSystem
+from ingest.layout import data_root
 from ingest.timezones import parse_timezone
 from ingest.units import known_unit
 
@@ -144,7 +144,9 @@ class SourceConfig(_Strict):
                 f"columns maps {unknown} which the {self.kind.value} schema does not have; "
                 f"map onto {sorted(canonical)} (canonical name: source column)"
             )
-        if self.kind is not SourceKind.HISTORIAN_WIDE and (self.value_columns or self.exclude_columns or self.tag_prefix):
+        if self.kind is not SourceKind.HISTORIAN_WIDE and (
+            self.value_columns or self.exclude_columns or self.tag_prefix
+        ):
             raise ValueError("value_columns, exclude_columns and tag_prefix apply to kind historian_wide only")
         if self.register_source is not None and self.equipment is not None:
             raise ValueError("give either register (tags linked through the asset register) or equipment, not both")
@@ -241,7 +243,9 @@ def load_sources(path: str | Path) -> SourcesFile:
             expand_env(source.location, {"PLANTDATA_HOME": "", **os.environ})
         except KeyError as missing:
             raise ConfigError(
-                str(path), f"sources[{source.name}].location", f"environment variable {missing} is not set",
+                str(path),
+                f"sources[{source.name}].location",
+                f"environment variable {missing} is not set",
                 f"set {missing} or write ${{{missing.args[0]}:-default}}",
             ) from None
     return sources_file
@@ -255,7 +259,7 @@ def _to_config_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> C
         return ConfigError(str(path), key, "unknown key", "remove it or correct its spelling")
     if kind == "missing":
         return ConfigError(str(path), key, "required key is missing", "add it")
-    if kind == "enum" or kind == "literal_error":
+    if kind in {"enum", "literal_error"}:
         return ConfigError(str(path), key, message, "use one of the listed values")
     return ConfigError(str(path), key, message, "correct the value as described")
 

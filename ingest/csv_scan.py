@@ -94,12 +94,30 @@ def read_csv_call(
 ) -> tuple[str, list[Any]]:
     """`read_csv(?, ...)` and its parameters; the first parameter is the path, filled in by the caller."""
     args = [
-        "header=?", "delim=?", "quote=?", "escape=?", "decimal_separator=?", "skip=?", "columns=?",
-        "auto_detect=false", "nullstr=?", "max_line_size=?", "null_padding=?", "parallel=true",
+        "header=?",
+        "delim=?",
+        "quote=?",
+        "escape=?",
+        "decimal_separator=?",
+        "skip=?",
+        "columns=?",
+        "auto_detect=false",
+        "nullstr=?",
+        "max_line_size=?",
+        "null_padding=?",
+        "parallel=true",
     ]
     params: list[Any] = [
-        options.header and not options.column_names, options.delimiter, options.quote, options.quote,
-        options.decimal, options.skip_rows, columns, options.null_values, options.max_line_bytes, null_padding,
+        options.header and not options.column_names,
+        options.delimiter,
+        options.quote,
+        options.quote,
+        options.decimal,
+        options.skip_rows,
+        columns,
+        options.null_values,
+        options.max_line_bytes,
+        null_padding,
     ]
     if options.header and options.column_names:  # header present but names overridden
         params[0] = True
@@ -112,7 +130,9 @@ def read_csv_call(
     return f"read_csv(?, {', '.join(args)})", params
 
 
-def rule_for_reject(error_type: str, column: str | None, timestamp_column: str, tag_column: str | None) -> QuarantineRule:
+def rule_for_reject(
+    error_type: str, column: str | None, timestamp_column: str, tag_column: str | None
+) -> QuarantineRule:
     """Which quarantine rule a DuckDB reject stands for."""
     if error_type == "CAST":
         if column == timestamp_column:

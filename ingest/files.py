@@ -49,7 +49,7 @@ def discover(location: str) -> list[SourceFile]:
         uri = match if is_local else fs.unstrip_protocol(match)
         mtime = info.get("mtime") or info.get("LastModified") or info.get("created") or 0
         mtime_value = mtime.timestamp() if hasattr(mtime, "timestamp") else float(mtime)
-        name = match[len(prefix):] if match.startswith(prefix) else match.rsplit("/", 1)[-1]
+        name = match[len(prefix) :] if match.startswith(prefix) else match.rsplit("/", 1)[-1]
         found.append(SourceFile(uri=uri, name=name, size=int(info["size"]), mtime=mtime_value, is_local=is_local))
     return found
 
@@ -62,7 +62,9 @@ def sha256_of(file: SourceFile) -> str:
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)
     except FileNotFoundError as exc:
-        raise SourceFileError(file.uri, "the file disappeared while being read (moved or renamed?)", retryable=True) from exc
+        raise SourceFileError(
+            file.uri, "the file disappeared while being read (moved or renamed?)", retryable=True
+        ) from exc
     except OSError as exc:
         raise SourceFileError(file.uri, str(exc)) from exc
     return digest.hexdigest()

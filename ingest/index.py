@@ -42,9 +42,7 @@ class IndexedFile:
         return f"{self.uri}|{self.size}|{self.mtime}"
 
 
-def index_files(
-    source: SourceConfig, files: list[SourceFile], cache_path: Path, scratch: Path
-) -> list[IndexedFile]:
+def index_files(source: SourceConfig, files: list[SourceFile], cache_path: Path, scratch: Path) -> list[IndexedFile]:
     """Index entries for `files`, reading only those not in the cache; the cache is rewritten atomically."""
     cache = _read_cache(cache_path)
     entries: list[IndexedFile] = []
@@ -97,7 +95,10 @@ def _count_csv(
     path = readable_path(file, source.csv, scratch, sha)
     header = read_header(path, source.csv, file.uri)
     call, params = read_csv_call(
-        dict.fromkeys(header, "VARCHAR"), source.csv, timestamp_format=None, rejects=("idx_rej", "idx_scan"),
+        dict.fromkeys(header, "VARCHAR"),
+        source.csv,
+        timestamp_format=None,
+        rejects=("idx_rej", "idx_scan"),
         null_padding=True,
     )
     ts_column = _time_column(source, header, file)

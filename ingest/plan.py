@@ -40,9 +40,7 @@ class ScanPlan:
 
 def _fields(source: SourceConfig) -> tuple[Field, ...]:
     if source.kind is SourceKind.TABLE:
-        return tuple(
-            Field(name, type_, required=name == source.time_column) for name, type_ in source.schema_.items()
-        )
+        return tuple(Field(name, type_, required=name == source.time_column) for name, type_ in source.schema_.items())
     return CANONICAL_FIELDS[source.kind]
 
 
@@ -90,13 +88,13 @@ def build_plan(source: SourceConfig, header: list[str], register: Register, file
         ref = f"s.{quote_ident(column)}"
         is_time = field.type == "TIMESTAMP"
         read_types[column] = ts_type if is_time else field.type
-        if is_time and (field.name == "ts" or field.name == source.time_column):
+        if is_time and field.name in {"ts", source.time_column}:
             output.append((field.name, "make_timestamptz(epoch_us(s._utc))"))
         elif is_time:
             output.append((field.name, f"make_timestamptz(epoch_us({utc_sql(source, ref, ts_type)}))"))
         else:
             output.append((field.name, ref))
-        if is_time and (field.name == "ts" or field.name == source.time_column):
+        if is_time and field.name in {"ts", source.time_column}:
             ts_column = column
             rules.append(_time_rule(source, ref, ts_type))
         elif field.required:

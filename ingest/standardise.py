@@ -120,7 +120,9 @@ def _standardise_file(
         plan = build_plan(source, header, register, file.name)
         _declare_enum(con, plan)
         rejects = (f"rej{number}", f"scan{number}")
-        call, params = read_csv_call(plan.read_types, source.csv, timestamp_format=source.timestamp.format, rejects=rejects)
+        call, params = read_csv_call(
+            plan.read_types, source.csv, timestamp_format=source.timestamp.format, rejects=rejects
+        )
         scan = f"(SELECT * FROM {call})"
         scan_params = [path, *params]
         _copy_good(con, plan, scan, scan_params, keys if set(keys) != set(file.partitions) else None, file_key, target)
@@ -201,8 +203,8 @@ def _quarantine_csv_rejects(
         [source.csv.delimiter] if plan.timestamp_column else [],
     ).fetchall()
     batch = []
-    for line, column, error_type, raw, message, key in rows:
-        key = key or (file.home if plan.timestamp_column else partition_key_for_file(file.name))
+    for line, column, error_type, raw, message, time_key in rows:
+        key = time_key or (file.home if plan.timestamp_column else partition_key_for_file(file.name))
         if key not in keys:
             continue
         rule = rule_for_reject(error_type, column, plan.timestamp_column or "", plan.tag_column)
@@ -236,9 +238,7 @@ def _quarantine_row_rules(
     call, params = read_csv_call(raw_types, source.csv, timestamp_format=None, rejects=("rr_rej", "rr_scan"))
     typed = ", ".join(_try_cast(source, plan, column) for column in header)
     raw_cols = ", ".join(f"s.{quote_ident(c)} AS {quote_ident('_raw_' + c)}" for c in header)
-    cast_ok = " AND ".join(
-        f"(s.{quote_ident('_raw_' + c)} IS NULL OR s.{quote_ident(c)} IS NOT NULL)" for c in header
-    )
+    cast_ok = " AND ".join(f"(s.{quote_ident('_raw_' + c)} IS NULL OR s.{quote_ident(c)} IS NOT NULL)" for c in header)
     part = _partition_expr(plan)
     part_params = [partition_key_for_file(file.name)] if part == "?" else []
     inner = f"(SELECT {raw_cols}, {typed} FROM {call} s)"
@@ -256,8 +256,8 @@ def _quarantine_row_rules(
     raw_rows = [tuple(r[2:]) for r in rows]
     lines = find_lines(path, source.csv, raw_rows)
     batch = []
-    for (rule, key, *_), raw, line in zip(rows, raw_rows, lines, strict=True):
-        key = key or file.home
+    for (rule, time_key, *_), raw, line in zip(rows, raw_rows, lines, strict=True):
+        key = time_key or file.home
         if key not in keys:
             continue
         text = source.csv.delimiter.join("" if v is None else v for v in raw)
@@ -318,8 +318,8 @@ def _quarantine_typed_rows(
         part_params,
     ).fetchall()
     batch = []
-    for line, rule, cast_rule, raw, key in rows:
-        key = key or (file.home if plan.timestamp_column else partition_key_for_file(file.name))
+    for line, rule, cast_rule, raw, time_key in rows:
+        key = time_key or (file.home if plan.timestamp_column else partition_key_for_file(file.name))
         if key not in keys:
             continue
         detail = f"cannot read column {cast_rule.split(':', 1)[1]!r}" if cast_rule else _rule_detail(rule, plan)
@@ -348,7 +348,9 @@ def _count_written(
 
 
 def _collect_quarantine(con: duckdb.DuckDBPyConnection, work: Path, results: dict[str, PartitionResult]) -> None:
-    for key, rule, count in con.execute("SELECT _part, rule, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 2").fetchall():
+    for key, rule, count in con.execute(
+        "SELECT _part, rule, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 2"
+    ).fetchall():
         results[key].rules[rule] = int(count)
         results[key].rows_quarantined += int(count)
     if any(r.rows_quarantined for r in results.values()):
@@ -371,8 +373,10 @@ def _publish(source: SourceConfig, layout: Layout, work: Path, results: dict[str
         ):
             final_dir = partition_dir(base, partitioning, key)
             final_dir.mkdir(parents=True, exist_ok=True)
-            pieces = sorted(work.glob(f"{kind}/*/_part={key}/*.parquet")) if kind == "good" else sorted(
-                work.glob(f"{kind}/_part={key}/*.parquet")
+            pieces = (
+                sorted(work.glob(f"{kind}/*/_part={key}/*.parquet"))
+                if kind == "good"
+                else sorted(work.glob(f"{kind}/_part={key}/*.parquet"))
             )
             keep = set()
             for number, piece in enumerate(pieces):

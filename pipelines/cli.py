@@ -18,7 +18,10 @@ from pipelines.settings import home, sources_path
 
 console = Console(stderr=True)
 sources_option = click.option(
-    "--sources", "sources_file", type=click.Path(dir_okay=False), default=None,
+    "--sources",
+    "sources_file",
+    type=click.Path(dir_okay=False),
+    default=None,
     help="Sources YAML (default: $PLANTDATA_SOURCES, else the embedded demo plant).",
 )
 
@@ -35,22 +38,29 @@ def run(sources_file: str | None) -> None:
     from pipelines.run import run_all
 
     path, root = sources_path(sources_file), home()
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         from ingest.config import load_sources
 
         total = len(load_sources(path).sources)
         task = progress.add_task("discovering", total=total)
 
         def on_source(source: Any, partitions: int) -> None:
-            progress.update(task, description=f"{source.name}: {partitions} partition(s)")
+            progress.update(task, description=f"{source.name}: {partitions} partition(s)", advance=1)
 
-        outcomes = run_all(path, root, on_source=lambda s, n: (on_source(s, n), progress.advance(task)))
+        outcomes = run_all(path, root, on_source=on_source)
     failed = [o for o in outcomes if not o.success]
     for outcome in outcomes:
         mark = "[green]ok[/]" if outcome.success else "[red]FAILED[/]"
-        console.print(f"{mark} {outcome.source}: {outcome.partitions} partition(s)" +
-                      (f" — {outcome.error}" if outcome.error else ""))
+        console.print(
+            f"{mark} {outcome.source}: {outcome.partitions} partition(s)"
+            + (f" — {outcome.error}" if outcome.error else "")
+        )
     console.print(f"data root: {root}")
     if failed:
         sys.exit(1)
@@ -70,8 +80,15 @@ def sources_list(sources_file: str | None, as_json: bool) -> None:
 
     loaded = load_sources(sources_path(sources_file))
     rows = [
-        {"name": s.name, "kind": s.kind.value, "system": s.system.value, "owner": s.owner,
-         "location": loaded.resolve_location(s), "format": s.format.value, "partitioning": s.partitioning}
+        {
+            "name": s.name,
+            "kind": s.kind.value,
+            "system": s.system.value,
+            "owner": s.owner,
+            "location": loaded.resolve_location(s),
+            "format": s.format.value,
+            "partitioning": s.partitioning,
+        }
         for s in loaded.sources
     ]
     _emit(rows, as_json, ["name", "kind", "system", "owner", "partitioning", "location"])
@@ -90,13 +107,20 @@ def sources_status(sources_file: str | None, as_json: bool) -> None:
     rows = []
     for source in loaded.sources:
         for manifest in read_manifests(layout, source.name):
-            rows.append({
-                "source": source.name, "partition": manifest["key"], "files": [f["name"] for f in manifest["files"]],
-                "rows_in": manifest["rows_in"], "rows_out": manifest["rows_out"],
-                "rows_quarantined": manifest["rows_quarantined"],
-                "balanced": manifest["rows_in"] == manifest["rows_out"] + manifest["rows_quarantined"],
-                "rules": manifest["rules"], "last_run": manifest["run_id"], "finished_at": manifest["finished_at"],
-            })
+            rows.append(
+                {
+                    "source": source.name,
+                    "partition": manifest["key"],
+                    "files": [f["name"] for f in manifest["files"]],
+                    "rows_in": manifest["rows_in"],
+                    "rows_out": manifest["rows_out"],
+                    "rows_quarantined": manifest["rows_quarantined"],
+                    "balanced": manifest["rows_in"] == manifest["rows_out"] + manifest["rows_quarantined"],
+                    "rules": manifest["rules"],
+                    "last_run": manifest["run_id"],
+                    "finished_at": manifest["finished_at"],
+                }
+            )
     _emit(rows, as_json, ["source", "partition", "rows_in", "rows_out", "rows_quarantined", "balanced", "finished_at"])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from assets.ingest import partitions_for, standardised_key
+from assets.ingest import standardised_key
 from ingest.config import SourceConfig
 
 
@@ -17,6 +17,5 @@ def build_ingest_job(source: SourceConfig) -> UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         name=job_name(source),
         selection=dg.AssetSelection.assets(standardised_key(source.name)),
-        partitions_def=partitions_for(source),
         description=f"Standardise the {source.name} exports ({source.kind.value}) into canonical Parquet.",
     )

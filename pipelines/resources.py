@@ -8,10 +8,8 @@ import dagster as dg
 
 from ingest.layout import Layout
 
-DEFAULT_SOURCES = Path(__file__).resolve().parent.parent / "ingest" / "demo_plant" / "sources.yaml"
 
-
-class PlantdataResource(dg.ConfigurableResource):  # type: ignore[misc]
+class PlantdataResource(dg.ConfigurableResource["PlantdataResource"]):
     """The data root (PLANTDATA_HOME) everything is written under."""
 
     home: str

@@ -1,6 +1,5 @@
 """Sensors that notice new or changed export files and request runs for the partitions they feed."""
 
-
 import hashlib
 import json
 

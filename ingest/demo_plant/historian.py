@@ -146,7 +146,7 @@ class HistorianWriter:
 
     def _line_defects(self, day: _Day, start: int, end: int, last: bool) -> None:
         plan, rng = self.plan, self.rng
-        for utc, _, _ in self.tb.spring_forward_gaps():
+        for utc, gap_start, gap_end in self.tb.spring_forward_gaps():
             if not self._in(start, end, utc):
                 continue
             p = int(np.searchsorted(day.ts, utc))
@@ -155,10 +155,15 @@ class HistorianWriter:
                 None,
                 "rows stamped with local times that do not exist (spring-forward gap); the exporter "
                 "applied the standard-time offset to readings taken just after the change",
-                ("dst", ""),
+                ("dst", str(gap_end - gap_start)),
             )
-            offsets = sorted(int(rng.integers(60, 3500)) for _ in range(3))
-            picks = sorted({self._free_from(day, int(np.searchsorted(day.ts, utc + o))) for o in offsets})
+            shift = gap_end - gap_start
+            offsets = sorted(int(rng.integers(30, max(31, shift - 30))) for _ in range(3))
+            picks: list[int] = []
+            for o in offsets:
+                src = self._free_from(day, max(int(np.searchsorted(day.ts, utc + o)), picks[-1] + 1 if picks else 0))
+                if day.ts[src] < utc + shift:
+                    picks.append(src)
             for i, src in enumerate(picks):
                 day.insert(
                     p + i,
@@ -248,7 +253,7 @@ class HistorianWriter:
             t, g, v, q = frame.row(int(pos))
             kind, arg = rec.override
             if kind == "dst":
-                local = int(self.tb.local_seconds(np.array([day.ts[pos]]))[0]) - 3600
+                local = int(self.tb.local_seconds(np.array([day.ts[pos]]))[0]) - int(arg)
                 t = format_naive(np.array([local]), "%Y-%m-%d %H:%M:%S")[0]
                 text = f"{t},{g},{v},{q}"
             elif kind == "value":

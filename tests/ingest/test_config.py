@@ -24,8 +24,11 @@ def test_the_shipped_sources_files_are_valid() -> None:
     demo = load_sources(REPO / "ingest" / "demo_plant" / "sources.yaml")
     skab = load_sources(REPO / "examples" / "skab" / "sources.yaml")
     assert {s.kind for s in demo.sources} >= {
-        SourceKind.ASSET_REGISTER, SourceKind.HISTORIAN_LONG, SourceKind.EVENT_LOG,
-        SourceKind.WORK_ORDERS, SourceKind.TABLE,
+        SourceKind.ASSET_REGISTER,
+        SourceKind.HISTORIAN_LONG,
+        SourceKind.EVENT_LOG,
+        SourceKind.WORK_ORDERS,
+        SourceKind.TABLE,
     }
     assert skab.sources[0].kind is SourceKind.HISTORIAN_WIDE
 

@@ -31,13 +31,20 @@ def _sources(write: Callable[..., Path], body: str, register: bool = True) -> Pa
     return write("sources.yaml", "sources:\n" + (REGISTER_SOURCE if register else "") + body)
 
 
-def test_historian_long_links_equipment_converts_units_and_maps_time(write: Callable[..., Path], layout: Layout) -> None:
-    write("hist/h_2024-03-31.csv", """
+def test_historian_long_links_equipment_converts_units_and_maps_time(
+    write: Callable[..., Path], layout: Layout
+) -> None:
+    write(
+        "hist/h_2024-03-31.csv",
+        """
         timestamp,tag,value,quality
         2024-03-31 01:59:59,P1.FLOW,10.5,192
         2024-03-31 03:00:00,P1.TEMP,212,192
-        """)
-    path = _sources(write, """
+        """,
+    )
+    path = _sources(
+        write,
+        """
   - name: hist
     kind: historian_long
     system: historian
@@ -47,7 +54,8 @@ def test_historian_long_links_equipment_converts_units_and_maps_time(write: Call
     columns: {ts: timestamp}
     units: {P1.TEMP: degF}
     timestamp: {format: "%Y-%m-%d %H:%M:%S", timezone: Europe/Berlin}
-""")
+""",
+    )
     results = ingest_all(path, layout)
     rows = sorted(read_output(layout, "hist"), key=lambda r: str(r["ts"]))
     assert [(r["ts"], r["tag"], r["equipment_id"], r["unit"]) for r in rows] == [
@@ -59,8 +67,12 @@ def test_historian_long_links_equipment_converts_units_and_maps_time(write: Call
     assert (layout.standardised("hist") / "day=2024-03-31").is_dir()
 
 
-def test_historian_long_quarantines_with_file_line_rule_and_raw_text(write: Callable[..., Path], layout: Layout) -> None:
-    write("hist/h.csv", """
+def test_historian_long_quarantines_with_file_line_rule_and_raw_text(
+    write: Callable[..., Path], layout: Layout
+) -> None:
+    write(
+        "hist/h.csv",
+        """
         timestamp,tag,value,quality
         2024-03-31 01:00:00,P1.FLOW,1.0,192
         2024-03-31 02:30:00,P1.FLOW,2.0,192
@@ -69,8 +81,11 @@ def test_historian_long_quarantines_with_file_line_rule_and_raw_text(write: Call
         2024-03-31 03:00:03,P1.FLOW,4.0,192,extra
         not a time,P1.FLOW,5.0,192
         2024-03-31 03:00:04,P1.FLOW,6.0,192
-        2024-03-31 03:00:05,P1.FL""")
-    path = _sources(write, """
+        2024-03-31 03:00:05,P1.FL""",
+    )
+    path = _sources(
+        write,
+        """
   - name: hist
     kind: historian_long
     system: historian
@@ -79,9 +94,12 @@ def test_historian_long_quarantines_with_file_line_rule_and_raw_text(write: Call
     register: register
     columns: {ts: timestamp}
     timestamp: {timezone: Europe/Berlin}
-""")
+""",
+    )
     results = ingest_all(path, layout)["hist"]
-    quarantined = {r["line"]: (r["rule"], r["raw"], r["source_file"]) for r in read_output(layout, "hist", "quarantine")}
+    quarantined = {
+        r["line"]: (r["rule"], r["raw"], r["source_file"]) for r in read_output(layout, "hist", "quarantine")
+    }
     assert {line: rule for line, (rule, _, _) in quarantined.items()} == {
         3: "nonexistent_local_time",
         4: "unknown_tag",
@@ -98,17 +116,25 @@ def test_historian_long_quarantines_with_file_line_rule_and_raw_text(write: Call
 
 
 def test_historian_wide_unpivots_every_value_column(write: Callable[..., Path], layout: Layout) -> None:
-    write("skab/a/1.csv", """
+    write(
+        "skab/a/1.csv",
+        """
         datetime;Current;Pressure;anomaly
         2020-03-09 10:14:33;1,5;0,05;0
         2020-03-09 10:14:34;1,6;;1
         2020-03-09 10:14:35;oops;0,07;0
-        """)
-    write("skab/b/1.csv", """
+        """,
+    )
+    write(
+        "skab/b/1.csv",
+        """
         datetime;Current;Pressure
         2020-03-09 23:59:59;1,7;0,08
-        """)
-    path = _sources(write, """
+        """,
+    )
+    path = _sources(
+        write,
+        """
   - name: skab
     kind: historian_wide
     system: SCADA
@@ -120,7 +146,9 @@ def test_historian_wide_unpivots_every_value_column(write: Callable[..., Path], 
     tag_prefix: "bed."
     equipment: testbed
     units: {Current: A, Pressure: bar}
-""", register=False)
+""",
+        register=False,
+    )
     results = ingest_all(path, layout)["skab"]
     rows = read_output(layout, "skab")
     assert len(rows) == 2 * 3 + 1 * 2  # input rows x value columns, empty cells kept as NULL readings
@@ -136,13 +164,18 @@ def test_historian_wide_unpivots_every_value_column(write: Callable[..., Path], 
 
 
 def test_event_log_links_alarms_to_equipment(write: Callable[..., Path], layout: Layout) -> None:
-    write("alarms/a.csv", """
+    write(
+        "alarms/a.csv",
+        """
         timestamp,tag,alarm_type,priority,state,message
         2024-03-30 10:00:00,P1.TEMP,HI,2,ACTIVE,Bearing temperature high
         2024-03-30 10:05:00,,SYS,4,ACTIVE,Historian link restored
         2024-03-30 10:06:00,P1.FLOW,LO,x,ACTIVE,Flow low
-        """)
-    path = _sources(write, """
+        """,
+    )
+    path = _sources(
+        write,
+        """
   - name: alarms
     kind: event_log
     system: SCADA
@@ -151,7 +184,8 @@ def test_event_log_links_alarms_to_equipment(write: Callable[..., Path], layout:
     register: register
     columns: {ts: timestamp, event_type: alarm_type}
     timestamp: {timezone: Europe/Berlin}
-""")
+""",
+    )
     ingest_all(path, layout)
     rows = sorted(read_output(layout, "alarms"), key=lambda r: str(r["ts"]))
     assert [(r["tag"], r["equipment_id"], r["event_type"]) for r in rows] == [
@@ -162,16 +196,29 @@ def test_event_log_links_alarms_to_equipment(write: Callable[..., Path], layout:
 
 
 def test_work_orders_jsonl_keep_line_numbers_for_bad_records(write: Callable[..., Path], layout: Layout) -> None:
-    good = {"wo_id": "WO-1", "equipment_id": "P-1", "created_at": "2024-03-30T08:00:00Z", "description": "Replaced seal"}
-    write("cmms/wo.jsonl", "\n".join([
-        json.dumps(good),
-        '{"wo_id": "WO-2", "equipment_id": "P-1", "created_at": "2024-03-30T09:00:00Z", "description": "broken',
-        "",
-        json.dumps({**good, "wo_id": "WO-3", "created_at": "yesterday"}),
-        json.dumps({**good, "wo_id": "WO-4", "equipment_id": None}),
-        json.dumps({**good, "wo_id": "WO-5", "created_at": "2024-03-31T23:30:00+02:00", "priority": 2}),
-    ]) + "\n")
-    path = _sources(write, """
+    good = {
+        "wo_id": "WO-1",
+        "equipment_id": "P-1",
+        "created_at": "2024-03-30T08:00:00Z",
+        "description": "Replaced seal",
+    }
+    write(
+        "cmms/wo.jsonl",
+        "\n".join(
+            [
+                json.dumps(good),
+                '{"wo_id": "WO-2", "equipment_id": "P-1", "created_at": "2024-03-30T09:00:00Z", "description": "broken',
+                "",
+                json.dumps({**good, "wo_id": "WO-3", "created_at": "yesterday"}),
+                json.dumps({**good, "wo_id": "WO-4", "equipment_id": None}),
+                json.dumps({**good, "wo_id": "WO-5", "created_at": "2024-03-31T23:30:00+02:00", "priority": 2}),
+            ]
+        )
+        + "\n",
+    )
+    path = _sources(
+        write,
+        """
   - name: work_orders
     kind: work_orders
     system: CMMS
@@ -180,7 +227,9 @@ def test_work_orders_jsonl_keep_line_numbers_for_bad_records(write: Callable[...
     format: jsonl
     columns: {ts: created_at}
     timestamp: {timezone: data}
-""", register=False)
+""",
+        register=False,
+    )
     results = ingest_all(path, layout)["work_orders"]
     rows = read_output(layout, "work_orders")
     assert sorted(r["wo_id"] for r in rows) == ["WO-1", "WO-5"]
@@ -203,9 +252,14 @@ def test_asset_register_is_file_partitioned(write: Callable[..., Path], layout: 
 
 
 def test_generic_table_with_decimal_comma_cp1252_and_no_header(write: Callable[..., Path], layout: Layout) -> None:
-    write("mes/orders.csv", "FA-1;L-1;Kühlmittel;100;98,5;01.03.2024 06:00\nFA-2;L-1;Öl;50;;01.03.2024 07:00\n",
-          encoding="cp1252")
-    path = _sources(write, """
+    write(
+        "mes/orders.csv",
+        "FA-1;L-1;Kühlmittel;100;98,5;01.03.2024 06:00\nFA-2;L-1;Öl;50;;01.03.2024 07:00\n",
+        encoding="cp1252",
+    )
+    path = _sources(
+        write,
+        """
   - name: orders
     kind: table
     system: MES
@@ -216,7 +270,9 @@ def test_generic_table_with_decimal_comma_cp1252_and_no_header(write: Callable[.
     timestamp: {format: "%d.%m.%Y %H:%M", timezone: Europe/Berlin}
     time_column: start_time
     schema: {order_id: VARCHAR, product: VARCHAR, planned_qty: BIGINT, produced_qty: DOUBLE, start_time: TIMESTAMP}
-""", register=False)
+""",
+        register=False,
+    )
     ingest_all(path, layout)
     rows = sorted(read_output(layout, "orders"), key=lambda r: str(r["order_id"]))
     assert [(r["order_id"], r["product"], r["planned_qty"], r["produced_qty"]) for r in rows] == [
@@ -234,7 +290,9 @@ def test_parquet_exports_are_read_with_row_numbers(write: Callable[..., Path], l
         f"COPY (SELECT * FROM (VALUES ('I-1', '2024-03-30T08:00:00Z', '1.5'), ('I-2', 'garbage', '2.5')) "
         f"t(inspection_id, ts, measured_value)) TO '{tmp_path / 'pq' / 'part.parquet'}' (FORMAT parquet)"
     )
-    path = _sources(write, """
+    path = _sources(
+        write,
+        """
   - name: inspections
     kind: table
     system: QMS
@@ -244,7 +302,9 @@ def test_parquet_exports_are_read_with_row_numbers(write: Callable[..., Path], l
     timestamp: {timezone: data}
     time_column: ts
     schema: {inspection_id: VARCHAR, ts: TIMESTAMP, measured_value: DOUBLE}
-""", register=False)
+""",
+        register=False,
+    )
     ingest_all(path, layout)
     assert [r["inspection_id"] for r in read_output(layout, "inspections")] == ["I-1"]
     assert [(q["line"], q["rule"]) for q in read_output(layout, "inspections", "quarantine")] == [
@@ -254,14 +314,19 @@ def test_parquet_exports_are_read_with_row_numbers(write: Callable[..., Path], l
 
 def test_locations_on_other_filesystems_go_through_fsspec(write: Callable[..., Path], layout: Layout) -> None:
     memory = fsspec.filesystem("memory")
-    memory.pipe("/plant/cmms/wo.jsonl", b'{"wo_id": "W1", "equipment_id": "P-1", "created_at": "2024-03-30T08:00:00Z"}\n')
+    memory.pipe(
+        "/plant/cmms/wo.jsonl", b'{"wo_id": "W1", "equipment_id": "P-1", "created_at": "2024-03-30T08:00:00Z"}\n'
+    )
     memory.pipe("/plant/hist/h.csv", b"ts,tag,value\n2024-03-30 08:00:00,T1,1.5\n2024-03-30 08:00:01,T1,x\n")
-    path = write("sources.yaml", """
+    path = write(
+        "sources.yaml",
+        """
 sources:
   - {name: wo, kind: work_orders, system: CMMS, owner: m, location: "memory://plant/cmms/*.jsonl", format: jsonl,
      columns: {ts: created_at}, timestamp: {timezone: data}}
   - {name: hist, kind: historian_long, system: historian, owner: p, location: "memory://plant/hist/*.csv"}
-""")
+""",
+    )
     results = ingest_all(path, layout)
     assert [(r.key, r.rows_out) for r in results["wo"]] == [("2024-03-30", 1)]
     assert results["wo"][0].files[0]["uri"].endswith("plant/cmms/wo.jsonl")

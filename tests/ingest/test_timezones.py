@@ -17,7 +17,9 @@ def _utc(local: str, zone: str, ambiguous: str = "earliest") -> datetime | None:
 
 
 def _problem(local: str, zone: str) -> str:
-    row = duckdb.execute(f"SELECT {local_time_problem_sql('x', zone)} FROM (SELECT TIMESTAMP '{local}' AS x)").fetchone()
+    row = duckdb.execute(
+        f"SELECT {local_time_problem_sql('x', zone)} FROM (SELECT TIMESTAMP '{local}' AS x)"
+    ).fetchone()
     assert row is not None
     return str(row[0])
 

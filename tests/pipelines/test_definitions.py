@@ -1,0 +1,121 @@
+"""The code location as Dagster loads it: assets, checks, jobs, sensors, and an in-process run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from ingest.layout import Layout
+from pipelines.definitions import build_definitions
+from pipelines.run import instance_for, run_all
+from tests.conftest import REPO
+
+SOURCES = """
+sources:
+  - {name: register, kind: asset_register, system: ERP, owner: m, location: reg.csv}
+  - name: hist
+    kind: historian_long
+    system: historian
+    owner: process
+    location: hist/*.csv
+    register: register
+    columns: {ts: timestamp}
+"""
+REGISTER = "node_id,parent_id,level,tag,unit\nP-1,,equipment,,\nMP1,P-1,measurement_point,T1,bar\n"
+
+
+@pytest.fixture
+def plant(write: Callable[..., Path]) -> Path:
+    write("reg.csv", REGISTER)
+    write(
+        "hist/1.csv",
+        "timestamp,tag,value\n2024-03-30 10:00:00,T1,1\n2024-03-31 10:00:00,T1,2\n2024-03-31 11:00:00,T9,3\n",
+    )
+    return write("sources.yaml", SOURCES)
+
+
+def test_the_demo_code_location_loads() -> None:
+    defs = build_definitions(REPO / "ingest" / "demo_plant" / "sources.yaml", Path("/nonexistent"))
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert keys == {
+        f"standardised/{n}"
+        for n in ("asset_register", "historian", "alarms", "production_orders", "inspections", "work_orders")
+    }
+    checks = {k.name for k in graph.asset_check_keys}
+    assert checks == {"rows_balance"}
+    assert len(list(defs.sensors or [])) == 6
+    assert graph.get(dg.AssetKey(["standardised", "historian"])).parent_keys == {
+        dg.AssetKey(["standardised", "asset_register"])
+    }
+
+
+def test_run_all_materialises_every_partition_and_checks_balance(plant: Path, layout: Layout) -> None:
+    outcomes = run_all(plant, layout.root)
+    assert [(o.source, o.partitions, o.success) for o in outcomes] == [("register", 1, True), ("hist", 2, True)]
+    instance = instance_for(layout.root)
+    hist = dg.AssetKey(["standardised", "hist"])
+    assert instance.get_materialized_partitions(hist) == {"2024-03-30", "2024-03-31"}
+    event = instance.get_latest_materialization_event(hist)
+    assert event is not None and event.asset_materialization is not None
+    metadata = event.asset_materialization.metadata
+    assert metadata["rows_in"].value == 3
+    assert metadata["rows_out"].value == 2
+    assert metadata["rows_quarantined"].value == 1
+    evaluation = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(hist, "rows_balance")]
+    )[dg.AssetCheckKey(hist, "rows_balance")]
+    assert evaluation.status.value == "SUCCEEDED"
+    telemetry = (layout.root / "dagster" / "dagster.yaml").read_text()
+    assert "enabled: false" in telemetry
+
+
+def test_a_failing_source_is_reported_with_its_cause(write: Callable[..., Path], layout: Layout) -> None:
+    write("hist/1.csv", "time,tag,value\n2024-03-30 10:00:00,T1,1\n")
+    path = write(
+        "sources.yaml",
+        "sources:\n  - {name: hist, kind: historian_long, system: historian, owner: p, "
+        "location: hist/*.csv, partition: file}\n",
+    )
+    outcomes = run_all(path, layout.root)
+    assert not outcomes[0].success
+    assert outcomes[0].error is not None
+    assert "1.csv" in outcomes[0].error and "'ts'" in outcomes[0].error
+
+
+def _tick(sensor: dg.SensorDefinition, context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    """Call the sensor as the daemon does, before it adds the requested partitions and launches runs."""
+    result = sensor(context)
+    if isinstance(result, dg.SkipReason):
+        return dg.SensorResult(skip_reason=result, cursor=context.cursor)
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def test_sensor_requests_each_new_partition_once(plant: Path, layout: Layout, write: Callable[..., Path]) -> None:
+    defs = build_definitions(plant, layout.root)
+    sensor = defs.resolve_sensor_def("hist_new_files")
+    instance = instance_for(layout.root)
+    resources = {"plantdata": defs.resources["plantdata"]}  # type: ignore[index]
+    first = _tick(sensor, dg.build_sensor_context(instance=instance, resources=resources, definitions=defs))
+    assert first.run_requests is not None
+    assert sorted(r.partition_key for r in first.run_requests) == ["2024-03-30", "2024-03-31"]
+    again = _tick(sensor, dg.build_sensor_context(instance=instance, resources=resources, definitions=defs))
+    assert again.run_requests is not None
+    assert sorted(r.run_key for r in again.run_requests) == sorted(r.run_key for r in first.run_requests)
+    assert first.dynamic_partitions_requests[0].partition_keys == ["2024-03-30", "2024-03-31"]
+    quiet = _tick(
+        sensor, dg.build_sensor_context(instance=instance, resources=resources, definitions=defs, cursor=first.cursor)
+    )
+    assert not quiet.run_requests and quiet.skip_reason is not None
+    write("hist/2.csv", "timestamp,tag,value\n2024-04-01 00:00:00,T1,4\n")
+    later = _tick(
+        sensor, dg.build_sensor_context(instance=instance, resources=resources, definitions=defs, cursor=first.cursor)
+    )
+    assert later.run_requests is not None
+    assert [r.partition_key for r in later.run_requests] == ["2024-04-01"]
+    assert json.loads(later.cursor or "{}").keys() >= {str(plant.parent / "hist" / "2.csv")}
