@@ -10,6 +10,9 @@ from ingest.demo_plant.model import Fault, Plant
 from ingest.demo_plant.timebase import Timebase
 
 UNKNOWN_TAG = "P901.FLOW"
+# exported in degF whatever the seed, so a static sources file can declare it (ingest/demo_plant/sources.yaml)
+UNIT_MIXUP_EQUIPMENT, UNIT_MIXUP_KIND = "P-103", "BRG_TEMP_DE"
+REQUIRED_KINDS: dict[str, tuple[str, ...]] = {UNIT_MIXUP_EQUIPMENT: (UNIT_MIXUP_KIND,)}
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,8 @@ def plan_defects(plant: Plant, faults: list[Fault], tb: Timebase, rng: np.random
     eq = plant.equipment_by_id()
     utilities = [i for i in eligible if eq[pts[i].equipment_id].area_id == "A-10" and pts[i].kind != "SPEED"]
     stuck_tag = pick(utilities)
-    mixup = pick([i for i in eligible if pts[i].unit == "degC"])
+    mixup = next(i for i, p in enumerate(pts) if p.equipment_id == UNIT_MIXUP_EQUIPMENT and p.kind == UNIT_MIXUP_KIND)
+    taken.add(mixup)
     gap_tag = pick(eligible)
     spike_tags = [pick([i for i in eligible if pts[i].unit != "degC" or j % 2]) for j in range(4)]
     last = tb.days - 1

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.demo_plant import alarms, faults, ground_truth, inspections, mes, register, schedule
+from ingest.demo_plant import alarms, defect_plan, faults, ground_truth, inspections, mes, register, schedule
 from ingest.demo_plant.cmms import WorkOrderHistory
 from ingest.demo_plant.defect_plan import plan_defects
 from ingest.demo_plant.historian import HistorianWriter
@@ -33,6 +33,14 @@ class DemoPlant:
     equipment: int
 
 
+def required_kinds() -> dict[str, tuple[str, ...]]:
+    """Measuring points that must exist whatever the tag budget (fault signals, the degF tag)."""
+    out = dict(faults.REQUIRED_KINDS)
+    for eq_id, kinds in defect_plan.REQUIRED_KINDS.items():
+        out[eq_id] = out.get(eq_id, ()) + kinds
+    return out
+
+
 def generate(
     out_dir: Path,
     *,
@@ -50,7 +58,7 @@ def generate(
         for old in sorted((out_dir / sub).glob(pattern)):
             old.unlink()
     tb = Timebase(start, days, timezone)
-    plant = register.build_plant(tags, stream(seed, "layout"), faults.REQUIRED_KINDS)
+    plant = register.build_plant(tags, stream(seed, "layout"), required_kinds())
     orders = schedule.build_schedule(plant.production_lines, tb, stream(seed, "schedule"))
     fault_list = faults.with_tags(faults.plan_faults(tb, orders, stream(seed, "faults")), plant)
     overload = faults.get(fault_list, "motor_overload")

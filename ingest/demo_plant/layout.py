@@ -80,7 +80,7 @@ _LAYOUT: tuple[tuple[str, str, bool, tuple[_Line, ...]], ...] = (
                 "Filling line",
                 (
                     ("U-311", "Container conveying", ("conveyor:container",)),
-                    ("U-312", "Filling station", ("pump:filling", "tank:filler_bowl")),
+                    ("U-312", "Filling station", ("pump:filling",)),
                 ),
             ),
         ),
@@ -129,7 +129,6 @@ _NAMES = {
     "storage": "Storage transfer pump",
     "container": "Container conveyor",
     "filling": "Filler feed pump",
-    "filler_bowl": "Filler bowl",
 }
 # pump roles: nominal flow m3/h, shut-off head m, suction pressure bar(g)
 _PUMPS = {

@@ -73,9 +73,6 @@ class PlantModel:
         if eq.role == "cooling_basin":
             level = 72.0 + smooth_noise(rng, n, 5400, GRID_S, 2.5)
             temp = self.cw_supply + 0.3
-        elif eq.role == "filler_bowl":
-            level = 55.0 + self.run_of(eq.line_id) * smooth_noise(rng, n, 300, GRID_S, 6.0)
-            temp = self.ambient - 1.0
         else:
             period = float(rng.uniform(4.0, 6.0)) * 3600
             level = 14.0 + 72.0 * triangle(sawtooth_phase(self.t.astype(float), period, float(rng.uniform(0, period))))

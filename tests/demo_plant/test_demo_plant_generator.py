@@ -127,15 +127,16 @@ def test_register_hierarchy_is_valid(plant: DemoPlant) -> None:
 
 
 def test_default_tag_count_builds_a_large_register(tmp_path: Path) -> None:
-    from ingest.demo_plant import faults, register
+    from ingest.demo_plant import register
+    from ingest.demo_plant.generator import required_kinds
     from ingest.demo_plant.rng import stream
 
     for tags in (40, 200, 300):
-        plant = register.build_plant(tags, stream(7, "layout"), faults.REQUIRED_KINDS)
+        plant = register.build_plant(tags, stream(7, "layout"), required_kinds())
         assert len(plant.points) == tags
         assert len(plant.equipment) >= 30
     with pytest.raises(ValueError, match="too small"):
-        register.build_plant(30, stream(7, "layout"), faults.REQUIRED_KINDS)
+        register.build_plant(39, stream(7, "layout"), required_kinds())
 
 
 def test_historian_tags_exist_in_register(plant: DemoPlant) -> None:
@@ -226,7 +227,8 @@ def test_each_planted_defect_is_at_its_stated_lines(plant: DemoPlant) -> None:
         elif kind == "truncated_file":
             assert d["lines"] == [len(lines)] and len(got[0].split(",")) < 4
         elif kind == "unit_mixup":
-            assert d["lines"] is None and units[d["tag"]] == "degC"
+            # fixed tag: the demo sources file declares it as degF
+            assert d["tag"] == "P103.BRG_TEMP_DE" and d["lines"] is None and units[d["tag"]] == "degC"
             values = [v for _, v in _series(root, d["tag"])]
             median = statistics.median(values)
             assert 50 < median < 250 and 10 < (median - 32) / 1.8 < 120
