@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import re
 from pathlib import Path
@@ -36,12 +37,12 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def readable_path(file: SourceFile, options: CsvOptions, scratch: Path, sha256: str) -> str:
-    """A path DuckDB can scan as UTF-8: the file itself, or a transcoded copy for other encodings."""
+def readable_path(file: SourceFile, options: CsvOptions, scratch: Path, fingerprint: str) -> str:
+    """A path DuckDB can scan as UTF-8: the file itself, or a transcoded copy for other encodings or remote files."""
     if codecs.lookup(options.encoding).name in {codecs.lookup(e).name for e in _NATIVE_ENCODINGS} and file.is_local:
         return file.uri
     scratch.mkdir(parents=True, exist_ok=True)
-    target = scratch / f"{sha256}.utf8.csv"
+    target = scratch / f"{hashlib.sha256(fingerprint.encode()).hexdigest()[:32]}.utf8.csv"
     if target.exists():
         return str(target)
     partial = target.with_suffix(".partial")

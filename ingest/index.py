@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -56,20 +57,22 @@ def index_files(source: SourceConfig, files: list[SourceFile], cache_path: Path,
 
 
 def index_file(source: SourceConfig, file: SourceFile, scratch: Path) -> IndexedFile:
-    """Read one file and count its rows per partition."""
-    sha = sha256_of(file)
+    """Read one file and count its rows per partition; the sha256 is computed meanwhile on another thread."""
     file_key = partition_key_for_file(file.name)
     con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        if source.format is FileFormat.CSV:
-            counts = _count_csv(con, source, file, scratch, sha)
-        else:
-            counts = _count_rows(con, source, file)
-    except duckdb.Error as exc:
-        raise SourceFileError(file.uri, f"DuckDB could not read it: {exc}") from exc
-    finally:
-        con.close()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(sha256_of, file)
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            if source.format is FileFormat.CSV:
+                counts = _count_csv(con, source, file, scratch)
+            else:
+                counts = _count_rows(con, source, file)
+        except duckdb.Error as exc:
+            raise SourceFileError(file.uri, f"DuckDB could not read it: {exc}") from exc
+        finally:
+            con.close()
+        sha = digest.result()
     if source.partitioning == "file":
         total = sum(counts.values())
         return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, total, {file_key: total}, file_key)
@@ -90,9 +93,9 @@ def _no_time(source: SourceConfig, file: SourceFile) -> str:
 
 
 def _count_csv(
-    con: duckdb.DuckDBPyConnection, source: SourceConfig, file: SourceFile, scratch: Path, sha: str
+    con: duckdb.DuckDBPyConnection, source: SourceConfig, file: SourceFile, scratch: Path
 ) -> dict[str | None, int]:
-    path = readable_path(file, source.csv, scratch, sha)
+    path = readable_path(file, source.csv, scratch, file.fingerprint)
     header = read_header(path, source.csv, file.uri)
     call, params = read_csv_call(
         dict.fromkeys(header, "VARCHAR"),
@@ -103,13 +106,16 @@ def _count_csv(
     )
     ts_column = _time_column(source, header, file)
     if ts_column is None:
-        parsed_sql = reject_parsed_sql = "NULL::TIMESTAMP"
+        reject_parsed_sql = "NULL::TIMESTAMP"
     else:
-        parsed_sql = parse_time_text_sql(source, f"s.{quote_ident(ts_column)}")
         reject_parsed_sql = parse_time_text_sql(source, reject_field_sql(header.index(ts_column)))
     key_sql = partition_of_parsed_sql(source, "p") if ts_column is not None else "NULL"
+    raw_sql = f"s.{quote_ident(ts_column)}" if ts_column is not None else "NULL"
+    # count per distinct timestamp text first: parsing and mapping to UTC then runs once per value, not per row
     rows = con.execute(
-        f"SELECT {key_sql} AS k, count(*) FROM (SELECT {parsed_sql} AS p FROM {call} s) GROUP BY k", [path, *params]
+        f"SELECT {key_sql} AS k, sum(n) FROM (SELECT {parse_time_text_sql(source, 's.raw')} AS p, n FROM "
+        f"(SELECT {raw_sql} AS raw, count(*) AS n FROM {call} s GROUP BY raw) s) GROUP BY k",
+        [path, *params],
     ).fetchall()
     counts: dict[str | None, int] = {k: int(n) for k, n in rows}
     reject_params = [source.csv.delimiter] if ts_column is not None else []

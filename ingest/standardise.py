@@ -115,7 +115,7 @@ def _standardise_file(
     target = work / "good" / f"f{number}"
     target.parent.mkdir(parents=True, exist_ok=True)
     if source.format is FileFormat.CSV:
-        path = readable_path(found, source.csv, layout.scratch(), file.sha256)
+        path = readable_path(found, source.csv, layout.scratch() / "transcoded", file.fingerprint)
         header = read_header(path, source.csv, file.uri)
         plan = build_plan(source, header, register, file.name)
         _declare_enum(con, plan)
@@ -132,6 +132,8 @@ def _standardise_file(
         expected = sum(file.partitions[k] for k in keys)
         if written + (quarantined[0] if quarantined else 0) < expected:
             _quarantine_row_rules(con, source, plan, header, path, file, keys)
+        if path != file.uri:  # a transcoded or downloaded copy: not needed once the file is standardised
+            Path(path).unlink(missing_ok=True)
     else:
         fields, _ = load_rows(con, found, source.format, f"rows{number}")
         plan = build_plan(source, fields, register, file.name)
@@ -145,10 +147,10 @@ def _standardise_file(
 
 
 def _declare_enum(con: duckdb.DuckDBPyConnection, plan: ScanPlan) -> None:
-    if plan.tag_enum is None:
-        return
-    con.execute(f"DROP TYPE IF EXISTS {TAG_ENUM}")
-    con.execute(f"CREATE TYPE {TAG_ENUM} AS ENUM (SELECT unnest(?::VARCHAR[]))", [list(plan.tag_enum)])
+    """(Re)declare the ENUM types the plan's SQL refers to; names are constants, values are parameters."""
+    for name, values in plan.enums.items():
+        con.execute(f"DROP TYPE IF EXISTS {name}")
+        con.execute(f"CREATE TYPE {name} AS ENUM (SELECT unnest(?::VARCHAR[]))", [list(values)])
 
 
 def _with_utc(plan: ScanPlan, scan: str) -> str:
@@ -159,7 +161,8 @@ def _with_utc(plan: ScanPlan, scan: str) -> str:
 
 
 def _partition_expr(plan: ScanPlan) -> str:
-    return plan.partition_sql if plan.partition_sql != "NULL" else "?"
+    """The partition key as text: the row's UTC day, or the file's key (a parameter) for file partitions."""
+    return f"({plan.partition_sql})::VARCHAR" if plan.partition_sql != "NULL" else "?::VARCHAR"
 
 
 def _copy_good(
@@ -174,12 +177,13 @@ def _copy_good(
     """Write the file's good rows, partitioned; `keys` None means every partition the file feeds."""
     outputs = ", ".join(f"{sql} AS {quote_ident(name)}" for name, sql in plan.output)
     part = _partition_expr(plan)
-    part_params = [file_key] if part == "?" else []
+    part_params = [file_key] if plan.partition_sql == "NULL" else []
     only = "" if keys is None else f" AND list_contains(?, {part})"
+    write_part = plan.partition_sql if plan.partition_sql != "NULL" else part  # a DATE partitions fastest
     sql = (
-        f"COPY (SELECT {outputs}, {part} AS _part FROM {_with_utc(plan, scan)} s "
+        f"COPY (SELECT {outputs}, {write_part} AS _part FROM {_with_utc(plan, scan)} s "
         f"WHERE {plan.rule_sql} IS NULL{only}) "
-        f"TO '{_path_literal(target)}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (_part), "
+        f"TO '{_path_literal(target)}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_part), "
         f"FILENAME_PATTERN 'part-{{i}}', OVERWRITE_OR_IGNORE)"
     )
     filter_params = [] if keys is None else [keys, *part_params]
@@ -240,7 +244,7 @@ def _quarantine_row_rules(
     raw_cols = ", ".join(f"s.{quote_ident(c)} AS {quote_ident('_raw_' + c)}" for c in header)
     cast_ok = " AND ".join(f"(s.{quote_ident('_raw_' + c)} IS NULL OR s.{quote_ident(c)} IS NOT NULL)" for c in header)
     part = _partition_expr(plan)
-    part_params = [partition_key_for_file(file.name)] if part == "?" else []
+    part_params = [partition_key_for_file(file.name)] if plan.partition_sql == "NULL" else []
     inner = f"(SELECT {raw_cols}, {typed} FROM {call} s)"
     plan_rule, utc = plan.rule_sql, plan.utc_sql  # on input rows: for historian_wide the rule looks at time only
     _declare_enum(con, plan)
@@ -309,7 +313,7 @@ def _quarantine_typed_rows(
     con: duckdb.DuckDBPyConnection, source: SourceConfig, plan: ScanPlan, table: str, file: IndexedFile, keys: list[str]
 ) -> None:
     part = _partition_expr(plan)
-    part_params = [partition_key_for_file(file.name)] if part == "?" else []
+    part_params = [partition_key_for_file(file.name)] if plan.partition_sql == "NULL" else []
     rows = con.execute(
         f"SELECT s._line, COALESCE(s._bad, split_part(s._cast_rule, ':', 1), {plan.rule_sql}) AS rule, "
         f"s._cast_rule, s._raw, CASE WHEN s._bad IS NULL THEN {part} END AS _part "
