@@ -6,6 +6,7 @@ A `ScanPlan` is pure description (column types, select expressions, the rule a r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.config import SourceConfig
@@ -253,12 +254,12 @@ def _link_sql(
     return equipment, unit, value_sql, enums
 
 
-def _enum_lookup(index_sql: str, values: list[str | None], enum: str) -> str:
+def _enum_lookup(index_sql: str, values: Sequence[str | None], enum: str) -> str:
     literal = "[" + ", ".join(_literal(v) for v in values) + f"]::{enum}[]"
     return f"({literal})[{index_sql}]"
 
 
-def _map_lookup(tag_sql: str, tags: list[str], values: list[str | None]) -> str:
+def _map_lookup(tag_sql: str, tags: Sequence[str], values: Sequence[str | None]) -> str:
     mapping = ", ".join(f"'{_sql_str(t)}': {_literal(v)}" for t, v in zip(tags, values, strict=True))
     return f"MAP {{{mapping}}}[{tag_sql}]"
 

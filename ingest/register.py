@@ -11,7 +11,7 @@ import duckdb
 @dataclass(frozen=True)
 class TagInfo:
     tag: str
-    equipment_id: str
+    equipment_id: str | None
     unit: str | None
     low_limit: float | None
     high_limit: float | None
