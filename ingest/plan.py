@@ -105,11 +105,8 @@ def build_plan(source: SourceConfig, header: list[str], register: Register, file
             rules.append(f"CASE WHEN {ref} IS NULL THEN '{QuarantineRule.MISSING_REQUIRED}' END")
     if source.kind is SourceKind.EVENT_LOG and register.tags and source.equipment is None:
         tag_ref = f"s.{quote_ident(source.source_column('tag'))}"
-        mapping = ", ".join(f"'{_sql_str(t.tag)}': '{_sql_str(t.equipment_id)}'" for t in register.tags)
-        output = [
-            (name, f"COALESCE({sql}, MAP {{{mapping}}}[{tag_ref}])" if name == "equipment_id" else sql)
-            for name, sql in output
-        ]
+        lookup = _map_lookup(tag_ref, [t.tag for t in register.tags], [t.equipment_id for t in register.tags])
+        output = [(name, f"COALESCE({sql}, {lookup})" if name == "equipment_id" else sql) for name, sql in output]
     if source.equipment is not None:
         output = [(n, f"'{_sql_str(source.equipment)}'" if n == "equipment_id" else s) for n, s in output]
     output.append(("source_file", f"'{_sql_str(file_key)}'"))
