@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from ingest.layout import Layout
@@ -59,12 +61,20 @@ def dagster_dev(write: Callable[..., Path], layout: Layout) -> Iterator[int]:
     sources = write("sources.yaml", SOURCES)
     assert all(o.success for o in run_all(sources, layout.root))
     port = _free_port()
-    env = {**os.environ, "PLANTDATA_SOURCES": str(sources), "PLANTDATA_HOME": str(layout.root),
-           "DAGSTER_HOME": str(layout.root / "dagster")}
+    env = {
+        **os.environ,
+        "PLANTDATA_SOURCES": str(sources),
+        "PLANTDATA_HOME": str(layout.root),
+        "DAGSTER_HOME": str(layout.root / "dagster"),
+    }
     dagster = Path(sys.executable).parent / "dagster"
     process = subprocess.Popen(  # its own process group, so stopping it stops the webserver and daemon too
         [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 180
@@ -77,12 +87,21 @@ def dagster_dev(write: Callable[..., Path], layout: Layout) -> Iterator[int]:
                 time.sleep(1)
         yield port
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        _stop_tree(process)
+
+
+def _stop_tree(process: subprocess.Popen[bytes]) -> None:
+    """Stop dagster dev and every process it started (code servers run in sessions of their own)."""
+    tree = psutil.Process(process.pid).children(recursive=True)
+    os.killpg(process.pid, signal.SIGTERM)
+    for child in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.terminate()
+    _, alive = psutil.wait_procs([psutil.Process(process.pid), *tree], timeout=30)
+    for straggler in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            straggler.kill()
+    process.wait(timeout=10)
 
 
 def test_dagster_dev_shows_assets_partitions_checks_and_sensors(dagster_dev: int) -> None:
