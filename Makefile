@@ -35,7 +35,7 @@ setup: $(VENV)/.synced
 demo: setup
 	$(BIN)/plantdata demo generate
 	$(BIN)/plantdata run
-	$(BIN)/plantdata sources status
+	$(BIN)/plantdata sources status --summary
 	@echo
 	@echo "Standardised Parquet:  $(PLANTDATA_HOME)/standardised/<source>/day=YYYY-MM-DD/"
 	@echo "Quarantined rows:      $(PLANTDATA_HOME)/quarantine/<source>/...  (file, line, rule, raw text)"

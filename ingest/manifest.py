@@ -29,3 +29,22 @@ def read_manifests(layout: Layout, source: str) -> list[dict[str, Any]]:
     if not folder.is_dir():
         return []
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+
+
+def summarise(layout: Layout, source: str) -> dict[str, Any]:
+    """Per-source totals over its published partitions."""
+    manifests = read_manifests(layout, source)
+    rules: dict[str, int] = {}
+    for manifest in manifests:
+        for rule, count in manifest["rules"].items():
+            rules[rule] = rules.get(rule, 0) + count
+    return {
+        "source": source,
+        "partitions": len(manifests),
+        "files": len({f["name"] for m in manifests for f in m["files"]}),
+        "rows_in": sum(m["rows_in"] for m in manifests),
+        "rows_out": sum(m["rows_out"] for m in manifests),
+        "rows_quarantined": sum(m["rows_quarantined"] for m in manifests),
+        "balanced": all(m["rows_in"] == m["rows_out"] + m["rows_quarantined"] for m in manifests),
+        "rules": rules,
+    }

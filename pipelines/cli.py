@@ -54,12 +54,18 @@ def run(sources_file: str | None) -> None:
             progress.update(task, description=f"{source.name}: {partitions} partition(s)", advance=1)
 
         outcomes = run_all(path, root, on_source=on_source)
+    from ingest.manifest import summarise
+
     failed = [o for o in outcomes if not o.success]
     for outcome in outcomes:
-        mark = "[green]ok[/]" if outcome.success else "[red]FAILED[/]"
+        if not outcome.success:
+            console.print(f"[red]FAILED[/] {outcome.source}: {outcome.error}")
+            continue
+        totals = summarise(Layout(root), outcome.source)
         console.print(
-            f"{mark} {outcome.source}: {outcome.partitions} partition(s)"
-            + (f" — {outcome.error}" if outcome.error else "")
+            f"[green]ok[/] {outcome.source}: {outcome.partitions} partition(s), {totals['rows_in']:,} rows in, "
+            f"{totals['rows_out']:,} out, {totals['rows_quarantined']:,} quarantined"
+            + (f" ({outcome.error})" if outcome.error else "")
         )
     console.print(f"data root: {root}")
     if failed:
@@ -97,13 +103,18 @@ def sources_list(sources_file: str | None, as_json: bool) -> None:
 @sources.command("status")
 @sources_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def sources_status(sources_file: str | None, as_json: bool) -> None:
+@click.option("--summary", is_flag=True, help="One line per source instead of one per partition.")
+def sources_status(sources_file: str | None, as_json: bool, summary: bool) -> None:
     """Per source and partition: files, rows in/out/quarantined and the last run."""
     from ingest.config import load_sources
-    from ingest.manifest import read_manifests
+    from ingest.manifest import read_manifests, summarise
 
     loaded = load_sources(sources_path(sources_file))
     layout = Layout(home())
+    if summary:
+        totals = [summarise(layout, s.name) for s in loaded.sources]
+        _emit(totals, as_json, ["source", "partitions", "files", "rows_in", "rows_out", "rows_quarantined", "balanced"])
+        return
     rows = []
     for source in loaded.sources:
         for manifest in read_manifests(layout, source.name):

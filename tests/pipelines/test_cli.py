@@ -37,6 +37,20 @@ def test_run_then_status_json(write: Callable[..., Path], layout: Layout) -> Non
     ] == [("hist", "2024-03-30", 2, 1, 1, True)]
     assert rows[0]["files"] == ["1.csv"]
     assert rows[0]["rules"] == {"unparseable_value": 1}
+    summary = runner.invoke(main, ["sources", "status", "--sources", str(path), "--json", "--summary"])
+    assert json.loads(summary.output) == [
+        {
+            "source": "hist",
+            "partitions": 1,
+            "files": 1,
+            "rows_in": 2,
+            "rows_out": 1,
+            "rows_quarantined": 1,
+            "balanced": True,
+            "rules": {"unparseable_value": 1},
+        }
+    ]
+    assert "2 rows in, 1 out, 1 quarantined" in ran.output
 
 
 def test_sources_list_json_reads_the_skab_example() -> None:
