@@ -15,6 +15,15 @@ from ingest.runner import ingest_partitions, ordered_sources
 from ingest.standardise import PartitionResult
 
 REPO = Path(__file__).resolve().parent.parent
+HISTORIAN_SOURCES = """
+sources:
+  - name: hist
+    kind: historian_long
+    system: historian
+    owner: process
+    location: hist/*.csv
+    columns: {ts: timestamp}
+"""
 
 
 @pytest.fixture

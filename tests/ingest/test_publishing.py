@@ -14,18 +14,9 @@ from ingest.layout import Layout
 from ingest.manifest import read_manifests
 from ingest.runner import discover_source, ingest_partitions
 from ingest.verify import recount
-from tests.conftest import ingest_all, read_output
+from tests.conftest import HISTORIAN_SOURCES, ingest_all, read_output
 
-SOURCES = """
-sources:
-  - name: hist
-    kind: historian_long
-    system: historian
-    owner: process
-    location: hist/*.csv
-    columns: {ts: timestamp}
-    timestamp: {timezone: UTC}
-"""
+SOURCES = HISTORIAN_SOURCES
 DAY1 = "timestamp,tag,value\n2024-03-30 10:00:00,T1,1\n2024-03-30 23:59:59,T1,2\n2024-03-31 00:00:00,T1,bad\n"
 DAY2 = "timestamp,tag,value\n2024-03-31 00:00:01,T1,3\n"
 

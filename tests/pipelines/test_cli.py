@@ -10,17 +10,9 @@ from click.testing import CliRunner
 
 from ingest.layout import Layout
 from pipelines.cli import main
-from tests.conftest import REPO
+from tests.conftest import HISTORIAN_SOURCES, REPO
 
-SOURCES = """
-sources:
-  - name: hist
-    kind: historian_long
-    system: historian
-    owner: process
-    location: hist/*.csv
-    columns: {ts: timestamp}
-"""
+SOURCES = HISTORIAN_SOURCES
 
 
 def test_run_then_status_json(write: Callable[..., Path], layout: Layout) -> None:

@@ -20,17 +20,9 @@ import pytest
 
 from ingest.layout import Layout
 from pipelines.run import run_all
-from tests.conftest import REPO
+from tests.conftest import HISTORIAN_SOURCES, REPO
 
-SOURCES = """
-sources:
-  - name: hist
-    kind: historian_long
-    system: historian
-    owner: process
-    location: hist/*.csv
-    columns: {ts: timestamp}
-"""
+SOURCES = HISTORIAN_SOURCES
 QUERY = """
 {
   assetNodes { assetKey { path } partitionKeys assetChecksOrError { ... on AssetChecks { checks { name } } } }
