@@ -19,6 +19,7 @@ from ingest.kinds import ALLOWED_TYPES, CANONICAL_FIELDS, TIMED_KINDS, FileForma
 from ingest.layout import data_root
 from ingest.timezones import parse_timezone
 from ingest.units import known_unit
+from quality.options import QualityOptions
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ENV = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
@@ -105,6 +106,7 @@ class SourceConfig(_Strict):
     equipment: str | None = None
     units: dict[str, str] = Field(default_factory=dict)
     partition: Literal["day", "file"] | None = None
+    quality: QualityOptions = Field(default_factory=QualityOptions)
 
     @field_validator("name")
     @classmethod

@@ -20,6 +20,7 @@ from ingest.config import CsvOptions
 from ingest.errors import SourceFileError
 from ingest.files import SourceFile
 from ingest.kinds import QuarantineRule
+from ingest.line_finder import lone_carriage_return_line
 
 _NATIVE_ENCODINGS = {"utf-8", "utf_8", "utf8", "utf-8-sig", "utf_8_sig"}
 _ERROR_RULES = {
@@ -73,6 +74,12 @@ def read_header(path: str, options: CsvOptions, display: str) -> list[str]:
         raise SourceFileError(display, "the file is empty: no header row (is the export complete?)")
     row = next(csv.reader(io.StringIO(lines[options.skip_rows]), delimiter=options.delimiter, quotechar=options.quote))
     names = [name.strip() for name in row]
+    if "\x00" in lines[options.skip_rows] or (len(names) < 2 and b"\x00" in head):
+        raise SourceFileError(
+            display,
+            f"it does not look like delimited text in {options.encoding} (it holds NUL bytes): "
+            f"is it really a CSV export, and is csv.encoding right (e.g. utf-16)?",
+        )
     if len(names) < 2:
         raise SourceFileError(
             display,
@@ -85,13 +92,25 @@ def read_header(path: str, options: CsvOptions, display: str) -> list[str]:
     return names
 
 
+def unparsable_cause(path: str, exc: Exception) -> str:
+    """Why DuckDB cannot parse a CSV file at all, in the export's terms where the cause is known."""
+    message = str(exc).split("\n", 1)[0]
+    if "state machine reached an invalid state" in message:
+        line = lone_carriage_return_line(path)
+        if line is not None:
+            return (
+                f"the CSV parser stopped at a carriage return (\\r) that does not end a line (the first is on "
+                f"line {line}); remove such characters or quote the fields that hold them in the export"
+            )
+    return f"DuckDB could not read it: {message}"
+
+
 def read_csv_call(
     columns: dict[str, str],
     options: CsvOptions,
     *,
     timestamp_format: str | None,
     rejects: tuple[str, str] | None,
-    null_padding: bool = False,
 ) -> tuple[str, list[Any]]:
     """`read_csv(?, ...)` and its parameters; the first parameter is the path, filled in by the caller."""
     args = [
@@ -105,7 +124,6 @@ def read_csv_call(
         "auto_detect=false",
         "nullstr=?",
         "max_line_size=?",
-        "null_padding=?",
         "parallel=true",
     ]
     params: list[Any] = [
@@ -118,7 +136,6 @@ def read_csv_call(
         columns,
         options.null_values,
         options.max_line_bytes,
-        null_padding,
     ]
     if options.header and options.column_names:  # header present but names overridden
         params[0] = True
@@ -145,8 +162,16 @@ def rule_for_reject(
 
 
 def reject_field_sql(position: int) -> str:
-    """SQL taking field `position` (0-based) out of a rejected line's raw text; the delimiter is parameter ?."""
-    return f"trim(string_split(ltrim(s.csv_line, chr(10) || chr(13)), ?)[{position + 1}])"
+    """SQL taking field `position` (0-based) out of a rejected line's raw text, without blanks and quotes.
+
+    Its parameters are `reject_field_params`: the delimiter, then the quote character.
+    """
+    return f"trim(trim(string_split(ltrim(s.csv_line, chr(10) || chr(13)), ?)[{position + 1}]), ?)"
+
+
+def reject_field_params(options: CsvOptions) -> list[str]:
+    """The parameters of `reject_field_sql`, in its textual order."""
+    return [options.delimiter, options.quote]
 
 
 _BAD_VALUE = re.compile(r'Could not convert string "(?P<value>.*?)" to')

@@ -1,8 +1,9 @@
 """The file index: which partitions each export file feeds and how many rows it holds for each.
 
 Discovery reads every new file once, counting rows per UTC day from the raw timestamp text alone (all
-columns as text, short rows padded), so the counts do not depend on the parsing they later check: for
-every partition, rows_in from the index must equal rows_out + rows_quarantined from the standardiser.
+columns as text; lines the CSV parser rejects are counted by the time text of their raw line, as the
+standardiser attributes them), so the counts do not depend on the parsing they later check: for every
+partition, rows_in from the index must equal rows_out + rows_quarantined from the standardiser.
 Entries are cached by (uri, size, mtime) in the data root, so unchanged files are never re-read.
 """
 
@@ -17,7 +18,15 @@ from pathlib import Path
 import duckdb
 
 from ingest.config import SourceConfig
-from ingest.csv_scan import quote_ident, read_csv_call, read_header, readable_path, reject_field_sql
+from ingest.csv_scan import (
+    quote_ident,
+    read_csv_call,
+    read_header,
+    readable_path,
+    reject_field_params,
+    reject_field_sql,
+    unparsable_cause,
+)
 from ingest.errors import SourceFileError
 from ingest.files import SourceFile, partition_key_for_file, sha256_of
 from ingest.kinds import FileFormat
@@ -76,6 +85,8 @@ def index_file(source: SourceConfig, file: SourceFile, scratch: Path) -> Indexed
     if source.partitioning == "file":
         total = sum(counts.values())
         return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, total, {file_key: total}, file_key)
+    if not counts:  # a header without rows: the file feeds no day
+        return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, 0, {}, "")
     dated = {k: n for k, n in counts.items() if k is not None}
     home = min(dated) if dated else _no_time(source, file)
     partitions = dict(dated)
@@ -102,7 +113,6 @@ def _count_csv(
         source.csv,
         timestamp_format=None,
         rejects=("idx_rej", "idx_scan"),
-        null_padding=True,
     )
     ts_column = _time_column(source, header, file)
     if ts_column is None:
@@ -112,13 +122,16 @@ def _count_csv(
     key_sql = partition_of_parsed_sql(source, "p") if ts_column is not None else "NULL"
     raw_sql = f"s.{quote_ident(ts_column)}" if ts_column is not None else "NULL"
     # count per distinct timestamp text first: parsing and mapping to UTC then runs once per value, not per row
-    rows = con.execute(
-        f"SELECT {key_sql} AS k, sum(n) FROM (SELECT {parse_time_text_sql(source, 's.raw')} AS p, n FROM "
-        f"(SELECT {raw_sql} AS raw, count(*) AS n FROM {call} s GROUP BY raw) s) GROUP BY k",
-        [path, *params],
-    ).fetchall()
+    try:
+        rows = con.execute(
+            f"SELECT {key_sql} AS k, sum(n) FROM (SELECT {parse_time_text_sql(source, 's.raw')} AS p, n FROM "
+            f"(SELECT {raw_sql} AS raw, count(*) AS n FROM {call} s GROUP BY raw) s) GROUP BY k",
+            [path, *params],
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise SourceFileError(file.uri, unparsable_cause(path, exc)) from exc
     counts: dict[str | None, int] = {k: int(n) for k, n in rows}
-    reject_params = [source.csv.delimiter] if ts_column is not None else []
+    reject_params = reject_field_params(source.csv) if ts_column is not None else []
     rejected = con.execute(
         f"SELECT {key_sql} AS k, count(*) FROM (SELECT {reject_parsed_sql} AS p FROM "
         "(SELECT DISTINCT ON (line) line, csv_line FROM idx_rej) s) GROUP BY k",

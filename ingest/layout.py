@@ -24,6 +24,15 @@ class Layout:
     def quarantine(self, source: str) -> Path:
         return self.root / "quarantine" / source
 
+    def gated(self, source: str) -> Path:
+        return self.root / "gated" / source
+
+    def quality(self, source: str) -> Path:
+        return self.root / "quality" / source
+
+    def gx(self) -> Path:
+        return self.root / "gx"
+
     def manifests(self, source: str) -> Path:
         return self.root / "manifests" / source
 

@@ -152,8 +152,7 @@ def _readings_plan(source: SourceConfig, header: list[str], register: Register, 
         if register.tags:
             tag_enum = tuple(t.tag for t in register.tags)
             read_types[tag_column] = TAG_ENUM
-        else:
-            rules.append(f"CASE WHEN s.{quote_ident(tag_column)} IS NULL THEN '{QuarantineRule.MISSING_REQUIRED}' END")
+        rules.append(f"CASE WHEN s.{quote_ident(tag_column)} IS NULL THEN '{QuarantineRule.MISSING_REQUIRED}' END")
         tag_sql = f"s.{quote_ident(tag_column)}"
         value_sql = f"s.{quote_ident(value_column)}"
         quality_sql = f"s.{quote_ident(quality_column)}" if quality_column in header else "NULL::SMALLINT"

@@ -25,6 +25,7 @@ from ingest.csv_scan import (
     read_header,
     readable_path,
     reject_detail,
+    reject_field_params,
     reject_field_sql,
     rule_for_reject,
 )
@@ -33,7 +34,7 @@ from ingest.files import SourceFile, partition_key_for_file
 from ingest.index import IndexedFile
 from ingest.kinds import FileFormat, QuarantineRule
 from ingest.layout import Layout, partition_dir
-from ingest.line_finder import find_lines
+from ingest.line_finder import find_lines, lines_at
 from ingest.plan import TAG_ENUM, ScanPlan, build_plan, parse_time_text_sql, partition_of_parsed_sql
 from ingest.register import Register
 from ingest.rows import load_rows
@@ -126,7 +127,7 @@ def _standardise_file(
         scan = f"(SELECT * FROM {call})"
         scan_params = [path, *params]
         _copy_good(con, plan, scan, scan_params, keys if set(keys) != set(file.partitions) else None, file_key, target)
-        _quarantine_csv_rejects(con, source, plan, header, rejects[0], file, keys)
+        _quarantine_csv_rejects(con, source, plan, header, path, rejects[0], file, keys)
         written = _count_written(con, plan, target, results)
         quarantined = con.execute("SELECT count(*) FROM quarantine WHERE source_file = ?", [file.name]).fetchone()
         expected = sum(file.partitions[k] for k in keys)
@@ -195,24 +196,29 @@ def _quarantine_csv_rejects(
     source: SourceConfig,
     plan: ScanPlan,
     header: list[str],
+    path: str,
     rejects_table: str,
     file: IndexedFile,
     keys: list[str],
 ) -> None:
-    """Lines DuckDB could not parse: one quarantine row per line, with the first error on it."""
+    """Lines DuckDB could not parse: one quarantine row per line, with the first error on it.
+
+    DuckDB numbers them by record; their physical line is recounted from the byte position it reports.
+    """
     rows = con.execute(
-        f"SELECT line, column_name, error_type, ltrim(csv_line, chr(10) || chr(13)), error_message, "
+        f"SELECT line_byte_position, column_name, error_type, ltrim(csv_line, chr(10) || chr(13)), error_message, "
         f"{_reject_partition_sql(source, plan, header)} "
         f"FROM (SELECT DISTINCT ON (line) * FROM {rejects_table} s ORDER BY line, column_idx) s",
-        [source.csv.delimiter] if plan.timestamp_column else [],
+        reject_field_params(source.csv) if plan.timestamp_column else [],
     ).fetchall()
+    lines = lines_at(path, [int(row[0]) for row in rows]) if rows else []
     batch = []
-    for line, column, error_type, raw, message, time_key in rows:
+    for (_, column, error_type, raw, message, time_key), line in zip(rows, lines, strict=True):
         key = time_key or (file.home if plan.timestamp_column else partition_key_for_file(file.name))
         if key not in keys:
             continue
         rule = rule_for_reject(error_type, column, plan.timestamp_column or "", plan.tag_column)
-        batch.append((file.name, int(line), rule.value, reject_detail(rule, column, message), raw, key))
+        batch.append((file.name, line, rule.value, reject_detail(rule, column, message), raw, key))
     if batch:
         con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)", batch)
 
@@ -286,6 +292,7 @@ def _rule_detail(rule: str, plan: ScanPlan) -> str:
         QuarantineRule.NONEXISTENT_LOCAL_TIME.value: f"local time in {column!r} does not exist (clocks jumped forward)",
         QuarantineRule.AMBIGUOUS_LOCAL_TIME.value: f"local time in {column!r} happens twice (clocks went back)",
         QuarantineRule.MISSING_REQUIRED.value: "a required value is empty",
+        QuarantineRule.INVALID_JSON.value: "the line is not a JSON object",
     }.get(rule, rule)
 
 
@@ -389,7 +396,7 @@ def _publish(source: SourceConfig, layout: Layout, work: Path, results: dict[str
                 piece.replace(final_dir / name)
                 keep.add(name)
                 names.append(str(final_dir / name))
-            for stale in final_dir.glob("*.parquet"):
+            for stale in final_dir.glob("*.parquet"):  # includes the gate's: it runs again on the new data
                 if stale.name not in keep:
                     stale.unlink()
 

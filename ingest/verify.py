@@ -26,8 +26,9 @@ class Balance:
 
 def recount(source: SourceConfig, files: list[IndexedFile], key: str, layout: Layout) -> Balance:
     rows_in = sum(f.partitions.get(key, 0) for f in files)
-    good = sorted(partition_dir(layout.standardised(source.name), source.partitioning, key).glob("*.parquet"))
-    bad = sorted(partition_dir(layout.quarantine(source.name), source.partitioning, key).glob("*.parquet"))
+    good = sorted(partition_dir(layout.standardised(source.name), source.partitioning, key).glob("part-*.parquet"))
+    # the standardiser's quarantine only: gate-*.parquet holds rows the quality gate removed later
+    bad = sorted(partition_dir(layout.quarantine(source.name), source.partitioning, key).glob("part-*.parquet"))
     con = duckdb.connect()
     try:
         rows_out = 0

@@ -136,6 +136,54 @@ def sources_status(sources_file: str | None, as_json: bool, summary: bool) -> No
 
 
 @main.group()
+def quality() -> None:
+    """Quality scores by GB/T 36344 dimension, grades and failed rules."""
+
+
+@quality.command("report")
+@sources_option
+@click.option("--source", "only", default=None, help="One source (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def quality_report(sources_file: str | None, only: str | None, as_json: bool) -> None:
+    """Per source and partition: dimension scores, overall score and grade, failed rules, rows quarantined."""
+    from ingest.config import load_sources
+    from quality.report import source_report
+
+    loaded = load_sources(sources_path(sources_file))
+    chosen = [loaded.get(only)] if only else loaded.sources
+    layout = Layout(home())
+    reports = [source_report(layout, s.name, s.partitioning) for s in chosen]
+    if as_json:
+        click.echo(json.dumps(reports, indent=1, default=str))
+        return
+    dimensions = ["conformity", "completeness", "accuracy", "consistency", "timeliness", "accessibility"]
+    table = Table("source", "partition", *dimensions, "overall", "grade", "failed rules", "quarantined")
+    for report in reports:
+        table.add_row(
+            report["source"],
+            "(all)",
+            *(str(report["scores"].get(d, "-")) for d in dimensions),
+            str(report["overall"]),
+            str(report["grade"] or "-"),
+            "",
+            "",
+            end_section=False,
+        )
+        for part in report["partitions"]:
+            failed = ", ".join(f"{f['rule']}({f['unexpected']})" for f in part["failed"])
+            table.add_row(
+                "",
+                part["partition"],
+                *(str(part["scores"].get(d, "-")) for d in dimensions),
+                str(part["overall"]),
+                part["grade"],
+                failed,
+                str(part["rows_quarantined"]),
+            )
+    Console().print(table)
+
+
+@main.group()
 def demo() -> None:
     """The embedded demo plant."""
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import dagster as dg
 
 from assets.checks import build_rows_balance_check
+from assets.gated import build_gated_asset
 from assets.ingest import build_standardised_asset
+from assets.quality import build_quality_checks
 from ingest.config import load_sources
 from pipelines.jobs import build_ingest_job
 from pipelines.resources import PlantdataResource
@@ -17,11 +19,13 @@ from pipelines.settings import home, sources_path
 
 def build_definitions(sources_file: Path | None = None, data_root: Path | None = None) -> dg.Definitions:
     sources = load_sources(sources_file or sources_path())
-    assets, checks, jobs, sensors = [], [], [], []
+    assets: list[dg.AssetsDefinition] = []
+    checks: list[dg.AssetChecksDefinition] = []
+    jobs, sensors = [], []
     for source in sources.sources:
         job = build_ingest_job(source)
-        assets.append(build_standardised_asset(sources, source))
-        checks.append(build_rows_balance_check(sources, source))
+        assets += [build_standardised_asset(sources, source), build_gated_asset(source)]
+        checks += [build_rows_balance_check(sources, source), build_quality_checks(source)]
         jobs.append(job)
         sensors.append(build_new_files_sensor(sources, source, job))
     return dg.Definitions(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
+from assets.gated import gated_key
 from assets.ingest import standardised_key
 from ingest.config import SourceConfig
 
@@ -16,6 +17,7 @@ def job_name(source: SourceConfig) -> str:
 def build_ingest_job(source: SourceConfig) -> UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         name=job_name(source),
-        selection=dg.AssetSelection.assets(standardised_key(source.name)),
-        description=f"Standardise the {source.name} exports ({source.kind.value}) into canonical Parquet.",
+        selection=dg.AssetSelection.assets(standardised_key(source.name), gated_key(source.name)),
+        description=f"Standardise the {source.name} exports ({source.kind.value}) into canonical Parquet, check "
+        "them against the quality suite and publish what passes.",
     )

@@ -1,0 +1,345 @@
+"""Evaluate a source's rules on one standardised partition, in DuckDB, over the Parquet where it lies.
+
+One pass computes every row rule's flag with the window columns the reading rules need (previous and
+next value, run of unchanged values, duplicate rank); only flagged rows are kept, so memory stays small.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ingest.kinds import CANONICAL_FIELDS, READING_KINDS, SourceKind
+from quality.dimensions import Dimension, dimension_scores, grade, overall
+from quality.options import QualityOptions
+from quality.rules import Rule
+
+SAMPLE_ROWS = 5
+MIN_ROWS_FOR_BOUNDS = 50
+READING_COLUMNS = ("ts", "tag", "value", "quality", "equipment_id", "unit", "source_file")
+
+
+@dataclass
+class RuleResult:
+    """What one rule found in one partition; `passed` is Great Expectations' verdict."""
+
+    name: str
+    dimension: str
+    level: str
+    severity: str
+    description: str
+    evaluated: int
+    unexpected: int
+    allowed_percent: float = 0.0
+    detail: str = ""
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    passed: bool = True
+
+    @property
+    def unexpected_percent(self) -> float:
+        return 100.0 * self.unexpected / self.evaluated if self.evaluated else 0.0
+
+    @property
+    def score(self) -> float:
+        return 1.0 - self.unexpected / self.evaluated if self.evaluated else 1.0
+
+
+@dataclass
+class PartitionEvaluation:
+    """Every rule's result on one partition, with the dimension scores and grade they give."""
+
+    source: str
+    key: str
+    run_id: str
+    evaluated_at: str
+    rows: int
+    results: list[RuleResult]
+    scores: dict[str, float] = field(default_factory=dict)
+    overall: float = 0.0
+    grade: str = "D"
+
+    def score(self) -> None:
+        """(Re)compute scores from the results; rules that evaluated nothing do not count."""
+        counted = [(Dimension(r.dimension), r.score) for r in self.results if r.evaluated]
+        self.scores = dimension_scores(counted)
+        self.overall = overall(self.scores)
+        self.grade = grade(self.overall)
+
+    @property
+    def blocking_failures(self) -> list[RuleResult]:
+        return [r for r in self.results if not r.passed and r.severity == "error" and r.level == "partition"]
+
+
+@dataclass(frozen=True)
+class PartitionInput:
+    """Where a partition is and what the standardiser said about it."""
+
+    source: str
+    kind: SourceKind
+    key: str
+    files: list[Path]
+    rows_in: int
+    rows_quarantined: int
+    expected_columns: list[str]
+    other_partition_rows: list[int]  # rows_out of the source's other partitions: the row-count history
+
+
+def expected_columns(kind: SourceKind, schema: dict[str, str]) -> list[str]:
+    if kind in READING_KINDS:
+        return list(READING_COLUMNS)
+    names = list(schema) if kind is SourceKind.TABLE else [f.name for f in CANONICAL_FIELDS[kind]]
+    return [*names, "source_file"]
+
+
+def evaluate_partition(
+    con: duckdb.DuckDBPyConnection,
+    part: PartitionInput,
+    rules: list[Rule],
+    options: QualityOptions,
+    register_file_list: list[str],
+    run_id: str,
+) -> PartitionEvaluation:
+    """Evaluate `rules` on one partition; leaves the temp table `flags` (failing rows) for the gate to use."""
+    results: list[RuleResult] = []
+    readable = _readable(con, part.files)
+    results_by_name: dict[str, RuleResult] = {}
+    rows = 0
+    if readable == len(part.files) and part.files:
+        _create_views(con, part, options, register_file_list)
+        count = con.execute("SELECT count(*) FROM base").fetchone()
+        rows = int(count[0]) if count else 0
+        results_by_name.update(_row_results(con, [r for r in rules if r.level == "row"], rows))
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE flags AS SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row LIMIT 0")
+    for rule in rules:
+        if rule.level == "row":
+            results.append(results_by_name.get(rule.name) or _result(rule, 0, 0, "partition could not be read"))
+            continue
+        evaluated, unexpected, allowed, detail = _partition_metric(con, rule, part, options, rows, readable)
+        result = _result(rule, evaluated, unexpected, detail)
+        result.allowed_percent = allowed
+        results.append(result)
+    evaluation = PartitionEvaluation(
+        part.source, part.key, run_id, datetime.now(UTC).isoformat(timespec="seconds"), rows, results
+    )
+    evaluation.score()
+    return evaluation
+
+
+def _result(rule: Rule, evaluated: int, unexpected: int, detail: str = "") -> RuleResult:
+    return RuleResult(
+        rule.name,
+        rule.dimension.value,
+        rule.level,
+        rule.severity,
+        rule.description,
+        evaluated,
+        unexpected,
+        detail=detail,
+    )
+
+
+def _readable(con: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
+    good = 0
+    for path in files:
+        try:
+            con.execute("SELECT count(*) FROM parquet_metadata(?)", [str(path)]).fetchone()
+            good += 1
+        except duckdb.Error:
+            continue
+    return good
+
+
+def _create_views(
+    con: duckdb.DuckDBPyConnection, part: PartitionInput, options: QualityOptions, register_files: list[str]
+) -> None:
+    create_base_view(con, part.files)
+    if register_files:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE register AS SELECT DISTINCT ON (node_id) node_id, parent_id, tag, "
+            "low_limit, high_limit FROM read_parquet(?, hive_partitioning = false)",
+            [register_files],
+        )
+    else:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE register (node_id VARCHAR, parent_id VARCHAR, tag VARCHAR, "
+            "low_limit DOUBLE, high_limit DOUBLE)"
+        )
+    if part.kind in READING_KINDS:
+        con.execute(_readings_view())
+    else:
+        con.execute(_records_view(part.kind, options))
+
+
+def create_base_view(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
+    """View `base`: the partition's rows with a stable row id (file, row number). Views take no parameters,
+    so the paths (all under the data root, which plantdata chose) are written as literals."""
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW base AS SELECT p.* EXCLUDE (filename, file_row_number), "
+        "p.filename AS _file, p.file_row_number AS _row "
+        f"FROM read_parquet({path_list(files)}, filename = true, file_row_number = true, hive_partitioning = false) p"
+    )
+
+
+def path_list(files: list[Path] | list[str]) -> str:
+    """A SQL list literal of data-root paths."""
+    for path in files:
+        if "'" in str(path):
+            raise ValueError(f"path {path} contains a quote; choose a PLANTDATA_HOME without quotes")
+    return "[" + ", ".join(f"'{p}'" for p in files) + "]"
+
+
+def _readings_view() -> str:
+    """Window columns for reading rules, per tag in time order (ties broken by file and row)."""
+    order = "ORDER BY ts, _file, _row"
+    return f"""
+    CREATE OR REPLACE TEMP VIEW r AS
+    WITH linked AS (
+        SELECT b.*, g.low_limit AS _low, g.high_limit AS _high
+        FROM base b LEFT JOIN (SELECT DISTINCT ON (tag) tag, low_limit, high_limit FROM register
+                               WHERE tag IS NOT NULL) g USING (tag)
+    ), stepped AS (
+        SELECT *, lag(value) OVER w AS _prev, lead(value) OVER w AS _next,
+               row_number() OVER (PARTITION BY tag, ts ORDER BY _file, _row) AS _dup_rank,
+               CASE WHEN value IS NOT DISTINCT FROM lag(value) OVER w THEN 0 ELSE 1 END AS _change
+        FROM linked WINDOW w AS (PARTITION BY tag {order})
+    ), runs AS (
+        SELECT *, sum(_change) OVER (PARTITION BY tag {order} ROWS UNBOUNDED PRECEDING) AS _run,
+               COALESCE(NULLIF(1.4826 * median(abs(value - _prev)) OVER (PARTITION BY tag), 0),
+                        stddev_samp(value - _prev) OVER (PARTITION BY tag)) AS _sigma
+        FROM stepped
+    )
+    SELECT *, epoch(max(ts) OVER (PARTITION BY tag, _run) - min(ts) OVER (PARTITION BY tag, _run)) AS _run_seconds,
+           count(*) OVER (PARTITION BY tag, _run) AS _run_length
+    FROM runs
+    """
+
+
+def _records_view(kind: SourceKind, options: QualityOptions) -> str:
+    key = {SourceKind.WORK_ORDERS: ["wo_id"], SourceKind.ASSET_REGISTER: ["node_id"]}.get(kind, options.unique)
+    rank = f"row_number() OVER (PARTITION BY {', '.join(_ident(k) for k in key)} ORDER BY _file, _row)" if key else "1"
+    lookups = ""
+    if kind is SourceKind.WORK_ORDERS:
+        lookups = ", (SELECT 1 FROM register g WHERE g.node_id = b.equipment_id LIMIT 1) AS _equipment_known"
+    elif kind is SourceKind.ASSET_REGISTER:
+        lookups = ", (SELECT 1 FROM base p WHERE p.node_id = b.parent_id LIMIT 1) AS _parent_known"
+    elif kind is SourceKind.EVENT_LOG:
+        lookups = ", (SELECT 1 FROM register g WHERE g.tag = b.tag LIMIT 1) AS _tag_known"
+    return f"CREATE OR REPLACE TEMP VIEW r AS SELECT b.*, {rank} AS _key_rank{lookups} FROM base b"
+
+
+def _row_results(con: duckdb.DuckDBPyConnection, rules: list[Rule], rows: int) -> dict[str, RuleResult]:
+    """One pass flags every failing row; counts and samples come from the (small) flags table."""
+    if not rules:
+        con.execute("CREATE OR REPLACE TEMP TABLE flags AS SELECT _file, _row FROM base LIMIT 0")
+        return {}
+    flags = ", ".join(f"COALESCE({r.predicate}, false) AS {_flag(r)}" for r in rules)
+    any_flag = " OR ".join(f"COALESCE({r.predicate}, false)" for r in rules)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE flags AS SELECT r._file, r._row, {flags}, r.* EXCLUDE (_file, _row) "
+        f"FROM r WHERE {any_flag}"
+    )
+    counts = con.execute(f"SELECT {', '.join(f'count_if({_flag(r)})' for r in rules)} FROM flags").fetchone()
+    results: dict[str, RuleResult] = {}
+    public = _public_columns(con)
+    for rule, unexpected in zip(rules, counts or [0] * len(rules), strict=True):
+        result = _result(rule, rows, int(unexpected or 0))
+        if unexpected:
+            cursor = con.execute(
+                f"SELECT {', '.join(_ident(c) for c in public)} FROM flags WHERE {_flag(rule)} "
+                f"ORDER BY _file, _row LIMIT {SAMPLE_ROWS}"
+            )
+            names = [d[0] for d in cursor.description or []]
+            result.sample = [dict(zip(names, map(_plain, row), strict=True)) for row in cursor.fetchall()]
+            result.detail = f"{unexpected} of {rows} rows"
+        results[rule.name] = result
+    return results
+
+
+def _public_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    names = [row[0] for row in con.execute("DESCRIBE base").fetchall()]
+    return [n for n in names if not n.startswith("_")]
+
+
+def _partition_metric(
+    con: duckdb.DuckDBPyConnection, rule: Rule, part: PartitionInput, options: QualityOptions, rows: int, readable: int
+) -> tuple[int, int, float, str]:
+    """(evaluated, unexpected, allowed percent, detail) of a partition rule."""
+    if rule.name == "readable":
+        broken = len(part.files) - readable
+        return max(len(part.files), 1), broken if part.files else 1, 0.0, "" if not broken else f"{broken} unreadable"
+    if readable != len(part.files) or not part.files:
+        return 0, 0, 0.0, "not evaluated: the partition could not be read"
+    if rule.name == "not_empty":
+        return 1, int(rows == 0), 0.0, "no rows" if rows == 0 else ""
+    if rule.name == "schema":
+        found = {row[0]: row[1] for row in con.execute("DESCRIBE base").fetchall() if not row[0].startswith("_")}
+        missing = [c for c in part.expected_columns if c not in found]
+        extra = [c for c in found if c not in part.expected_columns]
+        wrong_ts = [c for c in ("ts",) if c in found and found[c] != "TIMESTAMP WITH TIME ZONE"]
+        problems = len(missing) + len(extra) + len(wrong_ts)
+        detail = "; ".join(
+            text
+            for text in (
+                f"missing {missing}" if missing else "",
+                f"unexpected {extra}" if extra else "",
+                "ts is not a UTC timestamp" if wrong_ts else "",
+            )
+            if text
+        )
+        return len(part.expected_columns), problems, 0.0, detail
+    if rule.name == "dirty_rate":
+        return (
+            max(part.rows_in, 1),
+            part.rows_quarantined,
+            100.0 * options.max_dirty_rate,
+            (f"{part.rows_quarantined} of {part.rows_in} rows quarantined by the standardiser"),
+        )
+    if rule.name == "row_count_bounds":
+        history = part.other_partition_rows
+        if len(history) < 3:
+            return 0, 0, 0.0, "fewer than 3 other partitions: no history to compare with"
+        median = statistics.median(history)
+        if median < MIN_ROWS_FOR_BOUNDS:
+            return 0, 0, 0.0, f"history median {median:.0f} rows: too few to judge"
+        low, high = median * (1 - options.row_count_tolerance), median * (1 + options.row_count_tolerance)
+        outside = not low <= rows <= high
+        return 1, int(outside), 0.0, f"{rows} rows; history median {median:.0f}, allowed {low:.0f}-{high:.0f}"
+    if rule.name == "freshness":
+        newest = con.execute("SELECT max(ts) FROM base").fetchone()
+        stale = con.execute(
+            "SELECT max(ts) < now() - to_seconds(?::DOUBLE) FROM base", [3600 * (options.freshness_hours or 0)]
+        ).fetchone()
+        return 1, int(bool(stale and stale[0])), 0.0, f"newest row {newest[0] if newest else None}"
+    if rule.name == "gaps":
+        gap_row = con.execute(
+            "SELECT count(*), count_if(d > ? * med), max(d) FROM (SELECT d, median(d) OVER (PARTITION BY tag) AS med "
+            "FROM (SELECT tag, epoch(ts - lag(ts) OVER (PARTITION BY tag ORDER BY ts)) AS d FROM base) "
+            "WHERE d IS NOT NULL)",
+            [options.gap_periods],
+        ).fetchone()
+        evaluated, gaps, longest = (int(gap_row[0]), int(gap_row[1]), gap_row[2]) if gap_row else (0, 0, None)
+        return evaluated, gaps, 0.0, f"{gaps} gaps; longest interval {longest or 0:.0f} s" if gaps else ""
+    raise ValueError(f"no metric for partition rule {rule.name!r}")
+
+
+def _flag(rule: Rule) -> str:
+    return _ident("flag_" + rule.name)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly sample values."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float | int | str | bool) or value is None:
+        return value
+    return str(value)

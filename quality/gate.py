@@ -1,0 +1,176 @@
+"""The gate: evaluate a source's standardised partitions, then publish what passes.
+
+`evaluate_source` runs the suite, asks Great Expectations for the verdict, stores the evaluation (history)
+and the flagged rows. `publish_gated` writes `gated/<source>/<part>=<key>/` without the rows that broke an
+error-severity row rule (they join the partition's quarantine as `gate-*.parquet`), sorted by tag and time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingest.config import SourceConfig
+from ingest.kinds import READING_KINDS
+from ingest.layout import Layout, partition_dir
+from ingest.manifest import read_manifests
+from quality import history
+from quality.errors import GateBlockedError, NotEvaluatedError
+from quality.evaluate import (
+    PartitionEvaluation,
+    PartitionInput,
+    create_base_view,
+    evaluate_partition,
+    expected_columns,
+    path_list,
+)
+from quality.gx_assert import assert_with_gx
+from quality.rules import Rule, default_rules
+
+
+@dataclass(frozen=True)
+class GatedPartition:
+    key: str
+    rows_standardised: int
+    rows_gated: int
+    rows_quarantined: int
+    overall: float
+    grade: str
+    path: str
+
+
+def suite_for(source: SourceConfig) -> list[Rule]:
+    """The source's rules, from configuration alone (Dagster needs them before any data exists)."""
+    has_register = source.register_source is not None
+    return default_rules(source.kind, source.quality, has_register, expected_columns(source.kind, source.schema_))
+
+
+def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_id: str) -> list[PartitionEvaluation]:
+    """Evaluate partitions `keys`, have GX decide, keep history and flagged rows; blocks nothing by itself."""
+    rules = suite_for(source)
+    manifests = {m["key"]: m for m in read_manifests(layout, source.name)}
+    register_files = _register_files(source, layout)
+    evaluations = []
+    con = duckdb.connect()
+    flag_files: list[tuple[PartitionEvaluation, Path]] = []
+    scratch = layout.scratch() / f"gate-{uuid.uuid4().hex[:12]}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        for key in keys:
+            manifest = manifests.get(key, {})
+            part = PartitionInput(
+                source=source.name,
+                kind=source.kind,
+                key=key,
+                files=_partition_files(layout.standardised(source.name), source.partitioning, key),
+                rows_in=int(manifest.get("rows_in", 0)),
+                rows_quarantined=int(manifest.get("rows_quarantined", 0)),
+                expected_columns=expected_columns(source.kind, source.schema_),
+                other_partition_rows=[int(m["rows_out"]) for k, m in manifests.items() if k != key],
+            )
+            evaluation = evaluate_partition(con, part, rules, source.quality, register_files, run_id)
+            flags = scratch / f"{len(flag_files)}.parquet"
+            con.execute(f"COPY flags TO '{flags}' (FORMAT parquet)")
+            flag_files.append((evaluation, flags))
+            evaluations.append(evaluation)
+        assert_with_gx(evaluations, layout.gx(), f"{source.name}")
+        for evaluation, flags in flag_files:
+            saved = history.save(layout, evaluation)
+            flags.replace(saved.with_suffix(".flags.parquet"))
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return evaluations
+
+
+def publish_gated(source: SourceConfig, keys: list[str], layout: Layout) -> list[GatedPartition]:
+    """Publish the latest evaluation of each partition; raise `GateBlockedError` for those that failed."""
+    latest = {e.key: e for e in history.latest(layout, source.name)}
+    blocked = {}
+    published = []
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        for key in keys:
+            evaluation = latest.get(key)
+            if evaluation is None:
+                raise NotEvaluatedError(source.name, key)
+            if evaluation.blocking_failures:
+                blocked[key] = [r.name for r in evaluation.blocking_failures]
+                shutil.rmtree(partition_dir(layout.gated(source.name), source.partitioning, key), ignore_errors=True)
+                continue
+            published.append(_publish(con, source, key, evaluation, layout))
+    finally:
+        con.close()
+    if blocked:
+        raise GateBlockedError(source.name, blocked)
+    return published
+
+
+def _publish(
+    con: duckdb.DuckDBPyConnection, source: SourceConfig, key: str, evaluation: PartitionEvaluation, layout: Layout
+) -> GatedPartition:
+    files = _partition_files(layout.standardised(source.name), source.partitioning, key)
+    flags_file = _flags_file(layout, evaluation)
+    removing = [r.name for r in evaluation.results if r.level == "row" and r.severity == "error"]
+    condition = " OR ".join(f'f."flag_{name}"' for name in removing) or "false"
+    create_base_view(con, files)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW dropped AS SELECT * FROM read_parquet({path_list([flags_file])}) f "
+        f"WHERE {condition}"
+    )
+    order = "ORDER BY tag, ts" if source.kind in READING_KINDS else ""
+    target_dir = partition_dir(layout.gated(source.name), source.partitioning, key)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    partial = target_dir / f".part-0.{uuid.uuid4().hex[:8]}.parquet"
+    con.execute(
+        f"COPY (SELECT b.* EXCLUDE (_file, _row) FROM base b ANTI JOIN dropped d ON b._file = d._file "
+        f"AND b._row = d._row {order}) TO '{partial}' (FORMAT parquet, COMPRESSION zstd)"
+    )
+    final = target_dir / "part-0.parquet"
+    partial.replace(final)
+    rule_case = " ".join(f"WHEN f.\"flag_{name}\" THEN '{name}'" for name in removing)
+    quarantine_dir = partition_dir(layout.quarantine(source.name), source.partitioning, key)
+    gate_file = quarantine_dir / "gate-0.parquet"
+    dropped_count = con.execute("SELECT count(*) FROM dropped").fetchone()
+    dropped = int(dropped_count[0]) if dropped_count else 0
+    if dropped:
+        quarantine_dir.mkdir(parents=True, exist_ok=True)
+        partial_q = quarantine_dir / f".gate-0.{uuid.uuid4().hex[:8]}.parquet"
+        con.execute(
+            f"COPY (SELECT x.source_file, NULL::BIGINT AS line, h.rule, 'failed quality rule ' || h.rule AS detail, "
+            f"to_json(x)::VARCHAR AS raw FROM (SELECT b._file AS hf, b._row AS hr, CASE {rule_case} END AS rule "
+            f"FROM base b JOIN read_parquet({path_list([flags_file])}) f ON b._file = f._file AND b._row = f._row "
+            f"WHERE {condition}) h JOIN (SELECT * EXCLUDE (_file, _row), _file AS hf, _row AS hr FROM base) x0 "
+            f"USING (hf, hr) CROSS JOIN LATERAL (SELECT x0.* EXCLUDE (hf, hr)) x) "
+            f"TO '{partial_q}' (FORMAT parquet, COMPRESSION zstd)"
+        )
+        partial_q.replace(gate_file)
+    else:
+        gate_file.unlink(missing_ok=True)
+    total = con.execute("SELECT count(*) FROM base").fetchone()
+    rows = int(total[0]) if total else 0
+    return GatedPartition(key, rows, rows - dropped, dropped, evaluation.overall, evaluation.grade, str(final))
+
+
+def _flags_file(layout: Layout, evaluation: PartitionEvaluation) -> Path:
+    folder = layout.quality(evaluation.source) / evaluation.key
+    matches = sorted(folder.glob(f"*-{evaluation.run_id}.flags.parquet"))
+    if not matches:
+        raise NotEvaluatedError(evaluation.source, evaluation.key)
+    return matches[-1]
+
+
+def _partition_files(base: Path, partitioning: str, key: str) -> list[Path]:
+    return sorted(partition_dir(base, partitioning, key).glob("part-*.parquet"))
+
+
+def _register_files(source: SourceConfig, layout: Layout) -> list[str]:
+    if source.register_source is None:
+        return []
+    return [str(p) for p in sorted(layout.standardised(source.register_source).glob("*/part-*.parquet"))]

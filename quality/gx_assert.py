@@ -1,0 +1,111 @@
+"""Great Expectations 1.x asserts the rule metrics DuckDB computed, and keeps Data Docs.
+
+dagster-ge does not support GX 1.x, and GX's SQL datasource on DuckDB loses results (it closes pooled
+connections); so DuckDB computes each rule's unexpected share over the Parquet, and one GX checkpoint
+per gate run validates a small table of those metrics: one expectation per rule, one row per partition.
+GX's verdict is the gate's verdict. Data Docs are rebuilt from the newest validations only (GX #11542).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+from quality.evaluate import PartitionEvaluation
+
+KEEP_VALIDATIONS = 50
+
+
+def assert_with_gx(evaluations: list[PartitionEvaluation], gx_root: Path, suite_name: str) -> Path:
+    """Set every RuleResult.passed from a GX checkpoint run; return the Data Docs index."""
+    import great_expectations
+    import pandas as pd
+
+    gx: Any = great_expectations  # GX 1.x re-exports its expectations without declaring them to type checkers
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    rows = [
+        {"partition": e.key, "rule": r.name, "unexpected_percent": r.unexpected_percent}
+        for e in evaluations
+        for r in e.results
+    ]
+    if not rows:
+        return gx_root
+    frame = pd.DataFrame(rows)
+    context = _context(gx, gx_root)
+    allowed: dict[str, float] = {r.name: r.allowed_percent for e in evaluations for r in e.results}
+    suite = gx.ExpectationSuite(name=suite_name)
+    for rule, limit in sorted(allowed.items()):
+        suite.add_expectation(
+            gx.expectations.ExpectColumnValuesToBeBetween(
+                column="unexpected_percent",
+                min_value=0.0,
+                max_value=limit + 1e-9,
+                row_condition=f'rule=="{rule}"',
+                condition_parser="pandas",
+                meta={"rule": rule},
+            )
+        )
+    suite = context.suites.add_or_update(suite)
+    batch = _batch_definition(context, suite_name)
+    validation = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
+    )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(name=suite_name, validation_definitions=[validation], result_format="COMPLETE", actions=[])
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = checkpoint.run(batch_parameters={"dataframe": frame})
+    failing: set[tuple[str, str]] = set()
+    for run in result.run_results.values():
+        for outcome in run.results:
+            rule = str(outcome.expectation_config.meta["rule"])
+            for index in outcome.result.get("unexpected_index_list") or []:
+                failing.add((str(frame.loc[_index(index), "partition"]), rule))
+    for evaluation in evaluations:
+        for rule_result in evaluation.results:
+            rule_result.passed = (evaluation.key, rule_result.name) not in failing
+    _prune(gx_root)
+    context.build_data_docs()
+    return gx_root / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def _context(gx: Any, root: Path) -> Any:
+    root.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(root.parent))
+    context.variables.progress_bars = {"globally": False}
+    return context
+
+
+def _batch_definition(context: Any, name: str) -> Any:
+    try:
+        source = context.data_sources.get("plantdata_rule_metrics")
+    except (KeyError, ValueError):
+        source = context.data_sources.add_pandas("plantdata_rule_metrics")
+    try:
+        asset = source.get_asset(name)
+    except LookupError:
+        asset = source.add_dataframe_asset(name)
+    try:
+        return asset.get_batch_definition("partitions")
+    except (KeyError, LookupError):
+        return asset.add_batch_definition_whole_dataframe("partitions")
+
+
+def _index(index: Any) -> int:
+    return int(index[0] if isinstance(index, list | tuple) else index)
+
+
+def _prune(root: Path) -> None:
+    """Keep the newest validation results only, so Data Docs stay fast after thousands of runs."""
+    store = root / "uncommitted" / "validations"
+    results = sorted(store.rglob("*.json"), key=lambda p: p.stat().st_mtime) if store.is_dir() else []
+    for stale in results[:-KEEP_VALIDATIONS]:
+        stale.unlink(missing_ok=True)
+    site = root / "uncommitted" / "data_docs" / "local_site" / "validations"
+    pages = sorted(site.rglob("*.html"), key=lambda p: p.stat().st_mtime) if site.is_dir() else []
+    for stale in pages[:-KEEP_VALIDATIONS]:
+        stale.unlink(missing_ok=True)

@@ -1,0 +1,27 @@
+"""Per-source quality options: the `quality:` block of a source in the sources file."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["error", "warn"]
+
+
+class QualityOptions(BaseModel):
+    """Overrides of the kind's default suite; every field has a default that suits plant data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    disable: list[str] = Field(default_factory=list, description="rule names to skip")
+    severity: dict[str, Severity] = Field(default_factory=dict, description="rule name -> error|warn")
+    stuck_after_s: int = Field(default=1800, gt=0, description="identical values for this long = stuck")
+    spike_sigma: float = Field(default=8.0, gt=0, description="jump beyond k x the tag's step deviation")
+    gap_periods: int = Field(default=10, gt=1, description="gap = no sample for N median sampling periods")
+    freshness_hours: float | None = Field(default=None, gt=0, description="newest row at most this old")
+    row_count_tolerance: float = Field(default=0.5, gt=0, description="rows within +-x of the history median")
+    max_dirty_rate: float = Field(default=0.01, ge=0, le=1, description="quarantined share of rows_in")
+    quality_codes: list[int] = Field(default_factory=lambda: [192, 64, 0], description="allowed OPC codes")
+    unique: list[str] = Field(default_factory=list, description="key columns that must be unique")
+    value_sets: dict[str, list[str]] = Field(default_factory=dict, description="column -> allowed values")

@@ -1,0 +1,213 @@
+"""The rules of the quality gate, one place per rule: what it checks, its dimension, level and severity.
+
+Row rules are SQL predicates over the partition's rows (view `r`, with window columns precomputed);
+failing rows of an error-severity row rule are moved to the quarantine and the partition goes on.
+Partition rules return (evaluated, unexpected) for the whole partition; an error-severity failure
+blocks publication.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ingest.kinds import READING_KINDS, SourceKind
+from quality.dimensions import Dimension
+from quality.options import QualityOptions, Severity
+
+Level = Literal["row", "partition"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule as configured for one source."""
+
+    name: str
+    dimension: Dimension
+    level: Level
+    severity: Severity
+    description: str
+    predicate: str | None = None  # row rules: TRUE for a failing row of `r`
+
+
+def _row(name: str, dimension: Dimension, severity: Severity, description: str, predicate: str) -> Rule:
+    return Rule(name, dimension, "row", severity, description, predicate)
+
+
+def _partition(name: str, dimension: Dimension, severity: Severity, description: str) -> Rule:
+    return Rule(name, dimension, "partition", severity, description)
+
+
+def _sql_list(values: list[str] | list[int]) -> str:
+    return ", ".join(str(v) if isinstance(v, int) else "'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def _ident(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def default_rules(kind: SourceKind, options: QualityOptions, has_register: bool, columns: list[str]) -> list[Rule]:
+    """The suite of a source kind with the source's options applied (disabled rules dropped, severities set)."""
+    rules = [
+        _partition("schema", Dimension.CONFORMITY, "error", "columns and types match the canonical schema"),
+        _partition("not_empty", Dimension.COMPLETENESS, "error", "the partition has rows"),
+        _partition("readable", Dimension.ACCESSIBILITY, "error", "every Parquet file of the partition can be read"),
+        _partition(
+            "dirty_rate",
+            Dimension.ACCURACY,
+            "warn",
+            f"rows quarantined while standardising are at most {options.max_dirty_rate:.1%} of rows in",
+        ),
+        _partition(
+            "row_count_bounds",
+            Dimension.CONSISTENCY,
+            "warn",
+            f"rows within ±{options.row_count_tolerance:.0%} of the median of the source's other partitions",
+        ),
+    ]
+    if options.freshness_hours is not None:
+        rules.append(
+            _partition(
+                "freshness", Dimension.TIMELINESS, "error", f"the newest row is at most {options.freshness_hours} h old"
+            )
+        )
+    if "ts" in columns:
+        rules.append(
+            _row(
+                "future_timestamp",
+                Dimension.TIMELINESS,
+                "error",
+                "no timestamp lies in the future",
+                "r.ts > now() + INTERVAL 5 MINUTE",
+            )
+        )
+    if kind in READING_KINDS:
+        rules += _reading_rules(options, has_register)
+    elif kind is SourceKind.EVENT_LOG and has_register:
+        rules.append(
+            _row(
+                "tag_in_register",
+                Dimension.CONSISTENCY,
+                "warn",
+                "every alarm tag is in the asset register",
+                "r.tag IS NOT NULL AND r._tag_known IS NULL",
+            )
+        )
+    elif kind is SourceKind.WORK_ORDERS:
+        rules.append(
+            _row(
+                "closed_after_created",
+                Dimension.CONSISTENCY,
+                "error",
+                "a work order is closed after it was created",
+                "r.closed_at < r.ts",
+            )
+        )
+        rules.append(
+            _row("unique_work_order", Dimension.ACCURACY, "error", "work order ids are unique", "r._key_rank > 1")
+        )
+        if has_register:
+            rules.append(
+                _row(
+                    "equipment_in_register",
+                    Dimension.CONSISTENCY,
+                    "error",
+                    "every work order's equipment exists in the asset register",
+                    "r.equipment_id IS NOT NULL AND r._equipment_known IS NULL",
+                )
+            )
+    elif kind is SourceKind.ASSET_REGISTER:
+        rules.append(_row("unique_node", Dimension.ACCURACY, "error", "node ids are unique", "r._key_rank > 1"))
+        rules.append(
+            _row(
+                "parent_exists",
+                Dimension.CONSISTENCY,
+                "warn",
+                "every parent node exists",
+                "r.parent_id IS NOT NULL AND r._parent_known IS NULL",
+            )
+        )
+        rules.append(
+            _row(
+                "limits_ordered",
+                Dimension.CONFORMITY,
+                "warn",
+                "low_limit is below high_limit",
+                "r.low_limit >= r.high_limit",
+            )
+        )
+    if options.unique:
+        rules.append(_row("unique_key", Dimension.ACCURACY, "error", f"{options.unique} is unique", "r._key_rank > 1"))
+    for column, allowed in options.value_sets.items():
+        rules.append(
+            _row(
+                f"value_set_{column}",
+                Dimension.CONFORMITY,
+                "warn",
+                f"{column} is one of {allowed}",
+                f"r.{_ident(column)} IS NOT NULL AND r.{_ident(column)}::VARCHAR NOT IN ({_sql_list(allowed)})",
+            )
+        )
+    chosen = [r for r in rules if r.name not in set(options.disable)]
+    return [
+        Rule(r.name, r.dimension, r.level, options.severity.get(r.name, r.severity), r.description, r.predicate)
+        for r in chosen
+    ]
+
+
+def _reading_rules(options: QualityOptions, has_register: bool) -> list[Rule]:
+    rules = [
+        _row("duplicate_reading", Dimension.ACCURACY, "error", "one reading per tag and timestamp", "r._dup_rank > 1"),
+        _row("value_present", Dimension.COMPLETENESS, "warn", "every reading has a value", "r.value IS NULL"),
+        _row(
+            "finite_value",
+            Dimension.CONFORMITY,
+            "error",
+            "values are finite numbers",
+            "r.value IS NOT NULL AND (isnan(r.value) OR isinf(r.value))",
+        ),
+        _row(
+            "quality_code",
+            Dimension.CONFORMITY,
+            "warn",
+            f"quality codes are in {options.quality_codes}",
+            f"r.quality IS NOT NULL AND r.quality NOT IN ({_sql_list(options.quality_codes)})",
+        ),
+        _row(
+            "spike",
+            Dimension.ACCURACY,
+            "warn",
+            f"no single-sample excursion beyond {options.spike_sigma} x the tag's step deviation",
+            f"r._sigma > 0 AND abs(r.value - r._prev) > {options.spike_sigma} * r._sigma "
+            f"AND abs(r.value - r._next) > {options.spike_sigma} * r._sigma "
+            "AND sign(r.value - r._prev) = sign(r.value - r._next) "
+            f"AND abs(r._next - r._prev) < {options.spike_sigma / 2} * r._sigma",
+        ),  # back to baseline: not a step
+        _row(
+            "stuck_signal",
+            Dimension.ACCURACY,
+            "warn",
+            f"no value repeats unchanged for {options.stuck_after_s} s or more",
+            f"r._run_seconds >= {options.stuck_after_s} AND r._run_length >= 3",
+        ),
+        _partition(
+            "gaps",
+            Dimension.COMPLETENESS,
+            "warn",
+            f"no tag goes {options.gap_periods} sampling periods without a reading",
+        ),
+    ]
+    if has_register:
+        rules.append(
+            _row(
+                "physical_range",
+                Dimension.ACCURACY,
+                "error",
+                "values lie within the register's physical limits",
+                "(r.value < r._low OR r.value > r._high)",
+            )
+        )
+        rules.append(
+            _row("unit_from_register", Dimension.CONFORMITY, "warn", "every reading carries its unit", "r.unit IS NULL")
+        )
+    return rules
