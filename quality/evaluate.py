@@ -323,7 +323,7 @@ def _partition_metric(
             "WHERE d IS NOT NULL)",
             [options.gap_periods],
         ).fetchone()
-        evaluated, gaps, longest = (int(gap_row[0]), int(gap_row[1]), gap_row[2]) if gap_row else (0, 0, None)
+        evaluated, gaps, longest = (int(gap_row[0]), int(gap_row[1] or 0), gap_row[2]) if gap_row else (0, 0, None)
         return evaluated, gaps, 0.0, f"{gaps} gaps; longest interval {longest or 0:.0f} s" if gaps else ""
     raise ValueError(f"no metric for partition rule {rule.name!r}")
 

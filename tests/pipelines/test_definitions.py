@@ -42,16 +42,16 @@ def test_the_demo_code_location_loads() -> None:
     defs = build_definitions(REPO / "ingest" / "demo_plant" / "sources.yaml", Path("/nonexistent"))
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {
-        f"standardised/{n}"
-        for n in ("asset_register", "historian", "alarms", "production_orders", "inspections", "work_orders")
-    }
-    checks = {k.name for k in graph.asset_check_keys}
-    assert checks == {"rows_balance"}
+    names = ("asset_register", "historian", "alarms", "production_orders", "inspections", "work_orders")
+    assert keys == {f"{layer}/{n}" for n in names for layer in ("standardised", "gated")}
+    historian = dg.AssetKey(["standardised", "historian"])
+    checks = {k.name for k in graph.asset_check_keys if k.asset_key == historian}
+    assert {"rows_balance", "schema", "duplicate_reading", "physical_range", "stuck_signal", "spike", "gaps"} <= checks
     assert len(list(defs.sensors or [])) == 6
     assert graph.get(dg.AssetKey(["standardised", "historian"])).parent_keys == {
         dg.AssetKey(["standardised", "asset_register"])
     }
+    assert graph.get(dg.AssetKey(["gated", "historian"])).parent_keys == {dg.AssetKey(["standardised", "historian"])}
 
 
 def test_run_all_materialises_every_partition_and_checks_balance(plant: Path, layout: Layout) -> None:

@@ -1,0 +1,188 @@
+"""The quality gate on small, hand-made partitions: each rule catches what it is meant for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from ingest.config import load_sources
+from ingest.layout import Layout
+from pipelines.run import instance_for, run_all
+from quality import history
+from quality.dimensions import dimension_scores, grade
+from quality.errors import GateBlockedError
+from quality.gate import evaluate_source, publish_gated
+from quality.report import source_report
+from tests.conftest import ingest_all, read_output
+
+REGISTER = """
+node_id,parent_id,level,name,equipment_type,tag,unit,low_limit,high_limit,safety_related
+P-1,,equipment,Pump,pump,,,,,false
+MP1,P-1,measurement_point,Flow,,T1,m3/h,0,100,false
+MP2,P-1,measurement_point,Speed,,T2,rpm,0,3000,false
+"""
+SOURCES = """
+sources:
+  - {name: register, kind: asset_register, system: ERP, owner: m, location: reg.csv}
+  - name: hist
+    kind: historian_long
+    system: historian
+    owner: process
+    location: hist/*.csv
+    register: register
+    columns: {ts: timestamp}
+    quality: {stuck_after_s: 60, spike_sigma: 6}
+"""
+
+
+def _historian_csv() -> str:
+    lines = ["timestamp,tag,value,quality"]
+    for second in range(0, 600, 10):  # T1 wobbles around 50, with one spike and one duplicate
+        value = 50 + (second % 30) / 10
+        if second == 300:
+            value = 95.0  # a spike inside the limits
+        lines.append(f"2024-03-30 10:{second // 60:02d}:{second % 60:02d},T1,{value},192")
+        if second == 120:
+            lines.append(lines[-1])  # exact duplicate
+    lines.append("2024-03-30 11:00:00,T1,150.0,192")  # outside 0-100
+    for second in range(0, 300, 10):  # T2 stuck at 1480 for 5 min
+        lines.append(f"2024-03-30 10:{second // 60:02d}:{second % 60:02d},T2,1480.0,77")
+    lines.append("2099-01-01 00:00:00,T2,1500.0,192")  # in the future
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def plant(write: Callable[..., Path], layout: Layout) -> Path:
+    write("reg.csv", REGISTER)
+    write("hist/h.csv", _historian_csv())
+    path = write("sources.yaml", SOURCES)
+    ingest_all(path, layout)
+    return path
+
+
+def _results(plant: Path, layout: Layout) -> dict[str, tuple[int, int, bool]]:
+    source = load_sources(plant).get("hist")
+    evaluations = evaluate_source(source, ["2024-03-30"], layout, "run-1")
+    return {r.name: (r.evaluated, r.unexpected, r.passed) for r in evaluations[0].results}
+
+
+def test_each_reading_rule_catches_its_defect(plant: Path, layout: Layout) -> None:
+    results = _results(plant, layout)
+    rows = 60 + 1 + 1 + 30  # T1 samples + duplicate + out of range + T2 samples (future row is 2099's partition)
+    assert results["duplicate_reading"] == (rows, 1, False)
+    assert results["physical_range"] == (rows, 1, False)
+    assert results["spike"][1] == 1
+    assert results["stuck_signal"][1] == 30
+    assert results["quality_code"][1] == 30  # 77 is not an OPC DA code we allow
+    assert results["schema"] == (7, 0, True)
+    assert results["not_empty"] == (1, 0, True)
+    assert results["readable"] == (1, 0, True)
+    assert results["finite_value"][1] == 0
+    future = evaluate_source(load_sources(plant).get("hist"), ["2099-01-01"], layout, "run-2")[0]
+    assert {r.name: r.unexpected for r in future.results}["future_timestamp"] == 1
+
+
+def test_gate_moves_error_rows_to_quarantine_and_keeps_balance(plant: Path, layout: Layout) -> None:
+    source = load_sources(plant).get("hist")
+    evaluate_source(source, ["2024-03-30"], layout, "run-1")
+    [published] = publish_gated(source, ["2024-03-30"], layout)
+    assert (published.rows_standardised, published.rows_gated, published.rows_quarantined) == (92, 90, 2)
+    gate_rows = duckdb.execute(
+        "SELECT rule, raw FROM read_parquet(?) ORDER BY rule",
+        [str(layout.quarantine("hist") / "day=2024-03-30" / "gate-0.parquet")],
+    ).fetchall()
+    assert [r[0] for r in gate_rows] == ["duplicate_reading", "physical_range"]
+    assert '"value":150.0' in gate_rows[1][1]
+    gated = duckdb.execute("SELECT tag, ts FROM read_parquet(?)", [published.path]).fetchall()
+    assert gated == sorted(gated), "gated readings are sorted by tag and time"
+    assert len({(t, ts) for t, ts in gated}) == len(gated), "no duplicate readings remain"
+
+
+def test_scores_grades_and_history(plant: Path, layout: Layout) -> None:
+    source = load_sources(plant).get("hist")
+    first = evaluate_source(source, ["2024-03-30"], layout, "run-1")[0]
+    evaluate_source(source, ["2024-03-30"], layout, "run-2")
+    assert set(first.scores) == {"conformity", "completeness", "accuracy", "timeliness", "accessibility"}
+    assert first.scores["accuracy"] < 100.0
+    assert first.grade == grade(first.overall)
+    assert [e.run_id for e in history.runs(layout, "hist", "2024-03-30")] == ["run-1", "run-2"]
+    report = source_report(layout, "hist", "day")
+    assert {p["partition"] for p in report["partitions"]} == {"2024-03-30"}
+    failed = {f["rule"] for f in report["partitions"][0]["failed"]}
+    assert {"duplicate_reading", "physical_range", "stuck_signal"} <= failed
+    assert (layout.gx() / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
+
+
+def test_dimension_arithmetic_and_grade_thresholds() -> None:
+    from quality.dimensions import Dimension
+
+    scores = dimension_scores([(Dimension.ACCURACY, 1.0), (Dimension.ACCURACY, 0.5), (Dimension.TIMELINESS, 0.9)])
+    assert scores == {"accuracy": 75.0, "timeliness": 90.0}
+    assert [grade(s) for s in (100, 95, 94.99, 85, 70, 69.9)] == ["A", "A", "B", "B", "C", "D"]
+
+
+def test_a_partition_rule_failure_blocks_publication(write: Callable[..., Path], layout: Layout) -> None:
+    write("hist/h.csv", "timestamp,tag,value\n2024-03-30 10:00:00,T1,1\n")
+    path = write(
+        "sources.yaml",
+        SOURCES.split("  - name: hist", maxsplit=1)[0].replace(
+            "  - {name: register, kind: asset_register, system: ERP, owner: m, location: reg.csv}\n", ""
+        )
+        + """
+  - name: hist
+    kind: historian_long
+    system: historian
+    owner: process
+    location: hist/*.csv
+    columns: {ts: timestamp}
+    quality: {freshness_hours: 1}
+""",
+    )
+    ingest_all(path, layout)
+    source = load_sources(path).get("hist")
+    [evaluation] = evaluate_source(source, ["2024-03-30"], layout, "run-1")
+    assert [r.name for r in evaluation.blocking_failures] == ["freshness"]
+    with pytest.raises(GateBlockedError, match="freshness"):
+        publish_gated(source, ["2024-03-30"], layout)
+    assert not (layout.gated("hist") / "day=2024-03-30").exists()
+
+
+def test_in_dagster_a_failing_blocking_check_skips_the_gated_asset(write: Callable[..., Path], layout: Layout) -> None:
+    write("hist/h.csv", "timestamp,tag,value\n2024-03-30 10:00:00,T1,1\n")
+    path = write(
+        "sources.yaml",
+        """
+sources:
+  - name: hist
+    kind: historian_long
+    system: historian
+    owner: process
+    location: hist/*.csv
+    columns: {ts: timestamp}
+    quality: {freshness_hours: 1}
+""",
+    )
+    outcomes = run_all(path, layout.root)
+    instance = instance_for(layout.root)
+    standardised, gated = dg.AssetKey(["standardised", "hist"]), dg.AssetKey(["gated", "hist"])
+    assert instance.get_materialized_partitions(standardised) == {"2024-03-30"}
+    assert instance.get_materialized_partitions(gated) == set()
+    check = dg.AssetCheckKey(standardised, "freshness")
+    record = instance.event_log_storage.get_latest_asset_check_execution_by_key([check])[check]
+    assert record.status.value == "FAILED"
+    assert not outcomes[0].success or outcomes[0].error is None
+
+
+def test_gate_passes_clean_data_through_dagster(plant: Path, layout: Layout) -> None:
+    outcomes = run_all(plant, layout.root)
+    assert all(o.success for o in outcomes)
+    assert len(read_output(layout, "hist")) == 93
+    gated = sorted(str(p) for p in layout.gated("hist").rglob("*.parquet"))
+    found = duckdb.execute("SELECT count(*) FROM read_parquet(?)", [gated]).fetchone()
+    assert (
+        found is not None and found[0] == 90
+    )  # 93 standardised minus the duplicate, the out-of-range value and the future row
