@@ -225,6 +225,21 @@ def bench_ingest(rows: int, as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
+@bench.command("gate")
+@click.option("--rows", type=int, default=1_000_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_gate(rows: int, as_json: bool) -> None:
+    """Time the quality gate's validation of an N-row partition against a raw DuckDB COPY of the same data."""
+    from bench.gate import run_gate_bench
+
+    result = run_gate_bench(rows, Layout(home()).root / "bench")
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            click.echo(f"{key}: {value}")
+
+
 def _emit(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=1, default=str))

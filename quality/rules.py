@@ -156,8 +156,12 @@ def default_rules(kind: SourceKind, options: QualityOptions, has_register: bool,
 
 
 def _reading_rules(options: QualityOptions, has_register: bool) -> list[Rule]:
+    """Rules for sensor readings; their SQL uses the window columns of quality.evaluate's readings view."""
+    k = options.spike_sigma
     rules = [
-        _row("duplicate_reading", Dimension.ACCURACY, "error", "one reading per tag and timestamp", "r._dup_rank > 1"),
+        _row(
+            "duplicate_reading", Dimension.ACCURACY, "error", "one reading per tag and timestamp", "r.ts = r._prev_ts"
+        ),
         _row("value_present", Dimension.COMPLETENESS, "warn", "every reading has a value", "r.value IS NULL"),
         _row(
             "finite_value",
@@ -177,24 +181,24 @@ def _reading_rules(options: QualityOptions, has_register: bool) -> list[Rule]:
             "spike",
             Dimension.ACCURACY,
             "warn",
-            f"no single-sample excursion beyond {options.spike_sigma} x the tag's step deviation",
-            f"r._sigma > 0 AND abs(r.value - r._prev) > {options.spike_sigma} * r._sigma "
-            f"AND abs(r.value - r._next) > {options.spike_sigma} * r._sigma "
+            f"no single-sample excursion beyond {k} standard deviations of the tag",
+            f"r._sigma > 0 AND abs(r.value - r._prev) > {k} * r._sigma AND abs(r.value - r._next) > {k} * r._sigma "
             "AND sign(r.value - r._prev) = sign(r.value - r._next) "
-            f"AND abs(r._next - r._prev) < {options.spike_sigma / 2} * r._sigma",
-        ),  # back to baseline: not a step
+            f"AND abs(r._next - r._prev) < {k / 2} * r._sigma",
+        ),  # back to its baseline: a spike, not a step
         _row(
             "stuck_signal",
             Dimension.ACCURACY,
             "warn",
             f"no value repeats unchanged for {options.stuck_after_s} s or more",
-            f"r._run_seconds >= {options.stuck_after_s} AND r._run_length >= 3",
+            f"r.value IS NOT NULL AND epoch(r.ts - r._since) >= {options.stuck_after_s}",
         ),
-        _partition(
-            "gaps",
+        _row(
+            "gap_before",
             Dimension.COMPLETENESS,
             "warn",
             f"no tag goes {options.gap_periods} sampling periods without a reading",
+            f"epoch(r.ts - r._prev_ts) > {options.gap_periods} * r._period",
         ),
     ]
     if has_register:

@@ -76,7 +76,7 @@ def test_each_reading_rule_catches_its_defect(plant: Path, layout: Layout) -> No
     assert results["duplicate_reading"] == (rows, 1, False)
     assert results["physical_range"] == (rows, 1, False)
     assert results["spike"][1] == 1
-    assert results["stuck_signal"][1] == 30
+    assert results["stuck_signal"][1] == 24  # readings at 60 s..290 s, once unchanged for stuck_after_s=60
     assert results["quality_code"][1] == 30  # 77 is not an OPC DA code we allow
     assert results["schema"] == (7, 0, True)
     assert results["not_empty"] == (1, 0, True)
