@@ -18,7 +18,7 @@ help:
 	@echo "make demo     set up, generate the demo plant, ingest it end to end, print where to look"
 	@echo "make test     set up, then ruff, mypy and the whole pytest suite"
 	@echo "make dagster  the Dagster UI on http://127.0.0.1:3000 over the same data root"
-	@echo "make bench    ingest benchmark against a raw DuckDB COPY (BENCH_ROWS=$(BENCH_ROWS))"
+	@echo "make bench    ingest and gate benchmarks against a raw DuckDB COPY (BENCH_ROWS=$(BENCH_ROWS))"
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -36,9 +36,13 @@ demo: setup
 	$(BIN)/plantdata demo generate
 	$(BIN)/plantdata run
 	$(BIN)/plantdata sources status --summary
+	$(BIN)/plantdata quality report --summary
 	@echo
 	@echo "Standardised Parquet:  $(PLANTDATA_HOME)/standardised/<source>/day=YYYY-MM-DD/"
+	@echo "Gated Parquet:         $(PLANTDATA_HOME)/gated/<source>/day=YYYY-MM-DD/  (passed the quality gate)"
 	@echo "Quarantined rows:      $(PLANTDATA_HOME)/quarantine/<source>/...  (file, line, rule, raw text)"
+	@echo "Quality scores:        $(BIN)/plantdata quality report [--source S] [--json]"
+	@echo "GX Data Docs:          $(PLANTDATA_HOME)/gx/uncommitted/data_docs/local_site/index.html"
 	@echo "Per-partition counts:  $(BIN)/plantdata sources status --json"
 	@echo "Dagster UI:            make dagster, then http://127.0.0.1:3000"
 
@@ -59,6 +63,7 @@ dagster: setup
 
 bench: setup
 	$(BIN)/plantdata bench ingest --rows $(BENCH_ROWS) --json
+	$(BIN)/plantdata bench gate --rows $(BENCH_ROWS) --json
 
 clean:
 	rm -rf .plantdata .venv .tools .mypy_cache .ruff_cache .pytest_cache

@@ -144,7 +144,8 @@ def quality() -> None:
 @sources_option
 @click.option("--source", "only", default=None, help="One source (default: all).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def quality_report(sources_file: str | None, only: str | None, as_json: bool) -> None:
+@click.option("--summary", is_flag=True, help="One line per source, without its partitions.")
+def quality_report(sources_file: str | None, only: str | None, as_json: bool, summary: bool) -> None:
     """Per source and partition: dimension scores, overall score and grade, failed rules, rows quarantined."""
     from ingest.config import load_sources
     from quality.report import source_report
@@ -169,7 +170,7 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool) ->
             "",
             end_section=False,
         )
-        for part in report["partitions"]:
+        for part in [] if summary else report["partitions"]:
             failed = ", ".join(f"{f['rule']}({f['unexpected']})" for f in part["failed"])
             table.add_row(
                 "",

@@ -17,7 +17,7 @@ class QualityOptions(BaseModel):
     disable: list[str] = Field(default_factory=list, description="rule names to skip")
     severity: dict[str, Severity] = Field(default_factory=dict, description="rule name -> error|warn")
     stuck_after_s: int = Field(default=1800, gt=0, description="identical values for this long = stuck")
-    spike_sigma: float = Field(default=8.0, gt=0, description="jump beyond k x the tag's step deviation")
+    spike_sigma: float = Field(default=4.0, gt=0, description="excursion beyond k robust standard deviations")
     gap_periods: int = Field(default=10, gt=1, description="gap = no sample for N median sampling periods")
     freshness_hours: float | None = Field(default=None, gt=0, description="newest row at most this old")
     row_count_tolerance: float = Field(default=0.5, gt=0, description="rows within +-x of the history median")

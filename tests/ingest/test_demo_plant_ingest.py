@@ -120,3 +120,61 @@ def test_mes_export_in_cp1252_with_decimal_commas(demo: tuple[Layout, dict[str, 
     assert any("ü" in str(o["product"]) or "ö" in str(o["product"]) for o in orders)
     assert all(isinstance(o["scrap_rate"], float) for o in orders if o["scrap_rate"] is not None)
     assert sum(r.rows_out for r in results["production_orders"]) == len(orders)
+
+
+GATE_RULE = {
+    "duplicate_row": "duplicate_reading",
+    "stuck_sensor": "stuck_signal",
+    "gap_tag": "gap_before",
+}
+
+
+def _raw_line(out_dir: Path, file: str, line: int) -> list[str]:
+    with (out_dir / file).open(encoding="utf-8") as handle:
+        for number, text in enumerate(handle, start=1):
+            if number == line:
+                return text.rstrip("\n").split(",")
+    raise AssertionError(f"{file} has no line {line}")
+
+
+def test_the_gate_catches_each_planted_defect_with_its_rule(
+    demo: tuple[Layout, dict[str, list[PartitionResult]], Path],
+) -> None:
+    from ingest.config import load_sources
+    from ingest.manifest import read_manifests
+    from quality.gate import evaluate_source
+
+    layout, _, out_dir = demo
+    sources = load_sources(REPO / "ingest" / "demo_plant" / "sources.yaml")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PLANTDATA_HOME", str(layout.root))
+        for name in ("historian", "work_orders"):
+            keys = [m["key"] for m in read_manifests(layout, name)]
+            evaluate_source(sources.get(name), keys, layout, "gate-test")
+    flags = [str(p) for p in layout.quality("historian").rglob("*.flags.parquet")]
+    flagged = duckdb.execute("SELECT * FROM read_parquet(?, union_by_name = true)", [flags]).fetchall()
+    names = [
+        d[0] for d in duckdb.execute("SELECT * FROM read_parquet(?, union_by_name = true) LIMIT 0", [flags]).description
+    ]
+    rows = [dict(zip(names, row, strict=True)) for row in flagged]
+
+    def caught(tag: str, value: float, rule: str) -> bool:
+        return any(r["tag"] == tag and r["value"] == pytest.approx(value) and r[f"flag_{rule}"] for r in rows)
+
+    for defect in _defects(out_dir):
+        rule = GATE_RULE.get(defect["defect"])
+        if defect["defect"] == "spike":
+            rule = "physical_range" if "outside" in defect["detail"] else "spike"
+        if rule is None:
+            continue
+        line = defect["lines"][-1]
+        _, tag, value, _ = _raw_line(out_dir, defect["file"], line)
+        assert caught(tag, float(value), rule), (defect, rule)
+    wo_flags = [str(p) for p in layout.quality("work_orders").rglob("*.flags.parquet")]
+    unknown = next(d for d in _defects(out_dir) if d["defect"] == "unknown_equipment_id")
+    record = json.loads((out_dir / unknown["file"]).read_text().splitlines()[unknown["lines"][0] - 1])
+    found = duckdb.execute(
+        "SELECT count(*) FROM read_parquet(?, union_by_name = true) WHERE wo_id = ? AND flag_equipment_in_register",
+        [wo_flags, record["wo_id"]],
+    ).fetchone()
+    assert found == (1,)
