@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,8 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool, su
         click.echo(json.dumps(reports, indent=1, default=str))
         return
     dimensions = ["conformity", "completeness", "accuracy", "consistency", "timeliness", "accessibility"]
-    table = Table("source", "partition", *dimensions, "overall", "grade", "failed rules", "quarantined")
+    detail = [] if summary else ["failed rules", "quarantined"]
+    table = Table("source", "partition", *dimensions, "overall", "grade", *detail)
     for report in reports:
         table.add_row(
             report["source"],
@@ -166,9 +168,7 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool, su
             *(str(report["scores"].get(d, "-")) for d in dimensions),
             str(report["overall"]),
             str(report["grade"] or "-"),
-            "",
-            "",
-            end_section=False,
+            *([""] * len(detail)),
         )
         for part in [] if summary else report["partitions"]:
             failed = ", ".join(f"{f['rule']}({f['unexpected']})" for f in part["failed"])
@@ -181,7 +181,7 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool, su
                 failed,
                 str(part["rows_quarantined"]),
             )
-    Console().print(table)
+    _wide_console().print(table)
 
 
 @main.group()
@@ -248,7 +248,12 @@ def _emit(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None
     table = Table(*columns)
     for row in rows:
         table.add_row(*(str(row[c]) for c in columns))
-    Console().print(table)
+    _wide_console().print(table)
+
+
+def _wide_console() -> Console:
+    """The terminal's width, or a wide page when output goes to a file or a pipe (Rich would assume 80)."""
+    return Console(width=shutil.get_terminal_size((160, 40)).columns)
 
 
 def entrypoint() -> None:
