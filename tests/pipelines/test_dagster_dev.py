@@ -103,7 +103,7 @@ def test_dagster_dev_shows_assets_partitions_checks_and_sensors(dagster_dev: int
     assert nodes["standardised/hist"]["partitionKeys"] == ["2024-03-30", "2024-03-31"]
     assert nodes["gated/hist"]["partitionKeys"] == ["2024-03-30", "2024-03-31"]
     checks = {c["name"] for c in nodes["standardised/hist"]["assetChecksOrError"]["checks"]}
-    assert {"rows_balance", "schema", "not_empty", "duplicate_reading", "stuck_signal", "gaps"} <= checks
+    assert {"rows_balance", "schema", "not_empty", "duplicate_reading", "stuck_signal", "gap_before"} <= checks
     repository = data["repositoriesOrError"]["nodes"][0]
     assert [s["name"] for s in repository["sensors"]] == ["hist_new_files"]
     assert "ingest_hist" in {j["name"] for j in repository["jobs"]}
