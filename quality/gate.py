@@ -31,6 +31,8 @@ from quality.evaluate import (
 from quality.gx_assert import assert_with_gx
 from quality.rules import Rule, default_rules
 
+MEMORY_LIMIT = "768MB"
+
 
 @dataclass(frozen=True)
 class GatedPartition:
@@ -60,7 +62,7 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
     scratch = layout.scratch() / f"gate-{uuid.uuid4().hex[:12]}"
     scratch.mkdir(parents=True, exist_ok=True)
     try:
-        con.execute("SET TimeZone = 'UTC'")
+        limit_memory(con, layout)
         for key in keys:
             manifest = manifests.get(key, {})
             part = PartitionInput(
@@ -95,7 +97,7 @@ def publish_gated(source: SourceConfig, keys: list[str], layout: Layout) -> list
     published = []
     con = duckdb.connect()
     try:
-        con.execute("SET TimeZone = 'UTC'")
+        limit_memory(con, layout)
         for key in keys:
             evaluation = latest.get(key)
             if evaluation is None:
@@ -156,6 +158,16 @@ def _publish(
     total = con.execute("SELECT count(*) FROM base").fetchone()
     rows = int(total[0]) if total else 0
     return GatedPartition(key, rows, rows - dropped, dropped, evaluation.overall, evaluation.grade, str(final))
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+    """Window passes over a big partition spill to the scratch folder instead of growing past the memory budget."""
+    spill = layout.scratch() / "duckdb-spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = '{spill}'")
+    con.execute("SET preserve_insertion_order = false")
 
 
 def _flags_file(layout: Layout, evaluation: PartitionEvaluation) -> Path:

@@ -46,7 +46,15 @@ def test_the_demo_code_location_loads() -> None:
     assert keys == {f"{layer}/{n}" for n in names for layer in ("standardised", "gated")}
     historian = dg.AssetKey(["standardised", "historian"])
     checks = {k.name for k in graph.asset_check_keys if k.asset_key == historian}
-    assert {"rows_balance", "schema", "duplicate_reading", "physical_range", "stuck_signal", "spike", "gap_before"} <= checks
+    assert {
+        "rows_balance",
+        "schema",
+        "duplicate_reading",
+        "physical_range",
+        "stuck_signal",
+        "spike",
+        "gap_before",
+    } <= checks
     assert len(list(defs.sensors or [])) == 6
     assert graph.get(dg.AssetKey(["standardised", "historian"])).parent_keys == {
         dg.AssetKey(["standardised", "asset_register"])
