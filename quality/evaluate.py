@@ -21,6 +21,7 @@ from quality.rules import Rule
 
 SAMPLE_ROWS = 5
 MIN_ROWS_FOR_BOUNDS = 50
+CHUNK_ROWS = 2_000_000
 READING_COLUMNS = ("ts", "tag", "value", "quality", "equipment_id", "unit", "source_file")
 
 
@@ -113,7 +114,8 @@ def evaluate_partition(
         _create_views(con, part, options, register_file_list)
         count = con.execute("SELECT count(*) FROM base").fetchone()
         rows = int(count[0]) if count else 0
-        results_by_name.update(_row_results(con, [r for r in rules if r.level == "row"], rows))
+        chunks = _tag_chunks(rows) if part.kind in READING_KINDS else None
+        results_by_name.update(_row_results(con, [r for r in rules if r.level == "row"], rows, chunks))
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE flags AS SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row LIMIT 0")
     for rule in rules:
@@ -171,8 +173,7 @@ def _create_views(
             "low_limit DOUBLE, high_limit DOUBLE)"
         )
     if part.kind in READING_KINDS:
-        for statement in _readings_view():
-            con.execute(statement)
+        con.execute(TAG_STATS)
     else:
         con.execute(_records_view(part.kind, options))
 
@@ -195,19 +196,22 @@ def path_list(files: list[Path] | list[str]) -> str:
     return "[" + ", ".join(f"'{p}'" for p in files) + "]"
 
 
-def _readings_view() -> list[str]:
+TAG_STATS = (
+    "CREATE OR REPLACE TEMP TABLE tag_stats AS SELECT tag, "
+    "COALESCE(NULLIF(1.4826 * mad(value), 0), stddev_samp(value)) AS _sigma, "
+    "CASE WHEN count(*) > 1 THEN epoch(max(ts) - min(ts)) / (count(*) - 1) END AS _period "
+    "FROM base GROUP BY tag"
+)
+
+
+def _readings_view(chunk: str) -> str:
     """Window columns for reading rules, all over one sort (per tag in time order) so big partitions stay fast.
 
-    Per-tag statistics come from one aggregate first: a robust spread of the values (1.4826 x MAD, which
-    outliers cannot inflate; spikes) and the mean
-    sampling period (gaps). A stuck signal is a reading whose value has not changed since `_since`.
+    Per-tag statistics (table `tag_stats`) come from one aggregate first: a robust spread of the values
+    (1.4826 x MAD, which outliers cannot inflate; spikes) and the mean sampling period (gaps). A stuck signal
+    is a reading whose value has not changed since `_since`. `chunk` selects a subset of whole tags.
     """
-    return [
-        "CREATE OR REPLACE TEMP TABLE tag_stats AS SELECT tag, "
-        "COALESCE(NULLIF(1.4826 * mad(value), 0), stddev_samp(value)) AS _sigma, "
-        "CASE WHEN count(*) > 1 THEN epoch(max(ts) - min(ts)) / (count(*) - 1) END AS _period "
-        "FROM base GROUP BY tag",
-        """
+    return f"""
     CREATE OR REPLACE TEMP VIEW r AS
     SELECT *, max(CASE WHEN _changed THEN ts END) OVER (PARTITION BY tag ORDER BY ts ROWS UNBOUNDED PRECEDING)
               AS _since
@@ -215,14 +219,13 @@ def _readings_view() -> list[str]:
         SELECT b.*, g.low_limit AS _low, g.high_limit AS _high, s._sigma, s._period,
                lag(value) OVER w AS _prev, lead(value) OVER w AS _next, lag(ts) OVER w AS _prev_ts,
                value IS DISTINCT FROM lag(value) OVER w AS _changed
-        FROM base b
+        FROM (SELECT * FROM base WHERE {chunk}) b
         LEFT JOIN (SELECT DISTINCT ON (tag) tag, low_limit, high_limit FROM register WHERE tag IS NOT NULL) g
             USING (tag)
         LEFT JOIN tag_stats s USING (tag)
         WINDOW w AS (PARTITION BY tag ORDER BY ts)
     )
-    """,
-    ]
+    """
 
 
 def _records_view(kind: SourceKind, options: QualityOptions) -> str:
@@ -238,17 +241,30 @@ def _records_view(kind: SourceKind, options: QualityOptions) -> str:
     return f"CREATE OR REPLACE TEMP VIEW r AS SELECT b.*, {rank} AS _key_rank{lookups} FROM base b"
 
 
-def _row_results(con: duckdb.DuckDBPyConnection, rules: list[Rule], rows: int) -> dict[str, RuleResult]:
-    """One pass flags every failing row; counts and samples come from the (small) flags table."""
+def _tag_chunks(rows: int) -> list[str]:
+    """Filters that split readings into groups of whole tags of about CHUNK_ROWS rows each.
+
+    Reading rules look at one tag at a time, so evaluating groups of tags apart gives the same flags while
+    each window sort fits in memory instead of spilling.
+    """
+    count = max(1, -(-rows // CHUNK_ROWS))
+    return ["true"] if count == 1 else [f"hash(tag) % {count} = {i}" for i in range(count)]
+
+
+def _row_results(
+    con: duckdb.DuckDBPyConnection, rules: list[Rule], rows: int, chunks: list[str] | None
+) -> dict[str, RuleResult]:
+    """Flag every failing row (per chunk of tags for readings); counts and samples come from the flags table."""
     if not rules:
         con.execute("CREATE OR REPLACE TEMP TABLE flags AS SELECT _file, _row FROM base LIMIT 0")
         return {}
     flags = ", ".join(f"COALESCE({r.predicate}, false) AS {_flag(r)}" for r in rules)
     any_flag = " OR ".join(f"COALESCE({r.predicate}, false)" for r in rules)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE flags AS SELECT r._file, r._row, {flags}, r.* EXCLUDE (_file, _row) "
-        f"FROM r WHERE {any_flag}"
-    )
+    for number, chunk in enumerate(chunks or [None]):
+        if chunk is not None:
+            con.execute(_readings_view(chunk))
+        select = f"SELECT r._file, r._row, {flags}, r.* EXCLUDE (_file, _row) FROM r WHERE {any_flag}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE flags AS {select}" if number == 0 else f"INSERT INTO flags {select}")
     counts = con.execute(f"SELECT {', '.join(f'count_if({_flag(r)})' for r in rules)} FROM flags").fetchone()
     results: dict[str, RuleResult] = {}
     public = _public_columns(con)

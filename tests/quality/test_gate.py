@@ -186,3 +186,13 @@ def test_gate_passes_clean_data_through_dagster(plant: Path, layout: Layout) -> 
     assert (
         found is not None and found[0] == 90
     )  # 93 standardised minus the duplicate, the out-of-range value and the future row
+
+
+def test_evaluating_in_chunks_of_tags_flags_the_same_rows(
+    plant: Path, layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import quality.evaluate
+
+    whole = _results(plant, layout)
+    monkeypatch.setattr(quality.evaluate, "CHUNK_ROWS", 10)  # ten chunks of tags for 93 rows
+    assert _results(plant, layout) == whole
