@@ -1,0 +1,2 @@
+"""The DuckDB catalog: datasets, versions, lineage and quality, published without locking readers out.
+Plain library: nothing here imports Dagster."""

@@ -30,6 +30,9 @@ class Layout:
     def quality(self, source: str) -> Path:
         return self.root / "quality" / source
 
+    def catalog(self) -> Path:
+        return self.root / "catalog"
+
     def gx(self) -> Path:
         return self.root / "gx"
 

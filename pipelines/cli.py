@@ -62,6 +62,9 @@ def run(sources_file: str | None) -> None:
         if not outcome.success:
             console.print(f"[red]FAILED[/] {outcome.source}: {outcome.error}")
             continue
+        if outcome.source == "catalog":
+            console.print(f"[green]ok[/] catalog: {outcome.partitions} dataset(s) published")
+            continue
         totals = summarise(Layout(root), outcome.source)
         console.print(
             f"[green]ok[/] {outcome.source}: {outcome.partitions} partition(s), {totals['rows_in']:,} rows in, "
@@ -182,6 +185,44 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool, su
                 str(part["rows_quarantined"]),
             )
     _wide_console().print(table)
+
+
+@main.group()
+def catalog() -> None:
+    """The dataset catalog (DuckDB): what exists, where it came from, how good it is."""
+
+
+@catalog.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def catalog_list(as_json: bool) -> None:
+    """Every dataset at its latest version."""
+    from catalog.queries import list_datasets
+    from catalog.store import CatalogStore
+
+    rows = list_datasets(CatalogStore(Layout(home()).catalog()))
+    _emit(rows, as_json, ["name", "version", "row_count", "source_kind", "source_system", "owner", "overall", "grade"])
+
+
+@catalog.command("show")
+@click.argument("name")
+@click.option("--version", "version", type=int, default=None, help="A version (default: the latest).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def catalog_show(name: str, version: int | None, as_json: bool) -> None:
+    """A dataset version: schema and profile, source files, lineage, quality."""
+    from catalog.queries import show_dataset
+    from catalog.store import CatalogStore
+
+    shown = show_dataset(CatalogStore(Layout(home()).catalog()), name, version)
+    if as_json:
+        click.echo(json.dumps(shown, indent=1, default=str))
+        return
+    console_out = _wide_console()
+    console_out.print(
+        f"[bold]{shown['name']}[/] v{shown['version']}: {shown['row_count']:,} rows, "
+        f"{shown['source_system']} / {shown['owner']}, published {shown['published_at']}"
+    )
+    _emit(shown["columns"], False, ["name", "type", "nulls", "distinct_approx", "min", "max"])
+    _emit(shown["lineage"], False, ["from_kind", "from_id", "to_kind", "to_id"])
 
 
 @main.group()

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.catalog import build_catalog_asset
 from assets.checks import build_rows_balance_check
 from assets.gated import build_gated_asset
 from assets.ingest import build_standardised_asset
 from assets.quality import build_quality_checks
 from ingest.config import load_sources
-from pipelines.jobs import build_ingest_job
+from pipelines.jobs import build_ingest_job, build_publish_job
 from pipelines.resources import PlantdataResource
 from pipelines.sensors import build_new_files_sensor
 from pipelines.settings import home, sources_path
@@ -24,10 +25,11 @@ def build_definitions(sources_file: Path | None = None, data_root: Path | None =
     jobs, sensors = [], []
     for source in sources.sources:
         job = build_ingest_job(source)
-        assets += [build_standardised_asset(sources, source), build_gated_asset(source)]
+        assets += [build_standardised_asset(sources, source), build_gated_asset(source), build_catalog_asset(source)]
         checks += [build_rows_balance_check(sources, source), build_quality_checks(source)]
         jobs.append(job)
         sensors.append(build_new_files_sensor(sources, source, job))
+    jobs.append(build_publish_job())
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,

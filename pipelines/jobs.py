@@ -21,3 +21,14 @@ def build_ingest_job(source: SourceConfig) -> UnresolvedAssetJobDefinition:
         description=f"Standardise the {source.name} exports ({source.kind.value}) into canonical Parquet, check "
         "them against the quality suite and publish what passes.",
     )
+
+
+PUBLISH_JOB = "publish_catalog"
+
+
+def build_publish_job() -> UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        name=PUBLISH_JOB,
+        selection=dg.AssetSelection.groups("catalog"),
+        description="Publish every gated source into the DuckDB catalog (a new version only when its content changed).",
+    )

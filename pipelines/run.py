@@ -10,12 +10,13 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from assets.catalog import catalog_key
 from assets.ingest import partitions_for
 from ingest.config import SourceConfig, load_sources
 from ingest.layout import Layout
 from ingest.runner import discover_source, ordered_sources
 from pipelines.definitions import build_definitions
-from pipelines.jobs import job_name
+from pipelines.jobs import PUBLISH_JOB, job_name
 from pipelines.partitions import add_missing_partitions
 from pipelines.settings import prepare_dagster_home
 
@@ -67,6 +68,25 @@ def run_all(
         if not result.success:
             error = _first_error(result)
         outcomes.append(SourceRun(source.name, len(known), result.success, result.run_id, error))
+    published: list[str] = [o.source for o in outcomes if o.success and o.partitions]
+    if published:
+        catalog_keys = [catalog_key(name) for name in published if layout.gated(name).is_dir()]
+        publish = definitions.resolve_job_def(PUBLISH_JOB)
+        result = publish.execute_in_process(
+            instance=instance,
+            asset_selection=catalog_keys,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
+        outcomes.append(
+            SourceRun(
+                "catalog",
+                len(catalog_keys),
+                result.success,
+                result.run_id,
+                None if result.success else _first_error(result),
+            )
+        )
     return outcomes
 
 

@@ -99,11 +99,11 @@ def _stop_tree(process: subprocess.Popen[bytes]) -> None:
 def test_dagster_dev_shows_assets_partitions_checks_and_sensors(dagster_dev: int) -> None:
     data = _graphql(dagster_dev, QUERY)
     nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
-    assert set(nodes) == {"standardised/hist", "gated/hist"}
+    assert set(nodes) == {"standardised/hist", "gated/hist", "catalog/hist"}
     assert nodes["standardised/hist"]["partitionKeys"] == ["2024-03-30", "2024-03-31"]
     assert nodes["gated/hist"]["partitionKeys"] == ["2024-03-30", "2024-03-31"]
     checks = {c["name"] for c in nodes["standardised/hist"]["assetChecksOrError"]["checks"]}
     assert {"rows_balance", "schema", "not_empty", "duplicate_reading", "stuck_signal", "gap_before"} <= checks
     repository = data["repositoriesOrError"]["nodes"][0]
     assert [s["name"] for s in repository["sensors"]] == ["hist_new_files"]
-    assert "ingest_hist" in {j["name"] for j in repository["jobs"]}
+    assert {"ingest_hist", "publish_catalog"} <= {j["name"] for j in repository["jobs"]}

@@ -43,7 +43,7 @@ def test_the_demo_code_location_loads() -> None:
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     names = ("asset_register", "historian", "alarms", "production_orders", "inspections", "work_orders")
-    assert keys == {f"{layer}/{n}" for n in names for layer in ("standardised", "gated")}
+    assert keys == {f"{layer}/{n}" for n in names for layer in ("standardised", "gated", "catalog")}
     historian = dg.AssetKey(["standardised", "historian"])
     checks = {k.name for k in graph.asset_check_keys if k.asset_key == historian}
     assert {
@@ -64,7 +64,11 @@ def test_the_demo_code_location_loads() -> None:
 
 def test_run_all_materialises_every_partition_and_checks_balance(plant: Path, layout: Layout) -> None:
     outcomes = run_all(plant, layout.root)
-    assert [(o.source, o.partitions, o.success) for o in outcomes] == [("register", 1, True), ("hist", 2, True)]
+    assert [(o.source, o.partitions, o.success) for o in outcomes] == [
+        ("register", 1, True),
+        ("hist", 2, True),
+        ("catalog", 2, True),
+    ]
     instance = instance_for(layout.root)
     hist = dg.AssetKey(["standardised", "hist"])
     assert instance.get_materialized_partitions(hist) == {"2024-03-30", "2024-03-31"}

@@ -1,0 +1,58 @@
+"""The catalog's versioned schema: ordered migrations, each applied once and recorded.
+
+Open the catalog in a plain `duckdb` shell and `SELECT * FROM schema_migrations` to see its version;
+every table has a COMMENT describing it (`SELECT table_name, comment FROM duckdb_tables()`).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (
+        1,
+        "datasets, versions, columns, sources, files, lineage, quality, audit",
+        (
+            "CREATE TABLE datasets (name VARCHAR PRIMARY KEY, description VARCHAR, source_kind VARCHAR, "
+            "source_system VARCHAR, owner VARCHAR, steward VARCHAR, created_at TIMESTAMPTZ)",
+            "COMMENT ON TABLE datasets IS 'One row per published dataset (a gated source).'",
+            "CREATE TABLE versions (dataset VARCHAR, version INTEGER, published_at TIMESTAMPTZ, run_id VARCHAR, "
+            "row_count BIGINT, partitions INTEGER, content_sha256 VARCHAR, location VARCHAR, "
+            "PRIMARY KEY (dataset, version))",
+            "COMMENT ON TABLE versions IS 'Each publication of a dataset; content_sha256 covers its Parquet files.'",
+            "CREATE TABLE columns (dataset VARCHAR, version INTEGER, name VARCHAR, type VARCHAR, nulls BIGINT, "
+            "distinct_approx BIGINT, min VARCHAR, max VARCHAR, q25 VARCHAR, q50 VARCHAR, q75 VARCHAR, "
+            "histogram VARCHAR, PRIMARY KEY (dataset, version, name))",
+            "COMMENT ON TABLE columns IS 'Column profiles per dataset version (numeric histograms as JSON).'",
+            "CREATE TABLE source_files (dataset VARCHAR, version INTEGER, file VARCHAR, uri VARCHAR, sha256 VARCHAR, "
+            "partition_key VARCHAR)",
+            "COMMENT ON TABLE source_files IS 'The export files (with sha256) a dataset version was built from.'",
+            "CREATE TABLE lineage_edges (dataset VARCHAR, version INTEGER, from_kind VARCHAR, from_id VARCHAR, "
+            "to_kind VARCHAR, to_id VARCHAR, columns VARCHAR)",
+            "COMMENT ON TABLE lineage_edges IS 'source_file -> standardised partition -> gated partition -> dataset "
+            "version; columns maps output to input columns where known (JSON).'",
+            "CREATE TABLE quality_scores (dataset VARCHAR, version INTEGER, partition_key VARCHAR, run_id VARCHAR, "
+            "evaluated_at VARCHAR, dimension VARCHAR, score DOUBLE, overall DOUBLE, grade VARCHAR)",
+            "COMMENT ON TABLE quality_scores IS 'GB/T 36344 dimension scores per partition at publication time.'",
+            "CREATE TABLE audit_log (happened_at TIMESTAMPTZ, actor VARCHAR, action VARCHAR, dataset VARCHAR, "
+            "version INTEGER, detail VARCHAR)",
+            "COMMENT ON TABLE audit_log IS 'Every publication and every change made by a person, append only.'",
+        ),
+    ),
+)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply pending migrations in order; return the schema version."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description VARCHAR, "
+        "applied_at TIMESTAMPTZ DEFAULT now())"
+    )
+    applied = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    for version, description, statements in MIGRATIONS:
+        if version in applied:
+            continue
+        for statement in statements:
+            con.execute(statement)
+        con.execute("INSERT INTO schema_migrations (version, description) VALUES (?, ?)", [version, description])
+    return max((v for v, _, _ in MIGRATIONS), default=0)

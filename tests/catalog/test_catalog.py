@@ -1,0 +1,124 @@
+"""The catalog store and its publisher: versions, lineage, profiles, and readers that never block."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from catalog.queries import list_datasets, show_dataset
+from catalog.schema import migrate
+from catalog.store import CatalogStore
+from ingest.layout import Layout
+from pipelines.cli import main
+from pipelines.run import run_all
+from tests.conftest import HISTORIAN_SOURCES
+
+
+@pytest.fixture
+def published(write: Callable[..., Path], layout: Layout) -> Path:
+    write("hist/1.csv", "timestamp,tag,value\n2024-03-30 10:00:00,T1,1\n2024-03-30 10:00:10,T1,2\n")
+    path = write("sources.yaml", HISTORIAN_SOURCES)
+    assert all(o.success for o in run_all(path, layout.root))
+    return path
+
+
+def test_a_run_publishes_a_version_with_lineage_profile_quality_and_audit(published: Path, layout: Layout) -> None:
+    store = CatalogStore(layout.catalog())
+    [dataset] = list_datasets(store)
+    assert (dataset["name"], dataset["version"], dataset["row_count"], dataset["grade"]) == ("hist", 1, 2, "A")
+    shown = show_dataset(store, "hist")
+    assert {c["name"] for c in shown["columns"]} >= {"ts", "tag", "value", "equipment_id", "unit"}
+    value = next(c for c in shown["columns"] if c["name"] == "value")
+    assert (value["min"], value["max"]) == ("1.0", "2.0") and json.loads(value["histogram"])
+    assert [f["file"] for f in shown["source_files"]] == ["1.csv"]
+    kinds = [(e["from_kind"], e["to_kind"]) for e in shown["lineage"]]
+    assert kinds == [("source_file", "standardised"), ("standardised", "gated"), ("gated", "dataset_version")]
+    assert json.loads(shown["lineage"][0]["columns"]) == {"ts": "timestamp"}
+    assert {q["dimension"] for q in shown["quality"]} >= {"conformity", "completeness", "accuracy"}
+    with store.reader() as con:
+        assert con.execute("SELECT action, dataset, version FROM audit_log").fetchall() == [("publish", "hist", 1)]
+
+
+def test_unchanged_data_makes_no_new_version_and_changed_data_does(
+    published: Path, layout: Layout, write: Callable[..., Path]
+) -> None:
+    run_all(published, layout.root)
+    assert list_datasets(CatalogStore(layout.catalog()))[0]["version"] == 1
+    write("hist/2.csv", "timestamp,tag,value\n2024-03-30 11:00:00,T1,3\n")
+    run_all(published, layout.root)
+    store = CatalogStore(layout.catalog())
+    assert list_datasets(store)[0]["version"] == 2
+    assert show_dataset(store, "hist", 1)["row_count"] == 2
+    assert show_dataset(store, "hist", 2)["row_count"] == 3
+
+
+def test_a_reader_in_another_process_keeps_reading_while_a_publication_runs(
+    published: Path, layout: Layout, write: Callable[..., Path]
+) -> None:
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+            import sys
+            from catalog.store import CatalogStore
+            with CatalogStore(__import__("pathlib").Path({str(layout.catalog())!r})).reader() as con:
+                print(con.execute("SELECT max(version) FROM versions").fetchone()[0], flush=True)
+                sys.stdin.readline()  # hold the catalog open while the test publishes
+                print(con.execute("SELECT max(version), count(*) FROM versions").fetchone(), flush=True)
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert reader.stdout is not None and reader.stdin is not None
+    assert reader.stdout.readline().strip() == "1"
+    write("hist/2.csv", "timestamp,tag,value\n2024-03-30 11:00:00,T1,3\n")
+    outcomes = run_all(published, layout.root)  # publishes version 2 while the reader holds version 1 open
+    assert all(o.success for o in outcomes), outcomes
+    reader.stdin.write("go\n")
+    reader.stdin.flush()
+    assert reader.stdout.readline().strip() == "(1, 1)", "the open reader sees one whole publication"
+    assert reader.wait(timeout=30) == 0
+    assert list_datasets(CatalogStore(layout.catalog()))[0]["version"] == 2
+
+
+def test_a_failed_publication_leaves_the_current_catalog(published: Path, layout: Layout) -> None:
+    store = CatalogStore(layout.catalog())
+    before = store.current()
+    with pytest.raises(RuntimeError), store.publication() as con:
+        con.execute("DELETE FROM versions")
+        raise RuntimeError("publisher crashed half way")
+    assert store.current() == before
+    assert list_datasets(store)[0]["version"] == 1
+    assert not list(layout.catalog().glob("*.partial"))
+
+
+def test_migrations_apply_once(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "c.duckdb"))
+    assert migrate(con) == migrate(con) == 1
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (1,)
+    comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
+    assert all(comments[t] for t in ("datasets", "versions", "columns", "lineage_edges", "audit_log"))
+
+
+def test_catalog_cli_list_and_show_json(published: Path) -> None:
+    runner = CliRunner()
+    listed = runner.invoke(main, ["catalog", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [d["name"] for d in json.loads(listed.output)] == ["hist"]
+    shown = runner.invoke(main, ["catalog", "show", "hist", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["version"] == 1
+    missing = runner.invoke(main, ["catalog", "show", "nope"])
+    assert missing.exit_code != 0 and "no dataset 'nope'" in str(missing.exception)
