@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from catalog.classify import Suggestion, facts_for, suggest
 from catalog.errors import CatalogError
 from catalog.store import CatalogStore
 from ingest.config import SourceConfig
@@ -56,6 +57,8 @@ def publish_source(
         return unchanged
     paths = [str(f) for f in files]
     profile = _profile(paths)  # reads the data outside the catalog transaction
+    register = _register_files(source, layout)
+    suggestion = suggest(facts_for(paths, source.kind.value, source.system.value, register))
     with store.publication() as con:
         latest = con.execute(
             "SELECT version, content_sha256, row_count FROM versions WHERE dataset = ? ORDER BY version DESC LIMIT 1",
@@ -104,6 +107,7 @@ def publish_source(
             ],
         )
         _lineage(con, source, version, layout)
+        _classification(con, source.name, version, suggestion)
         _quality(con, source.name, version, layout)
         con.execute(
             "INSERT INTO audit_log VALUES (?, ?, 'publish', ?, ?, ?)",
@@ -182,6 +186,23 @@ def _histogram(con: duckdb.DuckDBPyConnection, paths: list[str], column: str) ->
     if not found or found[0] is None:
         return None
     return json.dumps({str(k): int(v) for k, v in dict(found[0]).items()})
+
+
+def _classification(con: duckdb.DuckDBPyConnection, dataset: str, version: int, suggestion: Suggestion) -> None:
+    con.executemany(
+        "INSERT INTO classifications VALUES (?, ?, ?, ?, ?)",
+        [[dataset, version, axis, value, reason] for axis, (value, reason) in sorted(suggestion.classes.items())],
+    )
+    con.execute(
+        "INSERT INTO security_grades VALUES (?, ?, ?, ?, ?)",
+        [dataset, version, int(suggestion.grade), suggestion.grade.gbt_43697, json.dumps(suggestion.reasons)],
+    )
+
+
+def _register_files(source: SourceConfig, layout: Layout) -> list[str]:
+    if source.register_source is None:
+        return []
+    return [str(p) for p in sorted(layout.gated(source.register_source).glob("*/part-*.parquet"))]
 
 
 def _lineage(con: duckdb.DuckDBPyConnection, source: SourceConfig, version: int, layout: Layout) -> None:

@@ -39,6 +39,24 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "COMMENT ON TABLE audit_log IS 'Every publication and every change made by a person, append only.'",
         ),
     ),
+    (
+        2,
+        "classification, security grades, overrides",
+        (
+            "CREATE TABLE classifications (dataset VARCHAR, version INTEGER, axis VARCHAR, value VARCHAR, "
+            "reason VARCHAR, PRIMARY KEY (dataset, version, axis))",
+            "COMMENT ON TABLE classifications IS 'Suggested classes per axis (domain, data_type, scenario, modality) "
+            "from catalog/rules.yaml; effective = the latest override, else this.'",
+            "CREATE TABLE security_grades (dataset VARCHAR, version INTEGER, grade INTEGER, gbt_43697 VARCHAR, "
+            "reasons VARCHAR, PRIMARY KEY (dataset, version))",
+            "COMMENT ON TABLE security_grades IS 'Suggested MIIT grade 1-3 (GB/T 43697 general/important/core) "
+            "with the reasons (JSON list) of the rules that produced it.'",
+            "CREATE TABLE overrides (dataset VARCHAR, axis VARCHAR, value VARCHAR, actor VARCHAR, reason VARCHAR, "
+            "happened_at TIMESTAMPTZ)",
+            "COMMENT ON TABLE overrides IS 'Classes and grades set by a steward or CDO; they win over suggestions "
+            "for every later version too; each one is also in audit_log.'",
+        ),
+    ),
 )
 
 

@@ -200,7 +200,23 @@ def catalog_list(as_json: bool) -> None:
     from catalog.store import CatalogStore
 
     rows = list_datasets(CatalogStore(Layout(home()).catalog()))
-    _emit(rows, as_json, ["name", "version", "row_count", "source_kind", "source_system", "owner", "overall", "grade"])
+    _emit(
+        rows,
+        as_json,
+        [
+            "name",
+            "version",
+            "row_count",
+            "source_system",
+            "domain",
+            "data_type",
+            "scenario",
+            "security_grade",
+            "gbt_43697",
+            "overall",
+            "quality_grade",
+        ],
+    )
 
 
 @catalog.command("show")
@@ -221,8 +237,50 @@ def catalog_show(name: str, version: int | None, as_json: bool) -> None:
         f"[bold]{shown['name']}[/] v{shown['version']}: {shown['row_count']:,} rows, "
         f"{shown['source_system']} / {shown['owner']}, published {shown['published_at']}"
     )
+    _emit(shown["classification"], False, ["axis", "value", "why"])
+    _emit(shown["security"], False, ["grade", "gbt_43697", "reasons", "override_actor", "override_reason"])
     _emit(shown["columns"], False, ["name", "type", "nulls", "distinct_approx", "min", "max"])
     _emit(shown["lineage"], False, ["from_kind", "from_id", "to_kind", "to_id"])
+
+
+@catalog.command("search")
+@click.argument("text")
+@click.option("--grade", type=click.IntRange(1, 3), default=None, help="Only this security grade.")
+@click.option("--domain", default=None, help="Only this business domain.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def catalog_search(text: str, grade: int | None, domain: str | None, as_json: bool) -> None:
+    """Datasets whose name, description, owner or columns mention TEXT."""
+    from catalog.queries import search
+    from catalog.store import CatalogStore
+
+    rows = search(CatalogStore(Layout(home()).catalog()), text, grade, domain)
+    _emit(rows, as_json, ["name", "version", "domain", "security_grade", "overall", "row_count"])
+
+
+@catalog.command("lineage")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def catalog_lineage(name: str, as_json: bool) -> None:
+    """Where the latest version of NAME came from: export files, standardised and gated partitions."""
+    from catalog.queries import lineage
+    from catalog.store import CatalogStore
+
+    _emit(lineage(CatalogStore(Layout(home()).catalog()), name), as_json, ["from_kind", "from_id", "to_kind", "to_id"])
+
+
+@catalog.command("override")
+@click.argument("name")
+@click.option("--axis", required=True, help="domain, data_type, scenario, modality or grade.")
+@click.option("--value", required=True)
+@click.option("--reason", required=True, help="Why the rules' suggestion is wrong (kept in the audit log).")
+@click.option("--actor", default=lambda: __import__("getpass").getuser(), help="Who decides (default: you).")
+def catalog_override(name: str, axis: str, value: str, reason: str, actor: str) -> None:
+    """Set a dataset's class or security grade by hand; audited, and kept for later versions."""
+    from catalog.overrides import override
+    from catalog.store import CatalogStore
+
+    override(CatalogStore(Layout(home()).catalog()), name, axis, value, actor, reason)
+    console.print(f"{name}: {axis} = {value} (by {actor})")
 
 
 @main.group()

@@ -33,7 +33,7 @@ def published(write: Callable[..., Path], layout: Layout) -> Path:
 def test_a_run_publishes_a_version_with_lineage_profile_quality_and_audit(published: Path, layout: Layout) -> None:
     store = CatalogStore(layout.catalog())
     [dataset] = list_datasets(store)
-    assert (dataset["name"], dataset["version"], dataset["row_count"], dataset["grade"]) == ("hist", 1, 2, "A")
+    assert (dataset["name"], dataset["version"], dataset["row_count"], dataset["quality_grade"]) == ("hist", 1, 2, "A")
     shown = show_dataset(store, "hist")
     assert {c["name"] for c in shown["columns"]} >= {"ts", "tag", "value", "equipment_id", "unit"}
     value = next(c for c in shown["columns"] if c["name"] == "value")
@@ -106,8 +106,8 @@ def test_a_failed_publication_leaves_the_current_catalog(published: Path, layout
 
 def test_migrations_apply_once(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "c.duckdb"))
-    assert migrate(con) == migrate(con) == 1
-    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (1,)
+    assert migrate(con) == migrate(con) == 2
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (2,)
     comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
     assert all(comments[t] for t in ("datasets", "versions", "columns", "lineage_edges", "audit_log"))
 
@@ -122,3 +122,46 @@ def test_catalog_cli_list_and_show_json(published: Path) -> None:
     assert json.loads(shown.output)["version"] == 1
     missing = runner.invoke(main, ["catalog", "show", "nope"])
     assert missing.exit_code != 0 and "no dataset 'nope'" in str(missing.exception)
+
+
+def test_classification_and_grade_come_with_reasons_and_overrides_are_audited(published: Path, layout: Layout) -> None:
+    from catalog.errors import CatalogError
+    from catalog.overrides import override
+    from catalog.queries import search
+
+    store = CatalogStore(layout.catalog())
+    [dataset] = list_datasets(store)
+    assert (dataset["domain"], dataset["data_type"], dataset["scenario"]) == (
+        "production",
+        "time_series",
+        "production_manufacturing",
+    )
+    assert (dataset["security_grade"], dataset["gbt_43697"]) == (1, "general")
+    [security] = show_dataset(store, "hist")["security"]
+    assert any("baseline" in reason for reason in json.loads(security["reasons"]))
+    override(store, "hist", "grade", "3", "cdo", "control parameters of a safety loop")
+    override(store, "hist", "domain", "operation_maintenance", "steward", "used for predictive maintenance")
+    [dataset] = list_datasets(store)
+    assert (dataset["security_grade"], dataset["gbt_43697"], dataset["domain"]) == (3, "core", "operation_maintenance")
+    assert [d["name"] for d in search(store, "HIS", grade=3)] == ["hist"]
+    assert search(store, "his", grade=1) == []
+    with store.reader() as con:
+        actions = con.execute("SELECT action, actor FROM audit_log ORDER BY happened_at").fetchall()
+    assert actions == [("publish", "plantdata"), ("override", "cdo"), ("override", "steward")]
+    with pytest.raises(CatalogError, match="reason"):
+        override(store, "hist", "grade", "2", "cdo", " ")
+    with pytest.raises(CatalogError, match="one of"):
+        override(store, "hist", "domain", "marketing", "cdo", "typo")
+
+
+def test_grading_rules_raise_the_grade_for_free_text_and_safety_equipment() -> None:
+    from catalog.classify import Facts, suggest
+    from catalog.vocabulary import SecurityGrade
+
+    plain = suggest(Facts("historian_long", "historian", False, False, 1000, 3))
+    assert plain.grade is SecurityGrade.GRADE_1 and len(plain.reasons) == 1
+    texts = suggest(Facts("work_orders", "CMMS", True, False, 100, 3))
+    assert texts.grade is SecurityGrade.GRADE_2 and texts.classes["data_type"][0] == "free_text"
+    safety = suggest(Facts("historian_long", "historian", False, True, 1000, 3))
+    assert safety.grade is SecurityGrade.GRADE_2
+    assert any("safety" in r for r in safety.reasons)

@@ -1,0 +1,109 @@
+"""Suggest a dataset's classification and security grade from YAML rules over facts about the data.
+
+Every grade is stored with the reasons of the rules that produced it; a steward's or CDO's override wins
+and is audited (see `overrides`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from catalog.vocabulary import AXES, SecurityGrade
+
+RULES_FILE = Path(__file__).with_name("rules.yaml")
+FREE_TEXT_MIN_AVERAGE = 30  # characters: longer strings are free text (descriptions, notes), not codes
+
+
+@dataclass(frozen=True)
+class Facts:
+    kind: str
+    system: str
+    has_free_text: bool
+    safety_related: bool
+    rows: int
+    equipment: int
+    personal_data: bool = False
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    classes: dict[str, tuple[str, str]]  # axis -> (value, reason)
+    grade: SecurityGrade
+    reasons: list[str]
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: Path = RULES_FILE) -> dict[str, Any]:
+    rules: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for rule in rules["classification"]:
+        for axis, value in rule["set"].items():
+            AXES[axis](value)  # an unknown axis or value fails here, naming it
+    for rule in rules["grading"]:
+        SecurityGrade(rule["grade"])
+    return rules
+
+
+def facts_for(paths: list[str], kind: str, system: str, register_files: list[str]) -> Facts:
+    con = duckdb.connect()
+    try:
+        relation = "read_parquet(?, hive_partitioning = false)"
+        described = con.execute(f"DESCRIBE SELECT * FROM {relation}", [paths]).fetchall()
+        texts = [name for name, type_, *_ in described if type_ == "VARCHAR"]
+        longest = 0.0
+        for name in texts:
+            ident = '"' + name.replace('"', '""') + '"'
+            found = con.execute(f"SELECT avg(length({ident})) FROM {relation}", [paths]).fetchone()
+            longest = max(longest, float(found[0] or 0) if found else 0.0)
+        rows_found = con.execute(f"SELECT count(*) FROM {relation}", [paths]).fetchone()
+        has_equipment = any(name == "equipment_id" for name, *_ in described)
+        equipment, safety = 0, False
+        if has_equipment:
+            found = con.execute(f"SELECT count(DISTINCT equipment_id) FROM {relation}", [paths]).fetchone()
+            equipment = int(found[0]) if found else 0
+            if register_files:
+                hit = con.execute(
+                    f"SELECT count(*) FROM (SELECT DISTINCT equipment_id FROM {relation}) d JOIN "
+                    "read_parquet(?, hive_partitioning = false) g ON g.node_id = d.equipment_id "
+                    "WHERE g.safety_related",
+                    [paths, register_files],
+                ).fetchone()
+                safety = bool(hit and hit[0])
+        elif kind == "asset_register":
+            found = con.execute(f"SELECT count_if(safety_related) FROM {relation}", [paths]).fetchone()
+            safety = bool(found and found[0])
+    finally:
+        con.close()
+    return Facts(
+        kind, system, longest >= FREE_TEXT_MIN_AVERAGE, safety, int(rows_found[0]) if rows_found else 0, equipment
+    )
+
+
+def suggest(facts: Facts, rules: dict[str, Any] | None = None) -> Suggestion:
+    rules = rules or load_rules()
+    classes: dict[str, tuple[str, str]] = {}
+    for rule in rules["classification"]:
+        if _matches(rule["when"], facts):
+            for axis, value in rule["set"].items():
+                classes.setdefault(axis, (value, f"rule when {rule['when'] or 'always'}"))
+    grade, reasons = SecurityGrade.GRADE_1, []
+    for rule in rules["grading"]:
+        if _matches(rule["when"], facts):
+            grade = max(grade, SecurityGrade(rule["grade"]))
+            reasons.append(f"grade {rule['grade']}: {rule['reason']}")
+    return Suggestion(classes, grade, reasons)
+
+
+def _matches(when: dict[str, Any], facts: Facts) -> bool:
+    for key, expected in when.items():
+        if key.endswith("_at_least"):
+            if getattr(facts, key.removesuffix("_at_least")) < expected:
+                return False
+        elif getattr(facts, key) != expected:
+            return False
+    return True
