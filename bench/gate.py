@@ -10,20 +10,20 @@ from __future__ import annotations
 import json
 import resource
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.child import run_child
 from bench.ingest import _measure_duckdb, make_inputs
 
 
 def run_gate_bench(rows: int, folder: Path) -> dict[str, Any]:
     folder = folder / "ingest"
     csv_path = make_inputs(rows, folder)
-    baseline = json.loads(_child("duckdb", folder, csv_path))
-    ours = json.loads(_child("gate", folder, csv_path))
+    baseline = run_child("bench.gate", "duckdb", str(folder), str(csv_path))
+    ours = run_child("bench.gate", "gate", str(folder), str(csv_path))
     return {
         "rows": rows,
         "gate_s": round(ours["seconds"], 3),
@@ -34,16 +34,6 @@ def run_gate_bench(rows: int, folder: Path) -> dict[str, Any]:
         "gx_import_s": round(ours["gx_import_s"], 3),
         "rows_flagged": ours["rows_flagged"],
     }
-
-
-def _child(mode: str, folder: Path, csv_path: Path) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.gate", mode, str(folder), str(csv_path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip().splitlines()[-1]
 
 
 def _measure_gate(folder: Path) -> dict[str, Any]:

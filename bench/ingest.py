@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import resource
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from bench.child import run_child
 
 TAGS = 250
 REGISTER_HEADER = "node_id,parent_id,level,name,equipment_type,tag,unit,low_limit,high_limit,safety_related\n"
@@ -55,21 +56,11 @@ def make_inputs(rows: int, folder: Path) -> Path:
     return csv_path
 
 
-def _child(mode: str, folder: Path, csv_path: Path) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.ingest", mode, str(folder), str(csv_path)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 def run_ingest_bench(rows: int, folder: Path) -> dict[str, Any]:
     folder = folder / "ingest"
     csv_path = make_inputs(rows, folder)
-    baseline = _child("duckdb", folder, csv_path)
-    ours = _child("plantdata", folder, csv_path)
+    baseline = run_child("bench.ingest", "duckdb", str(folder), str(csv_path))
+    ours = run_child("bench.ingest", "plantdata", str(folder), str(csv_path))
     return {
         "rows": rows,
         "plantdata_s": round(ours["seconds"], 3),

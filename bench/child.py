@@ -1,0 +1,14 @@
+"""Running one measurement in a child process, so its peak RSS is its own."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+
+def run_child(module: str, *args: str) -> dict[str, Any]:
+    """Run `python -m module args...`; its last stdout line is the JSON result."""
+    out = subprocess.run([sys.executable, "-m", module, *args], check=True, capture_output=True, text=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
