@@ -58,8 +58,10 @@ pytest: setup
 
 test: lint typecheck pytest
 
+# Signals reset to default first: started in the background from a script, dagster dev would ignore SIGTERM.
 dagster: setup
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/python -c 'import os, signal, sys; [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)]; os.execv(sys.argv[1], sys.argv[1:])' \
+		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: setup
 	$(BIN)/plantdata bench ingest --rows $(BENCH_ROWS) --json
