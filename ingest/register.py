@@ -1,8 +1,11 @@
-"""The asset register as ingestion needs it: which tags exist, their equipment, unit and limits."""
+"""The asset register as ingestion needs it: which tags exist, and their equipment and unit.
+
+(Physical limits are read by the quality gate straight from the register's Parquet.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -13,8 +16,6 @@ class TagInfo:
     tag: str
     equipment_id: str | None
     unit: str | None
-    low_limit: float | None
-    high_limit: float | None
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,9 @@ class Register:
     tags: tuple[TagInfo, ...]
 
     def get(self, tag: str) -> TagInfo | None:
-        return self._by_tag().get(tag)
+        return self._by_tag.get(tag)
 
+    @cached_property
     def _by_tag(self) -> dict[str, TagInfo]:
         return {info.tag: info for info in self.tags}
 
@@ -36,8 +38,7 @@ def load_register(standardised_dir: Path) -> Register:
     if not files:
         return Register(tags=())
     rows = duckdb.execute(
-        "SELECT DISTINCT ON (tag) tag, parent_id, unit, low_limit, high_limit FROM read_parquet(?) "
-        "WHERE tag IS NOT NULL ORDER BY tag",
+        "SELECT DISTINCT ON (tag) tag, parent_id, unit FROM read_parquet(?) WHERE tag IS NOT NULL ORDER BY tag",
         [[str(f) for f in files]],
     ).fetchall()
-    return Register(tags=tuple(TagInfo(r[0], r[1], r[2], r[3], r[4]) for r in rows))
+    return Register(tags=tuple(TagInfo(r[0], r[1], r[2]) for r in rows))

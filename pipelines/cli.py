@@ -152,6 +152,7 @@ def quality() -> None:
 def quality_report(sources_file: str | None, only: str | None, as_json: bool, summary: bool) -> None:
     """Per source and partition: dimension scores, overall score and grade, failed rules, rows quarantined."""
     from ingest.config import load_sources
+    from quality.dimensions import Dimension
     from quality.report import source_report
 
     loaded = load_sources(sources_path(sources_file))
@@ -163,7 +164,8 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool, su
         return
     dimensions = ["conformity", "completeness", "accuracy", "consistency", "timeliness", "accessibility"]
     detail = [] if summary else ["failed rules", "quarantined"]
-    table = Table("source", "partition", *dimensions, "overall", "grade", *detail)
+    headers = [f"{d} {Dimension(d).chinese}" for d in dimensions]  # GB/T 36344 names, as the standard gives them
+    table = Table("source", "partition", *headers, "overall", "grade", *detail)
     for report in reports:
         table.add_row(
             report["source"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ingest.layout import data_root
+from ingest.layout import Layout, data_root
 
 DEMO_SOURCES = Path(__file__).resolve().parent.parent / "ingest" / "demo_plant" / "sources.yaml"
 
@@ -22,7 +22,7 @@ def home() -> Path:
 
 def prepare_dagster_home(root: Path) -> Path:
     """DAGSTER_HOME inside the data root, with telemetry off (Dagster writes a user id otherwise)."""
-    dagster_home = root / "dagster"
+    dagster_home = Layout(root).dagster_home()
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     if not config.exists():

@@ -17,7 +17,7 @@ from quality.dimensions import dimension_scores, grade
 from quality.errors import GateBlockedError
 from quality.gate import evaluate_source, publish_gated
 from quality.report import source_report
-from tests.conftest import ingest_all, read_output
+from tests.conftest import HISTORIAN_SOURCES, ingest_all, read_output
 
 REGISTER = """
 node_id,parent_id,level,name,equipment_type,tag,unit,low_limit,high_limit,safety_related
@@ -125,23 +125,14 @@ def test_dimension_arithmetic_and_grade_thresholds() -> None:
     assert [grade(s) for s in (100, 95, 94.99, 85, 70, 69.9)] == ["A", "A", "B", "B", "C", "D"]
 
 
-def test_a_partition_rule_failure_blocks_publication(write: Callable[..., Path], layout: Layout) -> None:
+def _stale_plant(write: Callable[..., Path]) -> Path:
+    """One reading from 2024 and a freshness rule of one hour: the blocking rule must fail."""
     write("hist/h.csv", "timestamp,tag,value\n2024-03-30 10:00:00,T1,1\n")
-    path = write(
-        "sources.yaml",
-        SOURCES.split("  - name: hist", maxsplit=1)[0].replace(
-            "  - {name: register, kind: asset_register, system: ERP, owner: m, location: reg.csv}\n", ""
-        )
-        + """
-  - name: hist
-    kind: historian_long
-    system: historian
-    owner: process
-    location: hist/*.csv
-    columns: {ts: timestamp}
-    quality: {freshness_hours: 1}
-""",
-    )
+    return write("sources.yaml", HISTORIAN_SOURCES + "    quality: {freshness_hours: 1}\n")
+
+
+def test_a_partition_rule_failure_blocks_publication(write: Callable[..., Path], layout: Layout) -> None:
+    path = _stale_plant(write)
     ingest_all(path, layout)
     source = load_sources(path).get("hist")
     [evaluation] = evaluate_source(source, ["2024-03-30"], layout, "run-1")
@@ -152,20 +143,7 @@ def test_a_partition_rule_failure_blocks_publication(write: Callable[..., Path],
 
 
 def test_in_dagster_a_failing_blocking_check_skips_the_gated_asset(write: Callable[..., Path], layout: Layout) -> None:
-    write("hist/h.csv", "timestamp,tag,value\n2024-03-30 10:00:00,T1,1\n")
-    path = write(
-        "sources.yaml",
-        """
-sources:
-  - name: hist
-    kind: historian_long
-    system: historian
-    owner: process
-    location: hist/*.csv
-    columns: {ts: timestamp}
-    quality: {freshness_hours: 1}
-""",
-    )
+    path = _stale_plant(write)
     outcomes = run_all(path, layout.root)
     instance = instance_for(layout.root)
     standardised, gated = dg.AssetKey(["standardised", "hist"]), dg.AssetKey(["gated", "hist"])
