@@ -46,10 +46,15 @@ def load_rules(path: Path = RULES_FILE) -> dict[str, Any]:
             AXES[axis](value)  # an unknown axis or value fails here, naming it
     for rule in rules["grading"]:
         SecurityGrade(rule["grade"])
+    SecurityGrade(rules["personal_data"]["raw_allowed_from_grade"])
+    for grade in rules["access"]:
+        SecurityGrade(grade)
     return rules
 
 
-def facts_for(paths: list[str], kind: str, system: str, register_files: list[str]) -> Facts:
+def facts_for(
+    paths: list[str], kind: str, system: str, register_files: list[str], personal_data: bool = False
+) -> Facts:
     con = duckdb.connect()
     try:
         relation = "read_parquet(?, hive_partitioning = false)"
@@ -79,9 +84,8 @@ def facts_for(paths: list[str], kind: str, system: str, register_files: list[str
             safety = bool(found and found[0])
     finally:
         con.close()
-    return Facts(
-        kind, system, longest >= FREE_TEXT_MIN_AVERAGE, safety, int(rows_found[0]) if rows_found else 0, equipment
-    )
+    rows = int(rows_found[0]) if rows_found else 0
+    return Facts(kind, system, longest >= FREE_TEXT_MIN_AVERAGE, safety, rows, equipment, personal_data)
 
 
 def suggest(facts: Facts, rules: dict[str, Any] | None = None) -> Suggestion:

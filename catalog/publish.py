@@ -4,36 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from catalog.classify import Suggestion, facts_for, suggest
+from catalog.classify import Suggestion, facts_for, load_rules, suggest
 from catalog.errors import CatalogError
+from catalog.pii.scanner import NER_MODEL, Treatment
+from catalog.pii.settings import scanner_settings
+from catalog.policy import check_raw_personal_data, grants
+from catalog.profile import ColumnProfile, profile
+from catalog.release import PiiReport, scan, write_release
 from catalog.store import CatalogStore
-from ingest.config import SourceConfig
+from catalog.vocabulary import SecurityGrade
+from ingest.config import SourceConfig, SourcesFile
 from ingest.layout import Layout
 from ingest.manifest import read_manifests
 from quality import history
-
-NUMERIC = ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "DECIMAL", "HUGEINT", "TINYINT")
-
-
-@dataclass(frozen=True)
-class ColumnProfile:
-    name: str
-    type: str
-    nulls: int
-    distinct_approx: int
-    min: str | None
-    max: str | None
-    q25: str | None
-    q50: str | None
-    q75: str | None
-    rows: int
-    histogram: str | None
 
 
 @dataclass(frozen=True)
@@ -45,75 +36,176 @@ class PublishedVersion:
 
 
 def publish_source(
-    store: CatalogStore, source: SourceConfig, layout: Layout, run_id: str, actor: str = "plantdata"
+    store: CatalogStore,
+    sources: SourcesFile,
+    source: SourceConfig,
+    layout: Layout,
+    run_id: str,
+    actor: str = "plantdata",
+    workers: int = 2,
 ) -> PublishedVersion:
-    """Publish `gated/<source>` as the next version of dataset `source.name` (unchanged content: no new version)."""
-    files = sorted(layout.gated(source.name).glob("*/part-*.parquet"))
+    """Publish `gated/<source>` as the next version of dataset `source.name` (unchanged content: no new version).
+
+    Personal data in text columns is found and treated before anything is written: the release files, the
+    column profiles (min/max of text) and the catalog only ever see the treated values.
+    """
+    gated = layout.gated(source.name)
+    files = sorted(gated.glob("*/part-*.parquet"))
     if not files:
         raise CatalogError(f"{source.name}: nothing passed the quality gate yet, so there is nothing to publish")
     content = _content_sha(files)
     unchanged = _unchanged(store, source.name, content)
     if unchanged is not None:
         return unchanged
-    paths = [str(f) for f in files]
-    profile = _profile(paths)  # reads the data outside the catalog transaction
-    register = _register_files(source, layout)
-    suggestion = suggest(facts_for(paths, source.kind.value, source.system.value, register))
-    with store.publication() as con:
-        latest = con.execute(
-            "SELECT version, content_sha256, row_count FROM versions WHERE dataset = ? ORDER BY version DESC LIMIT 1",
-            [source.name],
-        ).fetchone()
-        if latest is not None and latest[1] == content:
-            return PublishedVersion(source.name, int(latest[0]), int(latest[2]), new=False)
-        version = int(latest[0]) + 1 if latest else 1
-        now = datetime.now(UTC)
-        con.execute(
-            "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (name) DO UPDATE SET "
-            "description = excluded.description, source_kind = excluded.source_kind, "
-            "source_system = excluded.source_system, owner = excluded.owner",
-            [
-                source.name,
-                source.description or source.kind.value,
-                source.kind.value,
-                source.system.value,
-                source.owner,
-                now,
-            ],
-        )
-        rows = profile[0].rows if profile else 0
-        con.execute(
-            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [source.name, version, now, run_id, rows, len(files), content, str(layout.gated(source.name))],
-        )
-        con.executemany(
-            "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
+    settings = scanner_settings(sources, layout.root, Treatment(source.personal_data))
+    report, replacements = scan(files, settings, workers)
+    grade_override = _grade_override(store, source.name)
+    facts = facts_for(
+        [str(f) for f in files], source.kind.value, source.system.value, _register_files(source, layout), report.found
+    )
+    suggestion = suggest(facts)
+    grade = grade_override or suggestion.grade
+    check_raw_personal_data(source.name, grade, report, load_rules())
+    staging = layout.releases(source.name) / f".staging-{os.getpid()}"
+    write_release(files, gated, staging, replacements)
+    try:
+        released = sorted(staging.glob("*/part-*.parquet"))
+        profiled = profile([str(f) for f in released])
+        with store.publication() as con:
+            version = _next_version(con, source.name, content)
+            if version is None:
+                latest = _latest(con, source.name)
+                return PublishedVersion(source.name, latest[0], latest[1], new=False)
+            target = layout.releases(source.name) / f"v{version}"
+            rows = profiled[0].rows if profiled else 0
+            _record_version(con, source, version, run_id, rows, len(files), content, target, profiled)
+            _lineage(con, source, version, layout, target)
+            _classification(con, source.name, version, suggestion)
+            _pii(con, source.name, version, report)
+            _access(con, source, version, grade)
+            _quality(con, source.name, version, layout)
+            con.execute(
+                "INSERT INTO audit_log VALUES (?, ?, 'publish', ?, ?, ?)",
                 [
+                    datetime.now(UTC),
+                    actor,
                     source.name,
                     version,
-                    c.name,
-                    c.type,
-                    c.nulls,
-                    c.distinct_approx,
-                    c.min,
-                    c.max,
-                    c.q25,
-                    c.q50,
-                    c.q75,
-                    c.histogram,
-                ]
-                for c in profile
-            ],
-        )
-        _lineage(con, source, version, layout)
-        _classification(con, source.name, version, suggestion)
-        _quality(con, source.name, version, layout)
-        con.execute(
-            "INSERT INTO audit_log VALUES (?, ?, 'publish', ?, ?, ?)",
-            [now, actor, source.name, version, json.dumps({"run_id": run_id, "rows": rows, "files": len(files)})],
-        )
-    return PublishedVersion(source.name, version, rows, new=True)
+                    json.dumps({"run_id": run_id, "rows": rows, "files": len(files), "pii": report.totals()}),
+                ],
+            )
+            _promote(staging, target)  # inside the block: a failed commit removes nothing readers can see
+        return PublishedVersion(source.name, version, rows, new=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _next_version(con: duckdb.DuckDBPyConnection, dataset: str, content: str) -> int | None:
+    """The number of the version to publish; None when the latest already has this content."""
+    latest = con.execute(
+        "SELECT version, content_sha256 FROM versions WHERE dataset = ? ORDER BY version DESC LIMIT 1", [dataset]
+    ).fetchone()
+    if latest is not None and latest[1] == content:
+        return None
+    return int(latest[0]) + 1 if latest else 1
+
+
+def _latest(con: duckdb.DuckDBPyConnection, dataset: str) -> tuple[int, int]:
+    found = con.execute(
+        "SELECT version, row_count FROM versions WHERE dataset = ? ORDER BY version DESC LIMIT 1", [dataset]
+    ).fetchone()
+    assert found is not None, "called only when a version exists"
+    return int(found[0]), int(found[1])
+
+
+def _record_version(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceConfig,
+    version: int,
+    run_id: str,
+    rows: int,
+    partitions: int,
+    content: str,
+    location: Path,
+    profiled: list[ColumnProfile],
+) -> None:
+    now = datetime.now(UTC)
+    con.execute(
+        "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+        "description = excluded.description, source_kind = excluded.source_kind, "
+        "source_system = excluded.source_system, owner = excluded.owner, steward = excluded.steward",
+        [
+            source.name,
+            source.description or source.kind.value,
+            source.kind.value,
+            source.system.value,
+            source.owner,
+            source.steward,
+            now,
+        ],
+    )
+    con.execute(
+        "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [source.name, version, now, run_id, rows, partitions, content, str(location)],
+    )
+    con.executemany(
+        "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                source.name,
+                version,
+                c.name,
+                c.type,
+                c.nulls,
+                c.distinct_approx,
+                c.min,
+                c.max,
+                c.q25,
+                c.q50,
+                c.q75,
+                c.histogram,
+            ]
+            for c in profiled
+        ],
+    )
+
+
+def _grade_override(store: CatalogStore, dataset: str) -> SecurityGrade | None:
+    """The CDO's latest grade for `dataset`, if any: it wins over the rules for every later version."""
+    if store.current() is None:
+        return None
+    with store.reader() as con:
+        found = con.execute(
+            "SELECT value FROM overrides WHERE dataset = ? AND axis = 'grade' ORDER BY happened_at DESC LIMIT 1",
+            [dataset],
+        ).fetchone()
+    return SecurityGrade(int(found[0])) if found else None
+
+
+def _promote(staging: Path, target: Path) -> None:
+    """Move the staged release into place (a re-published version number after a failed commit is replaced)."""
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(staging, target)
+
+
+def _pii(con: duckdb.DuckDBPyConnection, dataset: str, version: int, report: PiiReport) -> None:
+    model = NER_MODEL if report.ner else None
+    rows = []
+    for column in report.columns:
+        common = [column.values, column.distinct_values, column.name_column, report.treatment.value, model]
+        if not column.entities:
+            rows.append([dataset, version, column.column, None, 0, 0, *common])
+        for entity, findings in sorted(column.entities.items()):
+            rows.append([dataset, version, column.column, entity, findings, column.rows_affected, *common])
+    if rows:
+        con.executemany("INSERT INTO pii_reports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def _access(con: duckdb.DuckDBPyConnection, source: SourceConfig, version: int, grade: SecurityGrade) -> None:
+    con.executemany(
+        "INSERT INTO access_policies VALUES (?, ?, ?, ?, ?)",
+        [[source.name, version, g.principal, g.access, g.reason] for g in grants(grade, source.owner, source.steward)],
+    )
 
 
 def _unchanged(store: CatalogStore, dataset: str, content: str) -> PublishedVersion | None:
@@ -139,55 +231,6 @@ def _content_sha(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _profile(paths: list[str]) -> list[ColumnProfile]:
-    """DuckDB's SUMMARIZE per column; numeric columns also get a 10-bin equal-width histogram (JSON)."""
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-        summary = con.execute(
-            "SELECT column_name, column_type, count, null_percentage, approx_unique, min, max, q25, q50, q75 "
-            "FROM (SUMMARIZE SELECT * FROM read_parquet(?, hive_partitioning = false))",
-            [paths],
-        ).fetchall()
-        rows: list[ColumnProfile] = []
-        for name, type_, count, null_pct, distinct, low, high, q25, q50, q75 in summary:
-            nulls = round(float(count or 0) * float(null_pct or 0) / 100.0)
-            histogram = _histogram(con, paths, name) if str(type_).startswith(NUMERIC) else None
-            rows.append(
-                ColumnProfile(
-                    str(name),
-                    str(type_),
-                    int(nulls),
-                    int(distinct or 0),
-                    _text(low),
-                    _text(high),
-                    _text(q25),
-                    _text(q50),
-                    _text(q75),
-                    int(count or 0),
-                    histogram,
-                )
-            )
-        return rows
-    finally:
-        con.close()
-
-
-def _histogram(con: duckdb.DuckDBPyConnection, paths: list[str], column: str) -> str | None:
-    ident = '"' + column.replace('"', '""') + '"'
-    found = con.execute(
-        f"SELECT histogram(v, equi_width_bins(lo, hi, 10, false)) FROM "
-        f"(SELECT {ident}::DOUBLE AS v FROM read_parquet(?, hive_partitioning = false)), "
-        f"(SELECT min({ident})::DOUBLE AS lo, max({ident})::DOUBLE AS hi "
-        f"FROM read_parquet(?, hive_partitioning = false) WHERE isfinite({ident}::DOUBLE)) "
-        "WHERE isfinite(v) GROUP BY lo, hi",
-        [paths, paths],
-    ).fetchone()
-    if not found or found[0] is None:
-        return None
-    return json.dumps({str(k): int(v) for k, v in dict(found[0]).items()})
-
-
 def _classification(con: duckdb.DuckDBPyConnection, dataset: str, version: int, suggestion: Suggestion) -> None:
     con.executemany(
         "INSERT INTO classifications VALUES (?, ?, ?, ?, ?)",
@@ -205,7 +248,7 @@ def _register_files(source: SourceConfig, layout: Layout) -> list[str]:
     return [str(p) for p in sorted(layout.gated(source.register_source).glob("*/part-*.parquet"))]
 
 
-def _lineage(con: duckdb.DuckDBPyConnection, source: SourceConfig, version: int, layout: Layout) -> None:
+def _lineage(con: duckdb.DuckDBPyConnection, source: SourceConfig, version: int, layout: Layout, release: Path) -> None:
     mapping = json.dumps(source.columns) if source.columns else None
     for manifest in read_manifests(layout, source.name):
         key = manifest["key"]
@@ -225,9 +268,13 @@ def _lineage(con: duckdb.DuckDBPyConnection, source: SourceConfig, version: int,
             [source.name, version, standardised, gated],
         )
         con.execute(
-            "INSERT INTO lineage_edges VALUES (?, ?, 'gated', ?, 'dataset_version', ?, NULL)",
-            [source.name, version, gated, f"{source.name}@{version}"],
+            "INSERT INTO lineage_edges VALUES (?, ?, 'gated', ?, 'release', ?, NULL)",
+            [source.name, version, gated, f"{release}/{source.partitioning}={key}"],
         )
+    con.execute(
+        "INSERT INTO lineage_edges VALUES (?, ?, 'release', ?, 'dataset_version', ?, NULL)",
+        [source.name, version, str(release), f"{source.name}@{version}"],
+    )
 
 
 def _quality(con: duckdb.DuckDBPyConnection, dataset: str, version: int, layout: Layout) -> None:
@@ -247,7 +294,3 @@ def _quality(con: duckdb.DuckDBPyConnection, dataset: str, version: int, layout:
                     evaluation.grade,
                 ],
             )
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)

@@ -105,6 +105,17 @@ def show_dataset(store: CatalogStore, name: str, version: int | None = None) -> 
                 "WHERE dataset = ? AND version = ? ORDER BY partition_key, dimension",
                 args,
             ),
+            "pii": _rows(
+                con,
+                "SELECT * EXCLUDE (dataset, version) FROM pii_reports WHERE dataset = ? AND version = ? "
+                "ORDER BY column_name, entity_type",
+                args,
+            ),
+            "access": _rows(
+                con,
+                "SELECT principal, access, reason FROM access_policies WHERE dataset = ? AND version = ?",
+                args,
+            ),
             "classification": _rows(
                 con, EFFECTIVE + "SELECT axis, value, why FROM classes WHERE dataset = ? ORDER BY axis", [name]
             ),

@@ -57,6 +57,23 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "for every later version too; each one is also in audit_log.'",
         ),
     ),
+    (
+        3,
+        "personal-data reports, access policies, release locations",
+        (
+            "CREATE TABLE pii_reports (dataset VARCHAR, version INTEGER, column_name VARCHAR, entity_type VARCHAR, "
+            "findings BIGINT, rows_affected BIGINT, values_scanned BIGINT, distinct_values BIGINT, "
+            "name_column BOOLEAN, treatment VARCHAR, ner_model VARCHAR)",
+            "COMMENT ON TABLE pii_reports IS 'Personal data found per text column before publication (entity_type "
+            "NULL: the column was scanned and nothing found) and how it was treated (pseudonymise, redact, keep).'",
+            "CREATE TABLE access_policies (dataset VARCHAR, version INTEGER, principal VARCHAR, access VARCHAR, "
+            "reason VARCHAR)",
+            "COMMENT ON TABLE access_policies IS 'Who may use a dataset version (role:, owner:, steward: principals) "
+            "as catalog/rules.yaml grants it for the effective security grade at publication.'",
+            "COMMENT ON COLUMN versions.location IS 'The release folder: immutable Parquet with personal data "
+            "treated; unchanged files are hard links to the gated layer.'",
+        ),
+    ),
 )
 
 

@@ -107,6 +107,8 @@ class SourceConfig(_Strict):
     units: dict[str, str] = Field(default_factory=dict)
     partition: Literal["day", "file"] | None = None
     quality: QualityOptions = Field(default_factory=QualityOptions)
+    steward: str | None = None
+    personal_data: Literal["pseudonymise", "redact", "keep"] = "pseudonymise"
 
     @field_validator("name")
     @classmethod
@@ -171,11 +173,28 @@ class SourceConfig(_Strict):
         return self.columns.get(canonical, canonical)
 
 
+class RosterOptions(_Strict):
+    """The personnel roster: a CSV whose `column` lists people's names (a deny list for the PII scan)."""
+
+    location: str
+    column: str = "name"
+    encoding: str = "utf-8"
+
+
+class PrivacyOptions(_Strict):
+    """Plant-wide settings of the personal-data scan that runs before publication."""
+
+    roster: RosterOptions | None = None
+    employee_id_prefixes: list[str] = Field(default_factory=lambda: ["EMP"])
+    ner: bool = True
+
+
 class SourcesFile(_Strict):
     """The whole sources file, with its own location kept to resolve relative globs."""
 
     version: Literal[1] = 1
     plant: str = "plant"
+    privacy: PrivacyOptions = Field(default_factory=PrivacyOptions)
     sources: list[SourceConfig]
     path: Path = Path("sources.yaml")
 
@@ -202,7 +221,11 @@ class SourcesFile(_Strict):
 
     def resolve_location(self, source: SourceConfig) -> str:
         """The source's glob with ${VAR} expanded and relative paths taken from the sources file's folder."""
-        location = expand_env(source.location, {"PLANTDATA_HOME": str(data_root()), **os.environ})
+        return self.resolve(source.location)
+
+    def resolve(self, location: str) -> str:
+        """A location with ${VAR} expanded and a relative path taken from the sources file's folder."""
+        location = expand_env(location, {"PLANTDATA_HOME": str(data_root()), **os.environ})
         if "://" in location or os.path.isabs(location):
             return location
         return str((self.path.parent / location).resolve())

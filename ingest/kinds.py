@@ -54,11 +54,13 @@ class QuarantineRule(StrEnum):
 
 @dataclass(frozen=True)
 class Field:
-    """One canonical column: its DuckDB type and whether a row without it is quarantined."""
+    """One canonical column: its DuckDB type, whether a row without it is quarantined, and whether it may
+    carry personal data (names, contact details in free text): such values stay out of logs and samples."""
 
     name: str
     type: str
     required: bool = False
+    personal: bool = False
 
 
 READING_FIELDS = (
@@ -78,7 +80,7 @@ CANONICAL_FIELDS: dict[SourceKind, tuple[Field, ...]] = {
         Field("event_type", "VARCHAR", required=True),
         Field("priority", "INTEGER"),
         Field("state", "VARCHAR"),
-        Field("message", "VARCHAR"),
+        Field("message", "VARCHAR", personal=True),
     ),
     SourceKind.WORK_ORDERS: (
         Field("wo_id", "VARCHAR", required=True),
@@ -89,8 +91,8 @@ CANONICAL_FIELDS: dict[SourceKind, tuple[Field, ...]] = {
         Field("priority", "VARCHAR"),
         Field("status", "VARCHAR"),
         Field("failure_mode", "VARCHAR"),
-        Field("technician", "VARCHAR"),
-        Field("description", "VARCHAR"),
+        Field("technician", "VARCHAR", personal=True),
+        Field("description", "VARCHAR", personal=True),
     ),
     SourceKind.ASSET_REGISTER: (
         Field("node_id", "VARCHAR", required=True),
@@ -115,3 +117,17 @@ READING_KINDS = frozenset({SourceKind.HISTORIAN_LONG, SourceKind.HISTORIAN_WIDE}
 ALLOWED_TYPES = frozenset(
     {"VARCHAR", "DOUBLE", "BIGINT", "INTEGER", "SMALLINT", "BOOLEAN", "DATE", "TIMESTAMP", "DECIMAL(18,6)"}
 )
+
+
+WITHHELD = "<withheld: may hold personal data>"
+
+
+def sample_safe(kind: SourceKind, column: str, type_: str) -> bool:
+    """Whether a column's values may appear in samples (quality checks, Dagster metadata): not text, or a
+    canonical code column (ids, tags, states). Free text, names and any unknown text column are withheld."""
+    if type_.upper() != "VARCHAR" and not type_.upper().startswith("ENUM"):
+        return True
+    fields = {f.name: f for f in CANONICAL_FIELDS.get(kind, ())}
+    if kind in READING_KINDS:
+        fields.update({f.name: f for f in READING_FIELDS})
+    return column in fields and not fields[column].personal

@@ -30,6 +30,9 @@ class Layout:
     def quality(self, source: str) -> Path:
         return self.root / "quality" / source
 
+    def releases(self, dataset: str) -> Path:
+        return self.root / "releases" / dataset
+
     def catalog(self) -> Path:
         return self.root / "catalog"
 

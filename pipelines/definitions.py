@@ -25,7 +25,11 @@ def build_definitions(sources_file: Path | None = None, data_root: Path | None =
     jobs, sensors = [], []
     for source in sources.sources:
         job = build_ingest_job(source)
-        assets += [build_standardised_asset(sources, source), build_gated_asset(source), build_catalog_asset(source)]
+        assets += [
+            build_standardised_asset(sources, source),
+            build_gated_asset(source),
+            build_catalog_asset(sources, source),
+        ]
         checks += [build_rows_balance_check(sources, source), build_quality_checks(source)]
         jobs.append(job)
         sensors.append(build_new_files_sensor(sources, source, job))

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from ingest.kinds import CANONICAL_FIELDS, READING_KINDS, SourceKind
+from ingest.kinds import CANONICAL_FIELDS, READING_KINDS, WITHHELD, SourceKind, sample_safe
 from quality.dimensions import Dimension, dimension_scores, grade, overall
 from quality.options import QualityOptions
 from quality.rules import Rule
@@ -115,7 +115,7 @@ def evaluate_partition(
         count = con.execute("SELECT count(*) FROM base").fetchone()
         rows = int(count[0]) if count else 0
         chunks = _tag_chunks(rows) if part.kind in READING_KINDS else None
-        results_by_name.update(_row_results(con, [r for r in rules if r.level == "row"], rows, chunks))
+        results_by_name.update(_row_results(con, [r for r in rules if r.level == "row"], rows, chunks, part.kind))
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE flags AS SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row LIMIT 0")
     for rule in rules:
@@ -252,7 +252,7 @@ def _tag_chunks(rows: int) -> list[str]:
 
 
 def _row_results(
-    con: duckdb.DuckDBPyConnection, rules: list[Rule], rows: int, chunks: list[str] | None
+    con: duckdb.DuckDBPyConnection, rules: list[Rule], rows: int, chunks: list[str] | None, kind: SourceKind
 ) -> dict[str, RuleResult]:
     """Flag every failing row (per chunk of tags for readings); counts and samples come from the flags table."""
     if not rules:
@@ -267,12 +267,12 @@ def _row_results(
         con.execute(f"CREATE OR REPLACE TEMP TABLE flags AS {select}" if number == 0 else f"INSERT INTO flags {select}")
     counts = con.execute(f"SELECT {', '.join(f'count_if({_flag(r)})' for r in rules)} FROM flags").fetchone()
     results: dict[str, RuleResult] = {}
-    public = _public_columns(con)
+    public = _sample_columns(con, kind)
     for rule, unexpected in zip(rules, counts or [0] * len(rules), strict=True):
         result = _result(rule, rows, int(unexpected or 0))
         if unexpected:
             cursor = con.execute(
-                f"SELECT {', '.join(_ident(c) for c in public)} FROM flags WHERE {_flag(rule)} "
+                f"SELECT {', '.join(public)} FROM flags WHERE {_flag(rule)} "
                 f"ORDER BY _file, _row LIMIT {SAMPLE_ROWS}"
             )
             names = [d[0] for d in cursor.description or []]
@@ -282,9 +282,14 @@ def _row_results(
     return results
 
 
-def _public_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
-    names = [row[0] for row in con.execute("DESCRIBE base").fetchall()]
-    return [n for n in names if not n.startswith("_")]
+def _sample_columns(con: duckdb.DuckDBPyConnection, kind: SourceKind) -> list[str]:
+    """Select expressions for sample rows: personal or unknown text columns are withheld, not shown."""
+    described = [(str(row[0]), str(row[1])) for row in con.execute("DESCRIBE base").fetchall()]
+    return [
+        _ident(name) if sample_safe(kind, name, type_) else f"'{WITHHELD}' AS {_ident(name)}"
+        for name, type_ in described
+        if not name.startswith("_")
+    ]
 
 
 def _partition_metric(

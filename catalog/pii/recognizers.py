@@ -6,6 +6,8 @@ Each recognizer is one small function returning a Presidio recognizer, composed 
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterable
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
@@ -14,6 +16,9 @@ EMPLOYEE_ID = "EMPLOYEE_ID"
 PHONE = "PHONE_NUMBER"
 EMAIL = "EMAIL_ADDRESS"
 PERSON = "PERSON"
+_OPENERS = "([{\"'“‘«<"
+NER_RECOGNIZER = "SpacyRecognizer"  # the name Presidio gives the recognizer fed by the NER model
+_NOT_NAMES = frozenset({"Tel", "Phone", "Mobile", "Fax", "Pump", "Motor", "Valve", "Line", "Keine", "Invoice"})
 
 
 def employee_ids(prefixes: Iterable[str] = ("EMP",)) -> PatternRecognizer:
@@ -47,6 +52,25 @@ def emails() -> PatternRecognizer:
     )
 
 
+NAME_CUE_RECOGNIZER = "plant_name_after_cue"
+_CUES = (
+    r"(?:[Bb]y|[Ww]ith|[Vv]ia|[Cc]alled|[Cc]ontact|[Ii]nformed|[Tt]old|[Aa]sked|an|von|mit"
+    r"|Mr\.?|Mrs\.?|Ms\.?|Herr|Frau|Dr\.?)"
+)
+
+
+def names_after_cues() -> PatternRecognizer:
+    """Capitalised word pairs after a cue (`called Priya Nair`, `by Mike O'Connor`, `an Hans Vogel`): names
+    the small NER model misses in terse maintenance text. Kept only if name-shaped, like NER findings."""
+    word = r"\p{Lu}\p{Ll}+(?:[\-'’]\p{L}+)*"  # Presidio compiles with the `regex` module: \p{..} works
+    return PatternRecognizer(
+        supported_entity=PERSON,
+        name=NAME_CUE_RECOGNIZER,
+        patterns=[Pattern("name after cue", rf"(?<=\b{_CUES}\s){word}(?:\s{word}){{1,2}}", 0.6)],
+        global_regex_flags=re.DOTALL | re.MULTILINE,  # Presidio's default ignores case: capitals matter here
+    )
+
+
 def roster(names: Iterable[str]) -> PatternRecognizer:
     """Full names and surnames from the personnel roster, as a deny list."""
     full = sorted({n.strip() for n in names if n.strip()})
@@ -54,5 +78,41 @@ def roster(names: Iterable[str]) -> PatternRecognizer:
     return PatternRecognizer(supported_entity=PERSON, name="plant_roster", deny_list=[*full, *surnames])
 
 
-def plant_recognizers(roster_names: Iterable[str]) -> list[EntityRecognizer]:
-    return [employee_ids(), phone_numbers(), emails(), roster(roster_names)]
+def is_name_shaped(span: str) -> bool:
+    """Two or more capitalised words such as `Priya Nair`, `Mike O'Connor` or `Hans-Jürgen Vogel`.
+
+    The NER model also tags equipment codes (`C-3`), tags and single words (`Tel`) as PERSON; a lone surname
+    off the roster is therefore missed rather than every code masked (roster surnames are matched apart).
+    """
+    words = span.split()
+    return len(words) >= 2 and all(_is_name_word(w) for w in words)
+
+
+def might_hold_a_name(text: str) -> bool:
+    """Cheap superset test: two adjacent words that start with a capital, the least a name-shaped span needs."""
+    starts = [w.lstrip(_OPENERS)[:1].isupper() for w in text.split()]
+    return any(first and second for first, second in itertools.pairwise(starts))
+
+
+def _is_name_word(word: str) -> bool:
+    """`Müller`, `Nair`, `O'Connor`, `Hans-Jürgen`, an initial `J.`; not `C-3`, `PUMP`, `P103.BRG`, `Tel`."""
+    bare = word.removesuffix(".")
+    if bare in _NOT_NAMES or not bare[:1].isupper():
+        return False
+    if len(bare) == 1:
+        return word.endswith(".")
+    letters = bare.replace("-", "").replace("'", "").replace("’", "")
+    return letters.isalpha() and any(c.islower() for c in letters)
+
+
+def plant_recognizers(
+    roster_names: Iterable[str], employee_id_prefixes: Iterable[str] = ("EMP",)
+) -> list[EntityRecognizer]:
+    recognizers: list[EntityRecognizer] = [
+        employee_ids(employee_id_prefixes),
+        phone_numbers(),
+        emails(),
+        names_after_cues(),
+    ]
+    names = [n for n in roster_names if n.strip()]
+    return [*recognizers, roster(names)] if names else recognizers

@@ -40,7 +40,12 @@ def test_a_run_publishes_a_version_with_lineage_profile_quality_and_audit(publis
     assert (value["min"], value["max"]) == ("1.0", "2.0") and json.loads(value["histogram"])
     assert [f["file"] for f in shown["source_files"]] == ["1.csv"]
     kinds = [(e["from_kind"], e["to_kind"]) for e in shown["lineage"]]
-    assert kinds == [("source_file", "standardised"), ("standardised", "gated"), ("gated", "dataset_version")]
+    assert kinds == [
+        ("source_file", "standardised"),
+        ("standardised", "gated"),
+        ("gated", "release"),
+        ("release", "dataset_version"),
+    ]
     assert json.loads(shown["lineage"][0]["columns"]) == {"ts": "timestamp"}
     assert {q["dimension"] for q in shown["quality"]} >= {"conformity", "completeness", "accuracy"}
     with store.reader() as con:
@@ -106,10 +111,11 @@ def test_a_failed_publication_leaves_the_current_catalog(published: Path, layout
 
 def test_migrations_apply_once(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "c.duckdb"))
-    assert migrate(con) == migrate(con) == 2
-    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (2,)
+    assert migrate(con) == migrate(con) == 3
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (3,)
     comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
-    assert all(comments[t] for t in ("datasets", "versions", "columns", "lineage_edges", "audit_log"))
+    tables = ("datasets", "versions", "columns", "lineage_edges", "audit_log", "pii_reports", "access_policies")
+    assert all(comments[t] for t in tables)
 
 
 def test_catalog_cli_list_and_show_json(published: Path) -> None:
@@ -154,14 +160,20 @@ def test_classification_and_grade_come_with_reasons_and_overrides_are_audited(pu
         override(store, "hist", "domain", "marketing", "cdo", "typo")
 
 
-def test_grading_rules_raise_the_grade_for_free_text_and_safety_equipment() -> None:
+def test_grading_rules_raise_the_grade_for_personal_data_scale_and_safety_equipment() -> None:
     from catalog.classify import Facts, suggest
     from catalog.vocabulary import SecurityGrade
 
     plain = suggest(Facts("historian_long", "historian", False, False, 1000, 3))
     assert plain.grade is SecurityGrade.GRADE_1 and len(plain.reasons) == 1
-    texts = suggest(Facts("work_orders", "CMMS", True, False, 100, 3))
-    assert texts.grade is SecurityGrade.GRADE_2 and texts.classes["data_type"][0] == "free_text"
+    clean_texts = suggest(Facts("work_orders", "CMMS", True, False, 100, 3))
+    assert clean_texts.grade is SecurityGrade.GRADE_1 and clean_texts.classes["data_type"][0] == "free_text"
+    texts = suggest(Facts("work_orders", "CMMS", True, False, 100, 3, personal_data=True))
+    assert texts.grade is SecurityGrade.GRADE_2 and any("personal data" in r for r in texts.reasons)
+    large = suggest(Facts("historian_long", "historian", False, False, 6_000_000, 35))
+    assert large.grade is SecurityGrade.GRADE_2 and any("scale" in r for r in large.reasons)
+    narrow = suggest(Facts("historian_long", "historian", False, False, 6_000_000, 3))
+    assert narrow.grade is SecurityGrade.GRADE_1
     safety = suggest(Facts("historian_long", "historian", False, True, 1000, 3))
     assert safety.grade is SecurityGrade.GRADE_2
     assert any("safety" in r for r in safety.reasons)

@@ -1,0 +1,173 @@
+"""Write a dataset version's release files: the gated Parquet with personal data in text columns treated.
+
+Every text column is scanned once per distinct value (DuckDB groups the values, the scanner sees each once).
+Files with nothing to change are hard-linked from the gated layer (no copy; the gate replaces files by rename,
+never in place, so the link keeps this version's bytes). Files with findings are rewritten with the masked
+values, row order and every other column unchanged. A column whose values are mostly whole names (a
+`technician` column) is treated as a name column: every name-shaped value in it is personal data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from catalog.pii.parallel import mask_distinct
+from catalog.pii.recognizers import PERSON, is_name_shaped
+from catalog.pii.scanner import PiiScanner, ScannerSettings, Treatment, treatment_function
+from quality.evaluate import path_list
+
+NAME_COLUMN_SHARE = 0.5  # of a column's distinct values found to be whole names
+
+
+@dataclass(frozen=True)
+class ColumnFindings:
+    column: str
+    entities: dict[str, int]  # entity type -> findings, counted over rows
+    rows_affected: int
+    values: int  # non-null values scanned
+    distinct_values: int
+    name_column: bool
+
+
+@dataclass
+class PiiReport:
+    """What the scan found per text column, and what publication did with it."""
+
+    treatment: Treatment
+    columns: list[ColumnFindings] = field(default_factory=list)
+    distinct_texts: int = 0
+    texts: int = 0
+    texts_through_ner: int = 0
+    ner: bool = True
+
+    @property
+    def found(self) -> bool:
+        return any(c.entities for c in self.columns)
+
+    def totals(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for column in self.columns:
+            total.update(column.entities)
+        return dict(total)
+
+
+def scan(files: list[Path], settings: ScannerSettings, workers: int = 2) -> tuple[PiiReport, dict[str, dict[str, str]]]:
+    """Scan every text column; return the report and, per column, the replacements `{raw: masked}` to apply."""
+    report = PiiReport(settings.treatment, ner=settings.ner)
+    replacements: dict[str, dict[str, str]] = {}
+    scanner = PiiScanner(settings)
+    con = duckdb.connect()
+    try:
+        relation = f"read_parquet({path_list(files)}, hive_partitioning = false)"
+        described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        texts = [str(row[0]) for row in described if str(row[1]) == "VARCHAR"]
+        for column in texts:
+            ident = '"' + column.replace('"', '""') + '"'
+            counted = con.execute(
+                f"SELECT {ident}, count(*) FROM {relation} WHERE {ident} IS NOT NULL GROUP BY ALL"
+            ).fetchall()
+            values = {str(value): int(n) for value, n in counted}
+            masked, through_ner = mask_distinct(list(values), scanner, workers)
+            report.texts_through_ner += through_ner
+            name_column = _is_name_column(values, masked)
+            if name_column:
+                masked = _mask_whole_names(values, masked, settings)
+            findings, changes = _column_findings(column, values, masked, name_column)
+            report.columns.append(findings)
+            report.texts += findings.values
+            report.distinct_texts += findings.distinct_values
+            if changes and settings.treatment is not Treatment.KEEP:
+                replacements[column] = changes
+    finally:
+        con.close()
+    return report, replacements
+
+
+def write_release(files: list[Path], gated_root: Path, target: Path, replacements: dict[str, dict[str, str]]) -> None:
+    """Write the release under `target` (same relative layout as the gated files), replacing it if present."""
+    staging = target.with_name(f".{target.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    for file in files:
+        destination = staging / file.relative_to(gated_root)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if replacements and _has_columns(file, replacements):
+            _rewrite(file, destination, replacements)
+        else:
+            _link_or_copy(file, destination)
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staging, target)
+
+
+def _is_name_column(values: dict[str, int], masked: dict[str, tuple[str, Counter[str]]]) -> bool:
+    """Most distinct values are, in full, one name the scan found (roster, NER or cue)."""
+    whole_names = sum(1 for value in values if is_name_shaped(value) and masked[value][1] == Counter({PERSON: 1}))
+    return bool(values) and whole_names >= NAME_COLUMN_SHARE * len(values)
+
+
+def _mask_whole_names(
+    values: dict[str, int], masked: dict[str, tuple[str, Counter[str]]], settings: ScannerSettings
+) -> dict[str, tuple[str, Counter[str]]]:
+    """In a name column, every name-shaped value is a person, found by the scan or not."""
+    treat = treatment_function(PERSON, settings)
+    out = dict(masked)
+    for value in values:
+        if not masked[value][1] and is_name_shaped(value):
+            out[value] = (treat(value), Counter({PERSON: 1}))
+    return out
+
+
+def _column_findings(
+    column: str, values: dict[str, int], masked: dict[str, tuple[str, Counter[str]]], name_column: bool
+) -> tuple[ColumnFindings, dict[str, str]]:
+    entities: Counter[str] = Counter()
+    rows_affected = 0
+    changes: dict[str, str] = {}
+    for value, rows in values.items():
+        text, found = masked[value]
+        if found:
+            rows_affected += rows
+            for entity, n in found.items():
+                entities[entity] += n * rows
+            changes[value] = text
+    findings = ColumnFindings(column, dict(entities), rows_affected, sum(values.values()), len(values), name_column)
+    return findings, changes
+
+
+def _has_columns(file: Path, replacements: dict[str, dict[str, str]]) -> bool:
+    return bool(set(pq.read_schema(file).names) & set(replacements))
+
+
+def _rewrite(source: Path, destination: Path, replacements: dict[str, dict[str, str]]) -> None:
+    """Stream the file batch by batch; each text column's dictionary of values is mapped once per batch."""
+    parquet = pq.ParquetFile(source)
+    with pq.ParquetWriter(destination, parquet.schema_arrow, compression="zstd") as writer:
+        for batch in parquet.iter_batches(batch_size=65_536):
+            columns = [
+                _replace(batch.column(i), replacements[name]) if name in replacements else batch.column(i)
+                for i, name in enumerate(batch.schema.names)
+            ]
+            writer.write_batch(pa.RecordBatch.from_arrays(columns, schema=batch.schema))
+
+
+def _replace(array: pa.Array, changes: dict[str, str]) -> pa.Array:
+    encoded = pc.dictionary_encode(array)
+    dictionary = [changes.get(v, v) for v in encoded.dictionary.to_pylist()]
+    mapped = pa.DictionaryArray.from_arrays(encoded.indices, pa.array(dictionary, type=pa.string()))
+    return mapped.cast(array.type)
+
+
+def _link_or_copy(source: Path, destination: Path) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
