@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from catalog.errors import CatalogError
+from catalog.listing import refresh_listing
 from catalog.store import CatalogStore
 from catalog.vocabulary import AXES, SecurityGrade
 
@@ -28,6 +29,7 @@ def override(store: CatalogStore, dataset: str, axis: str, value: str, actor: st
         if not known or not known[0]:
             raise CatalogError(f"no dataset {dataset!r} in the catalog")
         con.execute("INSERT INTO overrides VALUES (?, ?, ?, ?, ?, ?)", [dataset, axis, value, actor, reason, now])
+        refresh_listing(con, dataset)
         con.execute(
             "INSERT INTO audit_log VALUES (?, ?, 'override', ?, NULL, ?)",
             [now, actor, dataset, json.dumps({"axis": axis, "value": value, "reason": reason})],

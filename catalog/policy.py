@@ -41,5 +41,6 @@ def check_raw_personal_data(
         f"{dataset}: personal data found {where} and the source asks to keep it raw (personal_data: keep), but "
         f"the dataset's grade is {int(grade)} and raw personal data is only allowed from grade {int(allowed_from)}. "
         f"Either set personal_data: pseudonymise (or redact) for {dataset} in the sources file, or have the CDO "
-        f"raise its grade: plantdata catalog override {dataset} grade {int(allowed_from)} --reason '...'"
+        f"raise its grade: "
+        f"plantdata catalog override {dataset} --axis grade --value {int(allowed_from)} --reason '...'"
     )

@@ -14,6 +14,7 @@ import duckdb
 
 from catalog.classify import Suggestion, facts_for, load_rules, suggest
 from catalog.errors import CatalogError
+from catalog.listing import refresh_listing
 from catalog.pii.scanner import NER_MODEL, Treatment
 from catalog.pii.settings import scanner_settings
 from catalog.policy import check_raw_personal_data, grants
@@ -84,6 +85,7 @@ def publish_source(
             _pii(con, source.name, version, report)
             _access(con, source, version, grade)
             _quality(con, source.name, version, layout)
+            refresh_listing(con, source.name)
             con.execute(
                 "INSERT INTO audit_log VALUES (?, ?, 'publish', ?, ?, ?)",
                 [

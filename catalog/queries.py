@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import duckdb
 
 from catalog.errors import CatalogError
+from catalog.listing import EFFECTIVE, GBT
 from catalog.store import CatalogStore
 
 
@@ -16,52 +18,37 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[d
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-EFFECTIVE = """
-    WITH latest AS (SELECT dataset, max(version) AS version FROM versions GROUP BY dataset),
-    last_override AS (
-        SELECT DISTINCT ON (dataset, axis) dataset, axis, value, actor, reason FROM overrides
-        ORDER BY dataset, axis, happened_at DESC
-    ),
-    classes AS (
-        SELECT c.dataset, c.axis, COALESCE(o.value, c.value) AS value,
-               CASE WHEN o.value IS NULL THEN c.reason ELSE 'override by ' || o.actor || ': ' || o.reason END AS why
-        FROM classifications c JOIN latest USING (dataset, version)
-        LEFT JOIN last_override o ON o.dataset = c.dataset AND o.axis = c.axis
-    ),
-    grades AS (
-        SELECT g.dataset, COALESCE(o.value::INTEGER, g.grade) AS grade, g.reasons,
-               o.actor AS override_actor, o.reason AS override_reason
-        FROM security_grades g JOIN latest USING (dataset, version)
-        LEFT JOIN last_override o ON o.dataset = g.dataset AND o.axis = 'grade'
-    )
+LISTING = """
+    SELECT * EXCLUDE (search_text) FROM dataset_listing
+    WHERE ($1::VARCHAR IS NULL OR search_text ILIKE $2)
+      AND ($3::INTEGER IS NULL OR security_grade = $3)
+      AND ($4::VARCHAR IS NULL OR domain = $4)
+    ORDER BY name
+    LIMIT $5
 """
-GBT = "CASE g.grade WHEN 1 THEN 'general' WHEN 2 THEN 'important' WHEN 3 THEN 'core' END"
 
 
-def list_datasets(store: CatalogStore) -> list[dict[str, Any]]:
-    """Every dataset at its latest version: rows, quality, effective classes and grade."""
+def list_datasets(
+    store: CatalogStore,
+    text: str | None = None,
+    grade: int | None = None,
+    domain: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Every dataset at its latest version: rows, quality, effective classes and grade with its reasons,
+    personal data found, and lineage in brief (export files in, release folder out).
+
+    `text` keeps datasets whose name, description, owner, steward or a column name contains it
+    (case-insensitive); `grade` and `domain` keep the effective grade and business domain.
+    """
     with store.reader() as con:
-        return _rows(
-            con,
-            EFFECTIVE
-            + f"""
-            SELECT d.name, v.version, v.row_count, v.partitions, v.published_at, d.source_kind, d.source_system,
-                   d.owner, q.overall, q.grade AS quality_grade,
-                   (SELECT value FROM classes c WHERE c.dataset = d.name AND axis = 'domain') AS domain,
-                   (SELECT value FROM classes c WHERE c.dataset = d.name AND axis = 'data_type') AS data_type,
-                   (SELECT value FROM classes c WHERE c.dataset = d.name AND axis = 'scenario') AS scenario,
-                   g.grade AS security_grade, {GBT} AS gbt_43697
-            FROM datasets d
-            LEFT JOIN grades g ON g.dataset = d.name
-            JOIN versions v ON v.dataset = d.name
-                AND v.version = (SELECT max(version) FROM versions WHERE dataset = d.name)
-            LEFT JOIN (SELECT dataset, version, round(avg(overall), 2) AS overall, max(grade) AS grade
-                       FROM (SELECT DISTINCT dataset, version, partition_key, overall, grade FROM quality_scores)
-                       GROUP BY ALL) q ON q.dataset = d.name AND q.version = v.version
-            ORDER BY d.name
-            """,
-            [],
-        )
+        rows = _rows(con, LISTING, [text, f"%{text}%", grade, domain, limit])
+    for row in rows:
+        row["security_reasons"] = json.loads(row["security_reasons"] or "[]")
+        override = row.pop("security_override")
+        if override:
+            row["security_reasons"].insert(0, override)
+    return rows
 
 
 def show_dataset(store: CatalogStore, name: str, version: int | None = None) -> dict[str, Any]:
@@ -128,25 +115,12 @@ def show_dataset(store: CatalogStore, name: str, version: int | None = None) -> 
         }
 
 
-def search(store: CatalogStore, text: str, grade: int | None = None, domain: str | None = None) -> list[dict[str, Any]]:
-    """Datasets whose name, description, owner or column names contain `text` (case-insensitive)."""
-    pattern = f"%{text}%"
-    with store.reader() as con:
-        found = {
-            row[0]
-            for row in con.execute(
-                "SELECT DISTINCT d.name FROM datasets d LEFT JOIN columns c ON c.dataset = d.name "
-                "WHERE d.name ILIKE ? OR d.description ILIKE ? OR d.owner ILIKE ? OR c.name ILIKE ?",
-                [pattern] * 4,
-            ).fetchall()
-        }
-    return [
-        d
-        for d in list_datasets(store)
-        if d["name"] in found
-        and (grade is None or d["security_grade"] == grade)
-        and (domain is None or d["domain"] == domain)
-    ]
+def search(
+    store: CatalogStore, text: str, grade: int | None = None, domain: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """The first `limit` datasets (by name) whose name, description, owner, steward or column names contain
+    `text` (case-insensitive), with the effective grade and domain given."""
+    return list_datasets(store, text, grade, domain, limit)
 
 
 def lineage(store: CatalogStore, name: str) -> list[dict[str, Any]]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
+from catalog.listing import BACKFILL_LISTING, COMMENT_LISTING, CREATE_LISTING
+
 MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (
         1,
@@ -74,6 +76,7 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "treated; unchanged files are hard links to the gated layer.'",
         ),
     ),
+    (4, "dataset listing for search", (*CREATE_LISTING, COMMENT_LISTING, BACKFILL_LISTING)),
 )
 
 

@@ -16,6 +16,7 @@ import fcntl
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,15 +47,20 @@ class CatalogStore:
 
     @contextlib.contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection to the newest complete snapshot."""
+        """A read-only cursor on the newest complete snapshot.
+
+        Opening a snapshot costs tens of milliseconds at 10,000 datasets, so this process keeps the current
+        snapshot open and hands out cursors (cheap, one per call, safe across threads); when the pointer moves
+        on, the old snapshot is closed and the new one opened.
+        """
         path = self.current()
         if path is None:
             raise NoCatalogError(str(self.folder))
-        con = duckdb.connect(str(path), read_only=True)
+        cursor = _open_snapshot(path).cursor()
         try:
-            yield con
+            yield cursor
         finally:
-            con.close()
+            cursor.close()
 
     @contextlib.contextmanager
     def publication(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -90,6 +96,22 @@ class CatalogStore:
         for path in self.folder.glob("catalog-*.duckdb"):
             if _number(path) <= newest - KEEP_SNAPSHOTS:
                 path.unlink(missing_ok=True)
+
+
+_SNAPSHOTS: dict[Path, tuple[Path, duckdb.DuckDBPyConnection]] = {}  # catalog folder -> open snapshot
+_SNAPSHOTS_LOCK = threading.Lock()
+
+
+def _open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
+    with _SNAPSHOTS_LOCK:
+        opened = _SNAPSHOTS.get(path.parent)
+        if opened is not None and opened[0] == path:
+            return opened[1]
+        if opened is not None:
+            opened[1].close()
+        con = duckdb.connect(str(path), read_only=True)
+        _SNAPSHOTS[path.parent] = (path, con)
+        return con
 
 
 def _number(path: Path) -> int:

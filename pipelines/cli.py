@@ -226,7 +226,7 @@ def catalog_list(as_json: bool) -> None:
 @click.option("--version", "version", type=int, default=None, help="A version (default: the latest).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def catalog_show(name: str, version: int | None, as_json: bool) -> None:
-    """A dataset version: schema and profile, source files, lineage, quality."""
+    """A dataset version: classes, grade with reasons, profile, personal data found, access, lineage."""
     from catalog.queries import show_dataset
     from catalog.store import CatalogStore
 
@@ -242,6 +242,11 @@ def catalog_show(name: str, version: int | None, as_json: bool) -> None:
     _emit(shown["classification"], False, ["axis", "value", "why"])
     _emit(shown["security"], False, ["grade", "gbt_43697", "reasons", "override_actor", "override_reason"])
     _emit(shown["columns"], False, ["name", "type", "nulls", "distinct_approx", "min", "max"])
+    found = [row for row in shown["pii"] if row["entity_type"]]
+    _emit(found, False, ["column_name", "entity_type", "findings", "rows_affected", "treatment", "ner_model"])
+    if not found:
+        console_out.print(f"personal data: none found in {len(shown['pii'])} text column(s)")
+    _emit(shown["access"], False, ["principal", "access", "reason"])
     _emit(shown["lineage"], False, ["from_kind", "from_id", "to_kind", "to_id"])
 
 
@@ -249,13 +254,14 @@ def catalog_show(name: str, version: int | None, as_json: bool) -> None:
 @click.argument("text")
 @click.option("--grade", type=click.IntRange(1, 3), default=None, help="Only this security grade.")
 @click.option("--domain", default=None, help="Only this business domain.")
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True, help="At most this many, by name.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def catalog_search(text: str, grade: int | None, domain: str | None, as_json: bool) -> None:
-    """Datasets whose name, description, owner or columns mention TEXT."""
+def catalog_search(text: str, grade: int | None, domain: str | None, limit: int, as_json: bool) -> None:
+    """Datasets whose name, description, owner, steward or columns mention TEXT."""
     from catalog.queries import search
     from catalog.store import CatalogStore
 
-    rows = search(CatalogStore(Layout(home()).catalog()), text, grade, domain)
+    rows = search(CatalogStore(Layout(home()).catalog()), text, grade, domain, limit)
     _emit(rows, as_json, ["name", "version", "domain", "security_grade", "overall", "row_count"])
 
 
@@ -335,6 +341,24 @@ def bench_gate(rows: int, as_json: bool) -> None:
     from bench.gate import run_gate_bench
 
     result = run_gate_bench(rows, Layout(home()).root / "bench")
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            click.echo(f"{key}: {value}")
+
+
+@bench.command("catalog")
+@click.option("--datasets", type=int, default=10_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_catalog(datasets: int, as_json: bool) -> None:
+    """Search latency (p50/p95) over a catalog of N datasets, against a bare ILIKE on an open connection."""
+    from bench.catalog import run_catalog_bench
+
+    _report(run_catalog_bench(datasets, Layout(home()).root / "bench"), as_json)
+
+
+def _report(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result))
     else:

@@ -272,8 +272,7 @@ def _row_results(
         result = _result(rule, rows, int(unexpected or 0))
         if unexpected:
             cursor = con.execute(
-                f"SELECT {', '.join(public)} FROM flags WHERE {_flag(rule)} "
-                f"ORDER BY _file, _row LIMIT {SAMPLE_ROWS}"
+                f"SELECT {', '.join(public)} FROM flags WHERE {_flag(rule)} ORDER BY _file, _row LIMIT {SAMPLE_ROWS}"
             )
             names = [d[0] for d in cursor.description or []]
             result.sample = [dict(zip(names, map(_plain, row), strict=True)) for row in cursor.fetchall()]

@@ -111,8 +111,8 @@ def test_a_failed_publication_leaves_the_current_catalog(published: Path, layout
 
 def test_migrations_apply_once(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "c.duckdb"))
-    assert migrate(con) == migrate(con) == 3
-    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (3,)
+    assert migrate(con) == migrate(con) == 4
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (4,)
     comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
     tables = ("datasets", "versions", "columns", "lineage_edges", "audit_log", "pii_reports", "access_policies")
     assert all(comments[t] for t in tables)

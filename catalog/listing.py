@@ -1,0 +1,87 @@
+"""The catalog's listing: one row per dataset at its latest version, with effective classes and grade.
+
+Search and `catalog list` read the `dataset_listing` table instead of joining versions, classes, overrides,
+quality and PII rows on every query (200 ms at 10,000 datasets; the table answers in a few). Every
+publication and override refreshes its dataset's row in the same transaction, so the table never lags.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+EFFECTIVE = """
+    WITH latest AS (SELECT dataset, max(version) AS version FROM versions GROUP BY dataset),
+    last_override AS (
+        SELECT DISTINCT ON (dataset, axis) dataset, axis, value, actor, reason FROM overrides
+        ORDER BY dataset, axis, happened_at DESC
+    ),
+    classes AS (
+        SELECT c.dataset, c.axis, COALESCE(o.value, c.value) AS value,
+               CASE WHEN o.value IS NULL THEN c.reason ELSE 'override by ' || o.actor || ': ' || o.reason END AS why
+        FROM classifications c JOIN latest USING (dataset, version)
+        LEFT JOIN last_override o ON o.dataset = c.dataset AND o.axis = c.axis
+    ),
+    grades AS (
+        SELECT g.dataset, COALESCE(o.value::INTEGER, g.grade) AS grade, g.reasons,
+               o.actor AS override_actor, o.reason AS override_reason
+        FROM security_grades g JOIN latest USING (dataset, version)
+        LEFT JOIN last_override o ON o.dataset = g.dataset AND o.axis = 'grade'
+    )
+"""
+GBT = "CASE g.grade WHEN 1 THEN 'general' WHEN 2 THEN 'important' WHEN 3 THEN 'core' END"
+
+
+LISTING_SELECT = f"""
+            SELECT d.name, v.version, v.row_count, v.partitions, v.published_at, d.source_kind, d.source_system,
+                   d.owner, q.overall, q.grade AS quality_grade,
+                   (SELECT value FROM classes c WHERE c.dataset = d.name AND axis = 'domain') AS domain,
+                   (SELECT value FROM classes c WHERE c.dataset = d.name AND axis = 'data_type') AS data_type,
+                   (SELECT value FROM classes c WHERE c.dataset = d.name AND axis = 'scenario') AS scenario,
+                   (SELECT value FROM classes c WHERE c.dataset = d.name AND axis = 'modality') AS modality,
+                   g.grade AS security_grade, {GBT} AS gbt_43697,
+                   g.reasons AS security_reasons, 'override by ' || g.override_actor || ': ' || g.override_reason
+                       AS security_override,
+                   d.steward,
+                   (SELECT coalesce(sum(findings), 0) FROM pii_reports p
+                    WHERE p.dataset = d.name AND p.version = v.version) AS personal_data_findings,
+                   (SELECT list(DISTINCT uri ORDER BY uri) FROM source_files f
+                    WHERE f.dataset = d.name AND f.version = v.version) AS lineage_source_files,
+                   v.location AS lineage_release
+            FROM datasets d
+            LEFT JOIN grades g ON g.dataset = d.name
+            JOIN versions v ON v.dataset = d.name
+                AND v.version = (SELECT max(version) FROM versions WHERE dataset = d.name)
+            LEFT JOIN (SELECT dataset, version, round(avg(overall), 2) AS overall, max(grade) AS grade
+                       FROM (SELECT DISTINCT dataset, version, partition_key, overall, grade FROM quality_scores)
+                       GROUP BY ALL) q ON q.dataset = d.name AND q.version = v.version
+            SELECT_FILTER
+"""
+CREATE_LISTING = (
+    "CREATE TABLE dataset_listing AS " + EFFECTIVE + LISTING_SELECT.replace("SELECT_FILTER", "LIMIT 0"),
+    "ALTER TABLE dataset_listing ADD COLUMN search_text VARCHAR",
+)
+COMMENT_LISTING = (
+    "COMMENT ON TABLE dataset_listing IS 'One row per dataset at its latest version with effective classes and "
+    "grade (overrides applied), quality, personal data found and lineage in brief; search_text holds name, "
+    "description, owner, steward and column names. Refreshed with every publication and override.'"
+)
+
+
+def _insert(where: str) -> str:
+    return (
+        "INSERT INTO dataset_listing "
+        + EFFECTIVE
+        + "SELECT l.*, concat_ws(' ', l.name, d.description, l.owner, l.steward, (SELECT string_agg(DISTINCT c.name, "
+        + "' ') FROM columns c WHERE c.dataset = l.name AND c.version = l.version)) FROM ("
+        + LISTING_SELECT.replace("SELECT_FILTER", where)
+        + ") l JOIN datasets d ON d.name = l.name"
+    )
+
+
+BACKFILL_LISTING = _insert("")
+
+
+def refresh_listing(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    """Rebuild the listing row of `dataset` from the catalog's tables (inside the caller's transaction)."""
+    con.execute("DELETE FROM dataset_listing WHERE name = $1", [dataset])
+    con.execute(_insert("WHERE d.name = $1"), [dataset])
