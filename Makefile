@@ -18,7 +18,7 @@ help:
 	@echo "make demo     set up, generate the demo plant, ingest it end to end, print where to look"
 	@echo "make test     set up, then ruff, mypy and the whole pytest suite"
 	@echo "make dagster  the Dagster UI on http://127.0.0.1:3000 over the same data root"
-	@echo "make bench    ingest and gate benchmarks against a raw DuckDB COPY (BENCH_ROWS=$(BENCH_ROWS))"
+	@echo "make bench    ingest, gate, catalog search and PII benchmarks against raw baselines (BENCH_ROWS=$(BENCH_ROWS))"
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -66,6 +66,8 @@ dagster: setup
 bench: setup
 	$(BIN)/plantdata bench ingest --rows $(BENCH_ROWS) --json
 	$(BIN)/plantdata bench gate --rows $(BENCH_ROWS) --json
+	$(BIN)/plantdata bench catalog --datasets 10000 --json
+	$(BIN)/plantdata bench pii --texts 20000 --json
 
 clean:
 	rm -rf .plantdata .venv .tools .mypy_cache .ruff_cache .pytest_cache

