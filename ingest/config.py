@@ -186,6 +186,7 @@ class PrivacyOptions(_Strict):
 
     roster: RosterOptions | None = None
     employee_id_prefixes: list[str] = Field(default_factory=lambda: ["EMP"])
+    phone_regions: list[str] = Field(default_factory=lambda: ["DE"], description="ISO countries of phone formats")
     ner: bool = True
 
 

@@ -23,6 +23,7 @@ def scanner_settings(sources: SourcesFile, data_root: Path, treatment: Treatment
         secret=pseudonym_key(data_root),
         ner=privacy.ner,
         employee_id_prefixes=tuple(privacy.employee_id_prefixes),
+        phone_regions=tuple(privacy.phone_regions),
         treatment=treatment,
     )
 
