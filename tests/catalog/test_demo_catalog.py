@@ -25,7 +25,7 @@ def _published_text(layout: Layout) -> str:
         relation = duckdb.sql(f"SELECT * FROM read_parquet('{release}/*/part-*.parquet')")
         texts = [c for c, t in zip(relation.columns, relation.types, strict=True) if str(t) == "VARCHAR"]
         for column in texts:
-            parts += [str(v[0]) for v in duckdb.sql(f"SELECT DISTINCT \"{column}\" FROM relation").fetchall()]
+            parts += [str(v[0]) for v in duckdb.sql(f'SELECT DISTINCT "{column}" FROM relation').fetchall()]
     current = (layout.catalog() / "CURRENT").read_text(encoding="utf-8").strip()
     with duckdb.connect(str(layout.catalog() / current), read_only=True) as con:
         for (table,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall():
