@@ -37,6 +37,7 @@ demo: setup
 	$(BIN)/plantdata run
 	$(BIN)/plantdata sources status --summary
 	$(BIN)/plantdata quality report --summary
+	$(BIN)/plantdata catalog list
 	@echo
 	@echo "Standardised Parquet:  $(PLANTDATA_HOME)/standardised/<source>/day=YYYY-MM-DD/"
 	@echo "Gated Parquet:         $(PLANTDATA_HOME)/gated/<source>/day=YYYY-MM-DD/  (passed the quality gate)"
@@ -44,6 +45,9 @@ demo: setup
 	@echo "Quality scores:        $(BIN)/plantdata quality report [--source S] [--json]"
 	@echo "GX Data Docs:          $(PLANTDATA_HOME)/gx/uncommitted/data_docs/local_site/index.html"
 	@echo "Per-partition counts:  $(BIN)/plantdata sources status --json"
+	@echo "Released datasets:     $(PLANTDATA_HOME)/releases/<dataset>/v<n>/  (personal data pseudonymised)"
+	@echo "Catalog:               $(BIN)/plantdata catalog list|show NAME|search TEXT [--json]"
+	@echo "Catalog SQL:           $(BIN)/plantdata catalog sql \"SELECT table_name, comment FROM duckdb_tables()\""
 	@echo "Dagster UI:            make dagster, then http://127.0.0.1:3000"
 
 lint: setup

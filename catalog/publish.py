@@ -59,7 +59,7 @@ def publish_source(
     if unchanged is not None:
         return unchanged
     settings = scanner_settings(sources, layout.root, Treatment(source.personal_data))
-    report, replacements = scan(files, settings, workers)
+    report, replacements = scan(files, settings, source.kind, workers)
     grade_override = _grade_override(store, source.name)
     facts = facts_for(
         [str(f) for f in files], source.kind.value, source.system.value, _register_files(source, layout), report.found

@@ -133,3 +133,12 @@ def lineage(store: CatalogStore, name: str) -> list[dict[str, Any]]:
             "ORDER BY CASE from_kind WHEN 'source_file' THEN 0 WHEN 'standardised' THEN 1 ELSE 2 END, from_id",
             [name, name],
         )
+
+
+def run_sql(store: CatalogStore, query: str) -> list[dict[str, Any]]:
+    """Any read-only query on the current snapshot (the connection is read-only: writes fail)."""
+    with store.reader() as con:
+        try:
+            return _rows(con, query, [])
+        except duckdb.Error as error:
+            raise CatalogError(f"catalog query failed: {error}") from error

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from catalog.pii.parallel import mask_distinct
 from catalog.pii.recognizers import PERSON, is_name_shaped
 from catalog.pii.scanner import PiiScanner, ScannerSettings, Treatment, treatment_function
+from ingest.kinds import SourceKind, may_name_people
 from quality.evaluate import path_list
 
 NAME_COLUMN_SHARE = 0.5  # of a column's distinct values found to be whole names
@@ -60,8 +61,14 @@ class PiiReport:
         return dict(total)
 
 
-def scan(files: list[Path], settings: ScannerSettings, workers: int = 2) -> tuple[PiiReport, dict[str, dict[str, str]]]:
-    """Scan every text column; return the report and, per column, the replacements `{raw: masked}` to apply."""
+def scan(
+    files: list[Path], settings: ScannerSettings, kind: SourceKind, workers: int = 2
+) -> tuple[PiiReport, dict[str, dict[str, str]]]:
+    """Scan every text column; return the report and, per column, the replacements `{raw: masked}` to apply.
+
+    Every column is scanned for contact details, ids and roster names; names off the roster (model, cues and
+    the name-column rule) are looked for where the kind says names may be (`may_name_people`).
+    """
     report = PiiReport(settings.treatment, ner=settings.ner)
     replacements: dict[str, dict[str, str]] = {}
     scanner = PiiScanner(settings)
@@ -76,9 +83,10 @@ def scan(files: list[Path], settings: ScannerSettings, workers: int = 2) -> tupl
                 f"SELECT {ident}, count(*) FROM {relation} WHERE {ident} IS NOT NULL GROUP BY ALL"
             ).fetchall()
             values = {str(value): int(n) for value, n in counted}
-            masked, through_ner = mask_distinct(list(values), scanner, workers)
+            names = may_name_people(kind, column)
+            masked, through_ner = mask_distinct(list(values), scanner, workers, names)
             report.texts_through_ner += through_ner
-            name_column = _is_name_column(values, masked)
+            name_column = names and _is_name_column(values, masked)
             if name_column:
                 masked = _mask_whole_names(values, masked, settings)
             findings, changes = _column_findings(column, values, masked, name_column)

@@ -127,7 +127,13 @@ def sample_safe(kind: SourceKind, column: str, type_: str) -> bool:
     canonical code column (ids, tags, states). Free text, names and any unknown text column are withheld."""
     if type_.upper() != "VARCHAR" and not type_.upper().startswith("ENUM"):
         return True
+    return not may_name_people(kind, column)
+
+
+def may_name_people(kind: SourceKind, column: str) -> bool:
+    """A text column that may hold people's names: canonical free text and name fields, or any column the
+    kind does not define (a `table` source's columns, extra columns). Codes, tags and equipment names do not."""
     fields = {f.name: f for f in CANONICAL_FIELDS.get(kind, ())}
     if kind in READING_KINDS:
         fields.update({f.name: f for f in READING_FIELDS})
-    return column in fields and not fields[column].personal
+    return column not in fields or fields[column].personal

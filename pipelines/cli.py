@@ -276,6 +276,19 @@ def catalog_lineage(name: str, as_json: bool) -> None:
     _emit(lineage(CatalogStore(Layout(home()).catalog()), name), as_json, ["from_kind", "from_id", "to_kind", "to_id"])
 
 
+@catalog.command("sql")
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def catalog_sql(query: str, as_json: bool) -> None:
+    """Run a read-only SQL QUERY on the current catalog snapshot (DuckDB 2.0 SQL; the tables are documented by
+    `SELECT table_name, comment FROM duckdb_tables()`)."""
+    from catalog.queries import run_sql
+    from catalog.store import CatalogStore
+
+    rows = run_sql(CatalogStore(Layout(home()).catalog()), query)
+    _emit(rows, as_json, list(rows[0]) if rows else [])
+
+
 @catalog.command("override")
 @click.argument("name")
 @click.option("--axis", required=True, help="domain, data_type, scenario, modality or grade.")

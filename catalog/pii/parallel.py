@@ -21,7 +21,7 @@ _WORKER: dict[str, PiiScanner] = {}  # this worker process's scanner, built once
 Masked = dict[str, tuple[str, Counter[str]]]
 
 
-def mask_distinct(texts: list[str], scanner: PiiScanner, workers: int = 2) -> tuple[Masked, int]:
+def mask_distinct(texts: list[str], scanner: PiiScanner, workers: int = 2, names: bool = True) -> tuple[Masked, int]:
     """`{text: (masked, counts)}` for the distinct `texts`, and how many of them went through the NER model.
 
     Few texts are masked by `scanner` in this process; many are shared among `workers` processes, each with a
@@ -30,8 +30,8 @@ def mask_distinct(texts: list[str], scanner: PiiScanner, workers: int = 2) -> tu
     distinct = list(dict.fromkeys(texts))
     if workers <= 1 or len(distinct) < PARALLEL_FROM:
         before = scanner.texts_through_ner
-        return scanner.mask_many(distinct), scanner.texts_through_ner - before
-    chunks = [distinct[i : i + CHUNK] for i in range(0, len(distinct), CHUNK)]
+        return scanner.mask_many(distinct, names), scanner.texts_through_ner - before
+    chunks = [(distinct[i : i + CHUNK], names) for i in range(0, len(distinct), CHUNK)]
     masked: Masked = {}
     through_ner = 0
     with _pool(scanner, workers) as pool:
@@ -53,7 +53,7 @@ def _start(settings: ScannerSettings) -> None:
     _WORKER["scanner"] = PiiScanner(settings)
 
 
-def _mask_chunk(texts: list[str]) -> tuple[Masked, int]:
+def _mask_chunk(chunk: tuple[list[str], bool]) -> tuple[Masked, int]:
     scanner = _WORKER["scanner"]
     before = scanner.texts_through_ner
-    return scanner.mask_many(texts), scanner.texts_through_ner - before
+    return scanner.mask_many(*chunk), scanner.texts_through_ner - before

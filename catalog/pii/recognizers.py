@@ -17,7 +17,8 @@ PHONE = "PHONE_NUMBER"
 EMAIL = "EMAIL_ADDRESS"
 PERSON = "PERSON"
 _WORD = re.compile(r"[^\s/,;:()\[\]{}\"“”‘«»<>|+]+")  # spaCy splits names off these characters too
-NER_RECOGNIZER = "SpacyRecognizer"  # the name Presidio gives the recognizer fed by the NER model
+NER_RECOGNIZER = "SpacyRecognizer"
+ROSTER_RECOGNIZER = "plant_roster"  # the name Presidio gives the recognizer fed by the NER model
 _NOT_NAMES = frozenset({"Tel", "Phone", "Mobile", "Fax", "Pump", "Motor", "Valve", "Line", "Keine", "Invoice"})
 
 
@@ -75,7 +76,7 @@ def roster(names: Iterable[str]) -> PatternRecognizer:
     """Full names and surnames from the personnel roster, as a deny list."""
     full = sorted({n.strip() for n in names if n.strip()})
     surnames = sorted({n.split()[-1] for n in full if len(n.split()) > 1 and len(n.split()[-1]) > 3})
-    return PatternRecognizer(supported_entity=PERSON, name="plant_roster", deny_list=[*full, *surnames])
+    return PatternRecognizer(supported_entity=PERSON, name=ROSTER_RECOGNIZER, deny_list=[*full, *surnames])
 
 
 def is_name_shaped(span: str) -> bool:

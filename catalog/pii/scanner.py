@@ -28,6 +28,7 @@ from presidio_anonymizer.entities import OperatorConfig
 from catalog.pii.recognizers import (
     NAME_CUE_RECOGNIZER,
     NER_RECOGNIZER,
+    ROSTER_RECOGNIZER,
     is_name_shaped,
     plant_recognizers,
     uncovered_name_pair,
@@ -142,7 +143,7 @@ class PiiScanner:
         self._operators = {
             entity: OperatorConfig("custom", {"lambda": treatment_function(entity, settings)}) for entity in ENTITIES
         }
-        self._cache: dict[str, tuple[str, Counter[str]]] = {}
+        self._caches: dict[bool, dict[str, tuple[str, Counter[str]]]] = {True: {}, False: {}}  # by `names`
         self.settings = settings
         self.ner = settings.ner
         self.texts_through_ner = 0
@@ -150,7 +151,7 @@ class PiiScanner:
     def pseudonym(self, entity: str, value: str) -> str:
         return pseudonym(self.settings.secret, entity, value)
 
-    def find_many(self, texts: list[str]) -> Iterator[tuple[str, list[RecognizerResult]]]:
+    def find_many(self, texts: list[str], names: bool = True) -> Iterator[tuple[str, list[RecognizerResult]]]:
         """Findings per text, overlaps resolved; NER and cue names must look like names (not `C-3`).
 
         Patterns, the roster and the name cues run on every text first. The NER model (the slow part) then
@@ -161,8 +162,8 @@ class PiiScanner:
         first_pass: dict[str, list[RecognizerResult]] = {}
         for text, artifacts, *_ in self._blank.process_batch(texts, language="en", batch_size=self.BATCH):
             found = self._analyzer.analyze(text=text, language="en", entities=list(ENTITIES), nlp_artifacts=artifacts)
-            first_pass[text] = [r for r in found if not _implausible_name(r, text)]
-        needs_model = [t for t in texts if self.ner and uncovered_name_pair(t, first_pass[t])]
+            first_pass[text] = [r for r in found if not _implausible_name(r, text) and (names or _listed(r))]
+        needs_model = [t for t in texts if names and self.ner and uncovered_name_pair(t, first_pass[t])]
         self.texts_through_ner += len(needs_model)
         named: dict[str, list[RecognizerResult]] = {}
         if needs_model:
@@ -175,15 +176,20 @@ class PiiScanner:
     def find(self, text: str) -> list[RecognizerResult]:
         return next(self.find_many([text]))[1]
 
-    def mask_many(self, texts: Iterable[str]) -> dict[str, tuple[str, Counter[str]]]:
-        """Each distinct text masked once (cached): `{text: (masked text, count per entity type)}`."""
+    def mask_many(self, texts: Iterable[str], names: bool = True) -> dict[str, tuple[str, Counter[str]]]:
+        """Each distinct text masked once (cached): `{text: (masked text, count per entity type)}`.
+
+        `names=False` (columns of codes and equipment names) looks for names on the roster only, not with the
+        model or cues: there they find sites and machines ("Werk Nord") far more often than people.
+        """
+        cache = self._caches[names]
         distinct = list(dict.fromkeys(texts))
-        todo = [t for t in distinct if t not in self._cache]
-        for text, findings in self.find_many(todo):
+        todo = [t for t in distinct if t not in cache]
+        for text, findings in self.find_many(todo, names):
             found = Counter(r.entity_type for r in findings)
             masked = self._apply(text, findings) if findings else text
-            self._cache[text] = (masked, found)
-        return {t: self._cache[t] for t in distinct}
+            cache[text] = (masked, found)
+        return {t: cache[t] for t in distinct}
 
     def mask(self, text: str) -> tuple[str, Counter[str]]:
         """`text` with every finding replaced, and the count per entity type."""
@@ -202,7 +208,7 @@ class PiiScanner:
             report.entities.update(found)
             out.append(replaced)
         report.texts += sum(t is not None for t in texts)
-        report.distinct_texts = len(self._cache)
+        report.distinct_texts = len(self._caches[True])
         report.ner = self.ner
         return out
 
@@ -235,6 +241,12 @@ def _implausible_name(result: RecognizerResult, text: str) -> bool:
     if result.entity_type != "PERSON" or metadata.get("recognizer_name") not in (NER_RECOGNIZER, NAME_CUE_RECOGNIZER):
         return False
     return not is_name_shaped(text[result.start : result.end])
+
+
+def _listed(result: RecognizerResult) -> bool:
+    """Not a guessed name: a pattern (phone, e-mail, id) or the roster."""
+    metadata = result.recognition_metadata or {}
+    return result.entity_type != "PERSON" or metadata.get("recognizer_name") == ROSTER_RECOGNIZER
 
 
 def _without_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:

@@ -14,6 +14,7 @@ from catalog.pii.recognizers import is_name_shaped
 from catalog.pii.scanner import PiiScanner, ScannerSettings
 from catalog.release import scan, write_release
 from ingest.demo_plant import generate
+from ingest.kinds import SourceKind
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def test_every_planted_value_is_gone_from_the_released_work_orders(demo: Path, t
         f"COPY (SELECT * FROM read_json('{source}', format = 'newline_delimited', ignore_errors = true)) "
         f"TO '{orders}' (FORMAT parquet)"
     )
-    report, replacements = scan([orders], ScannerSettings(_roster(demo), "test"), workers=1)
+    report, replacements = scan([orders], ScannerSettings(_roster(demo), "test"), SourceKind.WORK_ORDERS, workers=1)
     write_release([orders], gated, tmp_path / "release", replacements)
     released = duckdb.sql(f"SELECT technician, description FROM '{tmp_path}/release/*/*.parquet'").fetchall()
     text = "\n".join(f"{t} {d}" for t, d in released)
@@ -111,3 +112,17 @@ def test_workers_mask_exactly_as_one_process_does(scanner: PiiScanner, monkeypat
     shared, _ = parallel.mask_distinct(texts, fresh, workers=2)
     assert shared == alone and any(found for _, found in shared.values())
     assert fresh.texts_through_ner == 0, "the workers scanned, not this process"
+
+
+def test_code_and_equipment_name_columns_look_for_roster_names_only(tmp_path: Path) -> None:
+    gated = tmp_path / "gated" / "file=reg"
+    gated.mkdir(parents=True)
+    register = gated / "part-0.parquet"
+    duckdb.sql(
+        "COPY (SELECT * FROM (VALUES ('S1', 'Werk Nord'), ('P-101', 'Feed Pump'), ('X', 'Jonas Weber')) "
+        f"t(node_id, name)) TO '{register}' (FORMAT parquet)"
+    )
+    settings = ScannerSettings(roster_names=("Jonas Weber",), secret="test")
+    report, replacements = scan([register], settings, SourceKind.ASSET_REGISTER, workers=1)
+    assert list(replacements) == ["name"] and list(replacements["name"]) == ["Jonas Weber"]
+    assert report.texts_through_ner == 0
