@@ -1,14 +1,21 @@
 """Catalog assets: each gated source published into the DuckDB catalog as a dataset version."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from assets.gated import gated_key
+from catalog.pii.scanner import Treatment
+from catalog.pii.settings import scanner_settings
+from catalog.pii.verify import listed_personal_data
 from catalog.publish import publish_source
+from catalog.queries import show_dataset
 from catalog.store import CatalogStore
 from ingest.config import SourceConfig, SourcesFile
 from pipelines.resources import PlantdataResource
 
 GROUP = "catalog"
+NO_LISTED_PERSONAL_DATA = "no_listed_personal_data"
 
 
 def catalog_key(source: str) -> dg.AssetKey:
@@ -29,8 +36,15 @@ def build_catalog_asset(sources: SourcesFile, source: SourceConfig) -> dg.Assets
     def released(context: dg.AssetExecutionContext, plantdata: PlantdataResource) -> dg.MaterializeResult[None]:
         layout = plantdata.layout()
         published = publish_source(CatalogStore(layout.catalog()), sources, source, layout, context.run.run_id)
+        shown = show_dataset(CatalogStore(layout.catalog()), source.name, published.version)
+        [security] = shown["security"]
+        findings = {f"{r['column_name']}.{r['entity_type']}": r["findings"] for r in shown["pii"] if r["entity_type"]}
         return dg.MaterializeResult(
             metadata={
+                "security_grade": security["grade"],
+                "gbt_43697": security["gbt_43697"],
+                "personal_data_found": dg.MetadataValue.json(findings),
+                "personal_data_treatment": source.personal_data,
                 "dataset": published.dataset,
                 "version": published.version,
                 "new_version": published.new,
@@ -41,3 +55,35 @@ def build_catalog_asset(sources: SourcesFile, source: SourceConfig) -> dg.Assets
         )
 
     return released
+
+
+def build_release_privacy_check(sources: SourcesFile, source: SourceConfig) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=catalog_key(source.name),
+        name=NO_LISTED_PERSONAL_DATA,
+        blocking=True,
+        description="Re-reads the latest release and finds no phone number, e-mail, employee id or roster name in "
+        "any text column (unless the source keeps raw personal data, which needs grade 3).",
+    )
+    def no_listed_personal_data(
+        context: dg.AssetCheckExecutionContext, plantdata: PlantdataResource
+    ) -> dg.AssetCheckResult:
+        layout = plantdata.layout()
+        shown = show_dataset(CatalogStore(layout.catalog()), source.name)
+        kept_raw = source.personal_data == "keep"
+        settings = scanner_settings(sources, layout.root, Treatment(source.personal_data))
+        found = listed_personal_data(Path(shown["location"]), settings)
+        return dg.AssetCheckResult(
+            passed=kept_raw or not found,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=f"raw personal data kept: grade {shown['security'][0]['grade']} allows it"
+            if kept_raw
+            else None,
+            metadata={
+                "version": shown["version"],
+                "release": dg.MetadataValue.path(shown["location"]),
+                "found_rows_by_column": dg.MetadataValue.json(found),
+            },
+        )
+
+    return no_listed_personal_data

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.catalog import build_catalog_asset
+from assets.catalog import build_catalog_asset, build_release_privacy_check
 from assets.checks import build_rows_balance_check
 from assets.gated import build_gated_asset
 from assets.ingest import build_standardised_asset
@@ -30,7 +30,11 @@ def build_definitions(sources_file: Path | None = None, data_root: Path | None =
             build_gated_asset(source),
             build_catalog_asset(sources, source),
         ]
-        checks += [build_rows_balance_check(sources, source), build_quality_checks(source)]
+        checks += [
+            build_rows_balance_check(sources, source),
+            build_quality_checks(source),
+            build_release_privacy_check(sources, source),
+        ]
         jobs.append(job)
         sensors.append(build_new_files_sensor(sources, source, job))
     jobs.append(build_publish_job())

@@ -6,14 +6,17 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
 from catalog.overrides import override
+from catalog.pii.scanner import ScannerSettings
+from catalog.pii.verify import listed_personal_data
 from catalog.queries import list_datasets, show_dataset
 from catalog.store import CatalogStore
 from ingest.layout import Layout
-from pipelines.run import run_all
+from pipelines.run import instance_for, run_all
 from tests.conftest import HISTORIAN_SOURCES
 
 ROSTER = "name,employee_id\nJonas Weber,EMP-004711\nSophie Becker,EMP-004744\n"
@@ -85,6 +88,24 @@ def test_published_release_and_catalog_hold_no_raw_personal_data(orders: Callabl
     assert security["grade"] == 2 and "personal data found" in security["reasons"]
     principals = {p["principal"]: p["access"] for p in shown["access"]}
     assert principals["steward:Reliability engineering"] == "manage" and "role:all_employees" not in principals
+    check = dg.AssetCheckKey(dg.AssetKey(["catalog", "orders"]), "no_listed_personal_data")
+    executed = instance_for(layout.root).event_log_storage.get_latest_asset_check_execution_by_key([check])
+    assert executed[check].status.value == "SUCCEEDED"
+
+
+def test_the_release_check_finds_listed_personal_data_left_in_a_release(
+    orders: Callable[[str], Path], layout: Layout
+) -> None:
+    run_all(orders("pseudonymise"), layout.root)
+    release = Path(show_dataset(CatalogStore(layout.catalog()), "orders")["location"])
+    settings = ScannerSettings(roster_names=("Jonas Weber",), secret="unused")
+    assert listed_personal_data(release, settings) == {}
+    [part] = list(release.glob("*/part-*.parquet"))[:1]
+    leaked = f"SELECT * REPLACE ('Jonas Weber, 555-0142' AS description) FROM '{part}'"
+    duckdb.sql(f"COPY ({leaked}) TO '{part}.tmp' (FORMAT parquet)")
+    Path(f"{part}.tmp").replace(part)
+    found = listed_personal_data(release, settings)
+    assert found["description"]["PERSON"] >= 1 and found["description"]["PHONE_NUMBER"] >= 1
 
 
 def test_pseudonyms_are_stable_across_versions(
