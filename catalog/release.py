@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from catalog.pii.parallel import mask_distinct
 from catalog.pii.recognizers import PERSON, is_name_shaped
-from catalog.pii.scanner import PiiScanner, ScannerSettings, Treatment, treatment_function
+from catalog.pii.scanner import ScannerSettings, Treatment, shared_scanner, treatment_function
 from ingest.kinds import SourceKind, may_name_people
 from quality.evaluate import path_list
 
@@ -71,7 +71,8 @@ def scan(
     """
     report = PiiReport(settings.treatment, ner=settings.ner)
     replacements: dict[str, dict[str, str]] = {}
-    scanner = PiiScanner(settings)
+    scanner = shared_scanner(settings)
+    scanner.clear_cache()
     con = duckdb.connect()
     try:
         relation = f"read_parquet({path_list(files)}, hive_partitioning = false)"

@@ -9,6 +9,7 @@ presidio-anonymizer applies the replacements. Repeated texts (work orders reuse 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections import Counter
@@ -148,6 +149,11 @@ class PiiScanner:
         self.ner = settings.ner
         self.texts_through_ner = 0
 
+    def clear_cache(self) -> None:
+        """Forget masked texts (a long-lived scanner would otherwise keep every text it has seen)."""
+        for cache in self._caches.values():
+            cache.clear()
+
     def pseudonym(self, entity: str, value: str) -> str:
         return pseudonym(self.settings.secret, entity, value)
 
@@ -219,6 +225,13 @@ class PiiScanner:
             operators=self._operators,
         )
         return anonymised.text
+
+
+@functools.lru_cache(maxsize=2)
+def shared_scanner(settings: ScannerSettings) -> PiiScanner:
+    """One scanner per settings in this process: loading the model and recognizers takes a second or two, and a
+    publication run scans several datasets."""
+    return PiiScanner(settings)
 
 
 def pseudonym(secret: str, entity: str, value: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from catalog.pii.scanner import PiiScanner, ScannerSettings
+from catalog.pii.scanner import ScannerSettings, shared_scanner
 from quality.evaluate import path_list
 
 
@@ -20,7 +20,8 @@ def listed_personal_data(release: Path, settings: ScannerSettings) -> dict[str, 
     files = sorted(release.glob("*/part-*.parquet"))
     if not files:
         return {}
-    scanner = PiiScanner(ScannerSettings(settings.roster_names, settings.secret, ner=False))
+    scanner = shared_scanner(ScannerSettings(settings.roster_names, settings.secret, ner=False))
+    scanner.clear_cache()
     relation = f"read_parquet({path_list(files)}, hive_partitioning = false)"
     found: dict[str, dict[str, int]] = {}
     with duckdb.connect() as con:
