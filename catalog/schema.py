@@ -67,7 +67,8 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "findings BIGINT, rows_affected BIGINT, values_scanned BIGINT, distinct_values BIGINT, "
             "name_column BOOLEAN, treatment VARCHAR, ner_model VARCHAR)",
             "COMMENT ON TABLE pii_reports IS 'Personal data found per text column before publication (entity_type "
-            "NULL: the column was scanned and nothing found) and how it was treated (pseudonymise, redact, keep).'",
+            "NULL: the column was scanned and nothing found; rows_affected: rows with any finding in the column) and "
+            "how it was treated (pseudonymise, redact, keep).'",
             "CREATE TABLE access_policies (dataset VARCHAR, version INTEGER, principal VARCHAR, access VARCHAR, "
             "reason VARCHAR)",
             "COMMENT ON TABLE access_policies IS 'Who may use a dataset version (role:, owner:, steward: principals) "
