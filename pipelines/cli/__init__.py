@@ -1,0 +1,80 @@
+"""The `plantdata` command line: `main` and `run` here, one module per command group."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ingest.errors import PlantdataError
+from ingest.layout import Layout
+from pipelines.cli.bench import bench
+from pipelines.cli.catalog import catalog
+from pipelines.cli.common import console, sources_option
+from pipelines.cli.demo import demo
+from pipelines.cli.quality import quality
+from pipelines.cli.sources import sources
+from pipelines.settings import home, sources_path
+
+
+@click.group()
+def main() -> None:
+    """plantdata: raw plant exports in, graded and trusted industrial datasets out."""
+
+
+@main.command()
+@sources_option
+def run(sources_file: str | None) -> None:
+    """Materialise all assets for all partitions through Dagster, in-process."""
+    from pipelines.run import run_all
+
+    path, root = sources_path(sources_file), home()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        from ingest.config import load_sources
+
+        total = len(load_sources(path).sources)
+        task = progress.add_task("discovering", total=total)
+
+        def on_source(source: Any, partitions: int) -> None:
+            progress.update(task, description=f"{source.name}: {partitions} partition(s)", advance=1)
+
+        outcomes = run_all(path, root, on_source=on_source)
+    from ingest.manifest import summarise
+
+    failed = [o for o in outcomes if not o.success]
+    for outcome in outcomes:
+        if not outcome.success:
+            console.print(f"[red]FAILED[/] {outcome.source}: {outcome.error}")
+            continue
+        if outcome.source == "catalog":
+            console.print(f"[green]ok[/] catalog: {outcome.partitions} dataset(s) published")
+            continue
+        totals = summarise(Layout(root), outcome.source)
+        console.print(
+            f"[green]ok[/] {outcome.source}: {outcome.partitions} partition(s), {totals['rows_in']:,} rows in, "
+            f"{totals['rows_out']:,} out, {totals['rows_quarantined']:,} quarantined"
+            + (f" ({outcome.error})" if outcome.error else "")
+        )
+    console.print(f"data root: {root}")
+    if failed:
+        sys.exit(1)
+
+
+for group in (sources, quality, catalog, demo, bench):
+    main.add_command(group)
+
+
+def entrypoint() -> None:
+    try:
+        main(standalone_mode=True)
+    except PlantdataError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        sys.exit(2)

@@ -1,0 +1,67 @@
+"""`plantdata bench`: benchmarks against a raw baseline measured in the same run."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ingest.layout import Layout
+from pipelines.cli.common import report
+from pipelines.settings import home
+
+
+@click.group()
+def bench() -> None:
+    """Benchmarks against a raw baseline measured in the same run."""
+
+
+@bench.command("ingest")
+@click.option("--rows", type=int, default=1_000_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_ingest(rows: int, as_json: bool) -> None:
+    """Time plantdata's ingest of an N-row historian CSV against a raw DuckDB COPY of the same file."""
+    from bench.ingest import run_ingest_bench
+
+    result = run_ingest_bench(rows, Layout(home()).root / "bench")
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            click.echo(f"{key}: {value}")
+
+
+@bench.command("gate")
+@click.option("--rows", type=int, default=1_000_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_gate(rows: int, as_json: bool) -> None:
+    """Time the quality gate's validation of an N-row partition against a raw DuckDB COPY of the same data."""
+    from bench.gate import run_gate_bench
+
+    result = run_gate_bench(rows, Layout(home()).root / "bench")
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            click.echo(f"{key}: {value}")
+
+
+@bench.command("catalog")
+@click.option("--datasets", type=int, default=10_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_catalog(datasets: int, as_json: bool) -> None:
+    """Search latency (p50/p95) over a catalog of N datasets, against a bare ILIKE on an open connection."""
+    from bench.catalog import run_catalog_bench
+
+    report(run_catalog_bench(datasets, Layout(home()).root / "bench"), as_json)
+
+
+@bench.command("pii")
+@click.option("--texts", type=int, default=20_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_pii(texts: int, as_json: bool) -> None:
+    """Personal-data scanning with the NER model: distinct texts/s on both cores, and effective texts/s on
+    the demo's repetitive work orders, against bare spaCy NER on the same texts."""
+    from bench.pii import run_pii_bench
+
+    report(run_pii_bench(texts), as_json)

@@ -1,0 +1,33 @@
+"""`plantdata demo`: the embedded demo plant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ingest.layout import Layout
+from pipelines.cli.common import console
+from pipelines.settings import home
+
+
+@click.group()
+def demo() -> None:
+    """The embedded demo plant."""
+
+
+@demo.command("generate")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Folder (default: <data root>/demo).")
+@click.option("--days", type=int, default=2, show_default=True)
+@click.option("--tags", type=int, default=200, show_default=True)
+@click.option("--min-period", type=int, default=1, show_default=True, help="Shortest sampling period, s.")
+@click.option("--max-period", type=int, default=10, show_default=True, help="Longest sampling period, s.")
+@click.option("--seed", type=int, default=7, show_default=True)
+def demo_generate(out: str | None, days: int, tags: int, min_period: int, max_period: int, seed: int) -> None:
+    """Generate the demo plant's exports (deterministic for a seed)."""
+    from ingest.demo_plant import generate
+
+    target = Path(out) if out else Layout(home()).demo()
+    with console.status("generating the demo plant"):
+        plant = generate(target, days=days, tags=tags, min_period_s=min_period, max_period_s=max_period, seed=seed)
+    console.print(f"demo plant: {len(plant.files)} files, {plant.historian_rows:,} historian rows in {target}")

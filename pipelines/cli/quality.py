@@ -1,0 +1,62 @@
+"""`plantdata quality`: GB/T 36344 scores of the gated sources."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.table import Table
+
+from ingest.layout import Layout
+from pipelines.cli.common import sources_option, wide_console
+from pipelines.settings import home, sources_path
+
+
+@click.group()
+def quality() -> None:
+    """Quality scores by GB/T 36344 dimension, grades and failed rules."""
+
+
+@quality.command("report")
+@sources_option
+@click.option("--source", "only", default=None, help="One source (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--summary", is_flag=True, help="One line per source, without its partitions.")
+def quality_report(sources_file: str | None, only: str | None, as_json: bool, summary: bool) -> None:
+    """Per source and partition: dimension scores, overall score and grade, failed rules, rows quarantined."""
+    from ingest.config import load_sources
+    from quality.dimensions import Dimension
+    from quality.report import source_report
+
+    loaded = load_sources(sources_path(sources_file))
+    chosen = [loaded.get(only)] if only else loaded.sources
+    layout = Layout(home())
+    reports = [source_report(layout, s.name, s.partitioning) for s in chosen]
+    if as_json:
+        click.echo(json.dumps(reports, indent=1, default=str))
+        return
+    dimensions = ["conformity", "completeness", "accuracy", "consistency", "timeliness", "accessibility"]
+    detail = [] if summary else ["failed rules", "quarantined"]
+    headers = [f"{d} {Dimension(d).chinese}" for d in dimensions]  # GB/T 36344 names, as the standard gives them
+    table = Table("source", "partition", *headers, "overall", "grade", *detail)
+    for report in reports:
+        table.add_row(
+            report["source"],
+            "(all)",
+            *(str(report["scores"].get(d, "-")) for d in dimensions),
+            str(report["overall"]),
+            str(report["grade"] or "-"),
+            *([""] * len(detail)),
+        )
+        for part in [] if summary else report["partitions"]:
+            failed = ", ".join(f"{f['rule']}({f['unexpected']})" for f in part["failed"])
+            table.add_row(
+                "",
+                part["partition"],
+                *(str(part["scores"].get(d, "-")) for d in dimensions),
+                str(part["overall"]),
+                part["grade"],
+                failed,
+                str(part["rows_quarantined"]),
+            )
+    wide_console().print(table)
