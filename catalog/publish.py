@@ -80,6 +80,7 @@ def publish_source(
             target = layout.releases(source.name) / f"v{version}"
             rows = profiled[0].rows if profiled else 0
             _record_version(con, source, version, run_id, rows, len(files), content, target, profiled)
+            _source(con, sources, source, version)
             _lineage(con, source, version, layout, target)
             _classification(con, source.name, version, suggestion)
             _pii(con, source.name, version, report)
@@ -168,6 +169,22 @@ def _record_version(
                 c.histogram,
             ]
             for c in profiled
+        ],
+    )
+
+
+def _source(con: duckdb.DuckDBPyConnection, sources: SourcesFile, source: SourceConfig, version: int) -> None:
+    con.execute(
+        "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            source.name,
+            version,
+            source.kind.value,
+            source.system.value,
+            source.location,
+            source.format.value,
+            str(sources.path),
+            source.model_dump_json(by_alias=True),
         ],
     )
 

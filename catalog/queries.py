@@ -74,6 +74,9 @@ def show_dataset(store: CatalogStore, name: str, version: int | None = None) -> 
             "columns": _rows(
                 con, "SELECT * EXCLUDE (dataset, version) FROM columns WHERE dataset = ? AND version = ?", args
             ),
+            "source": _rows(
+                con, "SELECT * EXCLUDE (dataset, version) FROM sources WHERE dataset = ? AND version = ?", args
+            ),
             "source_files": _rows(
                 con,
                 "SELECT file, uri, sha256, partition_key FROM source_files "

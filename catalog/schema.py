@@ -78,6 +78,16 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         ),
     ),
     (4, "dataset listing for search", (*CREATE_LISTING, COMMENT_LISTING, BACKFILL_LISTING)),
+    (
+        5,
+        "source configurations",
+        (
+            "CREATE TABLE sources (dataset VARCHAR, version INTEGER, kind VARCHAR, system VARCHAR, location VARCHAR, "
+            "format VARCHAR, sources_file VARCHAR, config VARCHAR, PRIMARY KEY (dataset, version))",
+            "COMMENT ON TABLE sources IS 'The source entry (sources file, kind, system, location glob, format, full "
+            "configuration as JSON) each dataset version was ingested with.'",
+        ),
+    ),
 )
 
 

@@ -39,6 +39,9 @@ def test_a_run_publishes_a_version_with_lineage_profile_quality_and_audit(publis
     value = next(c for c in shown["columns"] if c["name"] == "value")
     assert (value["min"], value["max"]) == ("1.0", "2.0") and json.loads(value["histogram"])
     assert [f["file"] for f in shown["source_files"]] == ["1.csv"]
+    [source] = shown["source"]
+    assert (source["kind"], source["location"]) == ("historian_long", "hist/*.csv")
+    assert json.loads(source["config"])["columns"] == {"ts": "timestamp"}
     kinds = [(e["from_kind"], e["to_kind"]) for e in shown["lineage"]]
     assert kinds == [
         ("source_file", "standardised"),
@@ -111,10 +114,10 @@ def test_a_failed_publication_leaves_the_current_catalog(published: Path, layout
 
 def test_migrations_apply_once(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "c.duckdb"))
-    assert migrate(con) == migrate(con) == 4
-    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (4,)
+    assert migrate(con) == migrate(con) == 5
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (5,)
     comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
-    tables = ("datasets", "versions", "columns", "lineage_edges", "audit_log", "pii_reports", "access_policies")
+    tables = ("datasets", "versions", "columns", "sources", "lineage_edges", "audit_log", "pii_reports")
     assert all(comments[t] for t in tables)
 
 
