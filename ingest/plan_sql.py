@@ -1,0 +1,28 @@
+"""SQL pieces every pass over an export file shares: its ENUM types, its UTC time and its partition key."""
+
+from __future__ import annotations
+
+import duckdb
+
+from ingest.csv_scan import quote_ident
+from ingest.plan import ScanPlan
+
+
+def declare_enum(con: duckdb.DuckDBPyConnection, plan: ScanPlan) -> None:
+    """(Re)declare the ENUM types the plan's SQL refers to; names are constants, values are parameters."""
+    for name, values in plan.enums.items():
+        con.execute(f"DROP TYPE IF EXISTS {name}")
+        con.execute(f"CREATE TYPE {name} AS ENUM (SELECT unnest(?::VARCHAR[]))", [list(values)])
+
+
+def with_utc(plan: ScanPlan, scan: str) -> str:
+    """`scan` with wide columns unpivoted into tag/value rows and each row's UTC time as `_utc`."""
+    if plan.unpivot:
+        columns = ", ".join(quote_ident(c) for c in plan.unpivot)
+        scan = f"(SELECT * FROM {scan} u UNPIVOT INCLUDE NULLS (value FOR tag IN ({columns})))"
+    return f"(SELECT *, {plan.utc_sql} AS _utc FROM {scan} s)"
+
+
+def partition_expr(plan: ScanPlan) -> str:
+    """The partition key as text: the row's UTC day, or the file's key (a parameter) for file partitions."""
+    return f"({plan.partition_sql})::VARCHAR" if plan.partition_sql != "NULL" else "?::VARCHAR"
