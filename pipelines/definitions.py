@@ -14,7 +14,7 @@ from assets.quality import build_quality_checks
 from ingest.config import load_sources
 from pipelines.jobs import build_ingest_job, build_publish_job
 from pipelines.resources import PlantdataResource
-from pipelines.sensors import build_new_files_sensor
+from pipelines.sensors import build_new_files_sensor, build_publish_after_gate_sensor
 from pipelines.settings import home, sources_path
 
 
@@ -22,7 +22,8 @@ def build_definitions(sources_file: Path | None = None, data_root: Path | None =
     sources = load_sources(sources_file or sources_path())
     assets: list[dg.AssetsDefinition] = []
     checks: list[dg.AssetChecksDefinition] = []
-    jobs, sensors = [], []
+    publish = build_publish_job()
+    jobs, sensors = [publish], []
     for source in sources.sources:
         job = build_ingest_job(source)
         assets += [
@@ -36,8 +37,7 @@ def build_definitions(sources_file: Path | None = None, data_root: Path | None =
             build_release_privacy_check(sources, source),
         ]
         jobs.append(job)
-        sensors.append(build_new_files_sensor(sources, source, job))
-    jobs.append(build_publish_job())
+        sensors += [build_new_files_sensor(sources, source, job), build_publish_after_gate_sensor(source, publish)]
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,

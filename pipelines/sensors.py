@@ -6,6 +6,8 @@ import json
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
+from assets.catalog import catalog_key
+from assets.gated import gated_key
 from assets.ingest import partitions_for
 from ingest.config import SourceConfig, SourcesFile
 from ingest.runner import discover_source
@@ -44,6 +46,25 @@ def build_new_files_sensor(
         )
 
     return new_files
+
+
+def build_publish_after_gate_sensor(
+    source: SourceConfig, publish_job: UnresolvedAssetJobDefinition
+) -> dg.SensorDefinition:
+    @dg.asset_sensor(
+        asset_key=gated_key(source.name),
+        job=publish_job,
+        name=f"{source.name}_publish_after_gate",
+        minimum_interval_seconds=30,
+        description=f"Publishes {source.name} into the catalog after each run that gated new partitions of it.",
+    )
+    def publish_after_gate(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry) -> dg.RunRequest:
+        return dg.RunRequest(
+            run_key=f"{source.name}:publish-after:{asset_event.run_id}",  # one publication per gating run
+            asset_selection=[catalog_key(source.name)],
+        )
+
+    return publish_after_gate
 
 
 def _files_digest(files: list) -> str:  # type: ignore[type-arg]

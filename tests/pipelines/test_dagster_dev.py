@@ -105,5 +105,7 @@ def test_dagster_dev_shows_assets_partitions_checks_and_sensors(dagster_dev: int
     checks = {c["name"] for c in nodes["standardised/hist"]["assetChecksOrError"]["checks"]}
     assert {"rows_balance", "schema", "not_empty", "duplicate_reading", "stuck_signal", "gap_before"} <= checks
     repository = data["repositoriesOrError"]["nodes"][0]
-    assert [s["name"] for s in repository["sensors"]] == ["hist_new_files"]
+    assert sorted(s["name"] for s in repository["sensors"]) == ["hist_new_files", "hist_publish_after_gate"]
+    catalog_checks = {c["name"] for c in nodes["catalog/hist"]["assetChecksOrError"]["checks"]}
+    assert catalog_checks == {"no_listed_personal_data"}
     assert {"ingest_hist", "publish_catalog"} <= {j["name"] for j in repository["jobs"]}

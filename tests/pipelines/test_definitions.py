@@ -55,7 +55,7 @@ def test_the_demo_code_location_loads() -> None:
         "spike",
         "gap_before",
     } <= checks
-    assert len(list(defs.sensors or [])) == 6
+    assert len(list(defs.sensors or [])) == 12  # per source: new files, publish after gate
     assert graph.get(dg.AssetKey(["standardised", "historian"])).parent_keys == {
         dg.AssetKey(["standardised", "asset_register"])
     }
@@ -131,3 +131,18 @@ def test_sensor_requests_each_new_partition_once(plant: Path, layout: Layout, wr
     assert later.run_requests is not None
     assert [r.partition_key for r in later.run_requests] == ["2024-04-01"]
     assert json.loads(later.cursor or "{}").keys() >= {str(plant.parent / "hist" / "2.csv")}
+
+
+def test_publication_follows_each_gating_run(plant: Path, layout: Layout) -> None:
+    defs = build_definitions(plant, layout.root)
+    sensor = defs.resolve_sensor_def("hist_publish_after_gate")
+    instance = instance_for(layout.root)
+    quiet = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs))
+    assert not quiet.run_requests, "nothing gated yet"
+    [ingest] = [o for o in run_all(plant, layout.root) if o.source == "hist"]
+    tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs))
+    [request] = tick.run_requests or []
+    assert request.asset_selection == [dg.AssetKey(["catalog", "hist"])]
+    assert request.run_key == f"hist:publish-after:{ingest.run_id}"
+    again = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs, cursor=tick.cursor))
+    assert not again.run_requests, "the same gating run is published once"
