@@ -15,7 +15,7 @@ import duckdb
 from catalog.classify import Suggestion, facts_for, load_rules, suggest
 from catalog.errors import CatalogError
 from catalog.listing import refresh_listing
-from catalog.pii.scanner import NER_MODEL, Treatment
+from catalog.pii.scanner import NER_MODEL, ScannerSettings, Treatment
 from catalog.pii.settings import scanner_settings
 from catalog.policy import check_raw_personal_data, grants
 from catalog.profile import ColumnProfile, profile
@@ -54,11 +54,11 @@ def publish_source(
     files = sorted(gated.glob("*/part-*.parquet"))
     if not files:
         raise CatalogError(f"{source.name}: nothing passed the quality gate yet, so there is nothing to publish")
-    content = _content_sha(files)
+    settings = scanner_settings(sources, layout.root, Treatment(source.personal_data))
+    content = _content_sha(files, _privacy_fingerprint(settings))
     unchanged = _unchanged(store, source.name, content)
     if unchanged is not None:
         return unchanged
-    settings = scanner_settings(sources, layout.root, Treatment(source.personal_data))
     report, replacements = scan(files, settings, source.kind, workers)
     grade_override = _grade_override(store, source.name)
     facts = facts_for(
@@ -240,8 +240,13 @@ def _unchanged(store: CatalogStore, dataset: str, content: str) -> PublishedVers
     return PublishedVersion(dataset, int(found[0]), int(found[1]), new=False) if found else None
 
 
-def _content_sha(files: list[Path]) -> str:
-    digest = hashlib.sha256()
+def _privacy_fingerprint(settings: ScannerSettings) -> str:
+    """What else shapes a release: a new roster, key, treatment or model must give a new version."""
+    return hashlib.sha256(repr((settings, NER_MODEL)).encode()).hexdigest()  # the settings hold the key: hashed
+
+
+def _content_sha(files: list[Path], salt: str) -> str:
+    digest = hashlib.sha256(salt.encode())
     for path in files:
         digest.update(path.parent.name.encode() + b"/" + path.name.encode())
         with path.open("rb") as handle:

@@ -86,6 +86,8 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "format VARCHAR, sources_file VARCHAR, config VARCHAR, PRIMARY KEY (dataset, version))",
             "COMMENT ON TABLE sources IS 'The source entry (sources file, kind, system, location glob, format, full "
             "configuration as JSON) each dataset version was ingested with.'",
+            "COMMENT ON COLUMN versions.content_sha256 IS 'sha256 over the gated Parquet files and the privacy "
+            "settings (roster, key, treatment, model): a change to either makes a new version.'",
         ),
     ),
 )

@@ -159,3 +159,16 @@ def test_unchanged_files_are_linked_not_copied_and_old_versions_keep_their_bytes
     run_all(sources, layout.root)
     assert [d["version"] for d in list_datasets(store)] == [2]
     assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{release}')").fetchall() == [(1,)]
+
+
+def test_a_changed_roster_makes_a_new_version_of_unchanged_data(
+    orders: Callable[[str], Path], layout: Layout, write: Callable[..., Path]
+) -> None:
+    sources = orders("pseudonymise")
+    run_all(sources, layout.root)
+    run_all(sources, layout.root)
+    store = CatalogStore(layout.catalog())
+    assert show_dataset(store, "orders")["version"] == 1, "same data, same settings: no new version"
+    write("roster.csv", ROSTER + "Dieter Krause,EMP-004799\n")
+    run_all(sources, layout.root)
+    assert show_dataset(store, "orders")["version"] == 2
