@@ -14,7 +14,7 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -85,21 +85,6 @@ class _ScoresAsFound(ContextAwareEnhancer):
         context: list[str] | None = None,
     ) -> list[RecognizerResult]:
         return raw_results
-
-
-@dataclass
-class ScanReport:
-    """What a scan found: counts per entity type, per column, and texts scanned versus distinct."""
-
-    entities: Counter[str] = field(default_factory=Counter)
-    columns: dict[str, Counter[str]] = field(default_factory=dict)
-    texts: int = 0
-    distinct_texts: int = 0
-    ner: bool = False
-
-    @property
-    def found(self) -> bool:
-        return sum(self.entities.values()) > 0
 
 
 @dataclass(frozen=True)
@@ -200,23 +185,6 @@ class PiiScanner:
     def mask(self, text: str) -> tuple[str, Counter[str]]:
         """`text` with every finding replaced, and the count per entity type."""
         return self.mask_many([text])[text]
-
-    def mask_column(self, column: str, texts: list[str | None], report: ScanReport) -> list[str | None]:
-        masked = self.mask_many(t for t in texts if t is not None)
-        counts = report.columns.setdefault(column, Counter())
-        out: list[str | None] = []
-        for text in texts:
-            if text is None:
-                out.append(None)
-                continue
-            replaced, found = masked[text]
-            counts.update(found)
-            report.entities.update(found)
-            out.append(replaced)
-        report.texts += sum(t is not None for t in texts)
-        report.distinct_texts = len(self._caches[True])
-        report.ner = self.ner
-        return out
 
     def _apply(self, text: str, findings: list[RecognizerResult]) -> str:
         anonymised = self._anonymizer.anonymize(
