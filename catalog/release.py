@@ -15,7 +15,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -23,8 +22,8 @@ import pyarrow.parquet as pq
 from catalog.pii.parallel import mask_distinct
 from catalog.pii.recognizers import PERSON, is_name_shaped
 from catalog.pii.scanner import ScannerSettings, Treatment, shared_scanner, treatment_function
+from catalog.pii.text_columns import text_value_counts
 from ingest.kinds import SourceKind, may_name_people
-from quality.evaluate import path_list
 
 NAME_COLUMN_SHARE = 0.5  # of a column's distinct values found to be whole names
 
@@ -73,31 +72,19 @@ def scan(
     replacements: dict[str, dict[str, str]] = {}
     scanner = shared_scanner(settings)
     scanner.clear_cache()
-    con = duckdb.connect()
-    try:
-        relation = f"read_parquet({path_list(files)}, hive_partitioning = false)"
-        described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-        texts = [str(row[0]) for row in described if str(row[1]) == "VARCHAR"]
-        for column in texts:
-            ident = '"' + column.replace('"', '""') + '"'
-            counted = con.execute(
-                f"SELECT {ident}, count(*) FROM {relation} WHERE {ident} IS NOT NULL GROUP BY ALL"
-            ).fetchall()
-            values = {str(value): int(n) for value, n in counted}
-            names = may_name_people(kind, column)
-            masked, through_ner = mask_distinct(list(values), scanner, workers, names)
-            report.texts_through_ner += through_ner
-            name_column = names and _is_name_column(values, masked)
-            if name_column:
-                masked = _mask_whole_names(values, masked, settings)
-            findings, changes = _column_findings(column, values, masked, name_column)
-            report.columns.append(findings)
-            report.texts += findings.values
-            report.distinct_texts += findings.distinct_values
-            if changes and settings.treatment is not Treatment.KEEP:
-                replacements[column] = changes
-    finally:
-        con.close()
+    for column, values in text_value_counts(files):
+        names = may_name_people(kind, column)
+        masked, through_ner = mask_distinct(list(values), scanner, workers, names)
+        report.texts_through_ner += through_ner
+        name_column = names and _is_name_column(values, masked)
+        if name_column:
+            masked = _mask_whole_names(values, masked, settings)
+        findings, changes = _column_findings(column, values, masked, name_column)
+        report.columns.append(findings)
+        report.texts += findings.values
+        report.distinct_texts += findings.distinct_values
+        if changes and settings.treatment is not Treatment.KEEP:
+            replacements[column] = changes
     return report, replacements
 
 
