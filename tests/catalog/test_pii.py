@@ -100,9 +100,14 @@ def test_a_name_off_the_roster_next_to_one_on_it_still_reaches_the_model() -> No
     assert "Sophie Becker" not in masked and "Priya Nair" not in masked and found["PERSON"] == 2
 
 
-def test_workers_mask_exactly_as_one_process_does(scanner: PiiScanner, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("threads", [1, 2], ids=["forked", "spawned"])
+def test_workers_mask_exactly_as_one_process_does(
+    scanner: PiiScanner, monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
     from bench.pii import distinct_texts
     from catalog.pii import parallel
+
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: threads)  # 2: a caller with other threads
 
     texts = distinct_texts(60)
     alone, _ = parallel.mask_distinct(texts, scanner, workers=1)
