@@ -42,6 +42,7 @@ NER_LABELS_UNUSED = (  # OntoNotes labels other than PERSON: places, dates, prod
     *("PERCENT", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART"),
 )
 # Personal data we look for. Locations, dates and organisations are not personal on their own in plant texts.
+PRESIDIO_PHONE_RECOGNIZER = "PhoneRecognizer"
 ENTITIES = ("PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "EMPLOYEE_ID", "IBAN_CODE", "CREDIT_CARD")
 
 
@@ -115,7 +116,7 @@ class PiiScanner:
             registry.load_predefined_recognizers(languages=["en"], nlp_engine=engine)
         finally:
             presidio_log.setLevel(level)
-        registry.remove_recognizer("PhoneRecognizer")  # Presidio's, with eight countries' formats: the plant's only
+        registry.remove_recognizer(PRESIDIO_PHONE_RECOGNIZER)  # eight countries by default: the plant's only
         registry.add_recognizer(PhoneRecognizer(supported_regions=list(settings.phone_regions)))
         for recognizer in plant_recognizers(settings.roster_names, settings.employee_id_prefixes):
             registry.add_recognizer(recognizer)
@@ -153,7 +154,7 @@ class PiiScanner:
         first_pass: dict[str, list[RecognizerResult]] = {}
         for text, artifacts, *_ in self._blank.process_batch(texts, language="en", batch_size=self.BATCH):
             found = self._analyzer.analyze(text=text, language="en", entities=list(ENTITIES), nlp_artifacts=artifacts)
-            first_pass[text] = [r for r in found if not _implausible_name(r, text) and (names or _listed(r))]
+            first_pass[text] = [r for r in found if not _implausible_name(r, text) and (names or _certain(r))]
         needs_model = [t for t in texts if names and self.ner and uncovered_name_pair(t, first_pass[t])]
         self.texts_through_ner += len(needs_model)
         named: dict[str, list[RecognizerResult]] = {}
@@ -224,10 +225,14 @@ def _implausible_name(result: RecognizerResult, text: str) -> bool:
     return not is_name_shaped(text[result.start : result.end])
 
 
-def _listed(result: RecognizerResult) -> bool:
-    """Not a guessed name: a pattern (phone, e-mail, id) or the roster."""
-    metadata = result.recognition_metadata or {}
-    return result.entity_type != "PERSON" or metadata.get("recognizer_name") == ROSTER_RECOGNIZER
+def _certain(result: RecognizerResult) -> bool:
+    """What may be trusted in code columns: the roster and our plant patterns (formatted phones, e-mails, ids).
+    Not guessed names, and not Presidio's phone matcher, which reads the digits of `WO-1640` as a phone number:
+    pseudonymising an identifier would break every join on it."""
+    recognizer = (result.recognition_metadata or {}).get("recognizer_name")
+    if result.entity_type == "PERSON":
+        return bool(recognizer == ROSTER_RECOGNIZER)
+    return recognizer != PRESIDIO_PHONE_RECOGNIZER
 
 
 def _without_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:

@@ -131,3 +131,16 @@ def test_code_and_equipment_name_columns_look_for_roster_names_only(tmp_path: Pa
     report, replacements = scan([register], settings, SourceKind.ASSET_REGISTER, workers=1)
     assert list(replacements) == ["name"] and list(replacements["name"]) == ["Jonas Weber"]
     assert report.texts_through_ner == 0
+
+
+def test_identifiers_are_never_taken_for_phone_numbers(tmp_path: Path) -> None:
+    gated = tmp_path / "gated" / "day=1"
+    gated.mkdir(parents=True)
+    orders = gated / "part-0.parquet"
+    duckdb.sql(
+        "COPY (SELECT 'WO-' || i AS wo_id, 'P-101' AS equipment_id FROM range(1600, 1700) t(i)) "
+        f"TO '{orders}' (FORMAT parquet)"
+    )
+    settings = ScannerSettings(roster_names=(), secret="test")
+    report, replacements = scan([orders], settings, SourceKind.WORK_ORDERS, workers=1)
+    assert replacements == {} and not report.found, "Presidio's phone matcher reads WO-1640 as a number"
