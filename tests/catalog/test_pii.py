@@ -29,20 +29,25 @@ def _roster(demo: Path) -> tuple[str, ...]:
         return tuple(row["name"] for row in csv.DictReader(handle))
 
 
+def _gated_file(tmp_path: Path, select: str) -> Path:
+    """The rows of `select` as a gated partition's Parquet file."""
+    path = tmp_path / "gated" / "day=1" / "part-0.parquet"
+    path.parent.mkdir(parents=True)
+    duckdb.sql(f"COPY ({select}) TO '{path}' (FORMAT parquet)")
+    return path
+
+
 @pytest.fixture(scope="module")
 def scanner() -> PiiScanner:
     return PiiScanner(ScannerSettings(roster_names=(), secret="test"))
 
 
 def test_every_planted_value_is_gone_from_the_released_work_orders(demo: Path, tmp_path: Path) -> None:
-    gated = tmp_path / "gated"
-    (gated / "day=1").mkdir(parents=True)
-    orders = gated / "day=1" / "part-0.parquet"
     source = demo / "cmms" / "work_orders.jsonl"
-    duckdb.sql(
-        f"COPY (SELECT * FROM read_json('{source}', format = 'newline_delimited', ignore_errors = true)) "
-        f"TO '{orders}' (FORMAT parquet)"
+    orders = _gated_file(
+        tmp_path, f"SELECT * FROM read_json('{source}', format = 'newline_delimited', ignore_errors = true)"
     )
+    gated = orders.parent.parent
     report, replacements = scan([orders], ScannerSettings(_roster(demo), "test"), SourceKind.WORK_ORDERS, workers=1)
     write_release([orders], gated, tmp_path / "release", replacements)
     released = duckdb.sql(f"SELECT technician, description FROM '{tmp_path}/release/*/*.parquet'").fetchall()
@@ -120,12 +125,9 @@ def test_workers_mask_exactly_as_one_process_does(
 
 
 def test_code_and_equipment_name_columns_look_for_roster_names_only(tmp_path: Path) -> None:
-    gated = tmp_path / "gated" / "file=reg"
-    gated.mkdir(parents=True)
-    register = gated / "part-0.parquet"
-    duckdb.sql(
-        "COPY (SELECT * FROM (VALUES ('S1', 'Werk Nord'), ('P-101', 'Feed Pump'), ('X', 'Jonas Weber')) "
-        f"t(node_id, name)) TO '{register}' (FORMAT parquet)"
+    register = _gated_file(
+        tmp_path,
+        "SELECT * FROM (VALUES ('S1', 'Werk Nord'), ('P-101', 'Feed Pump'), ('X', 'Jonas Weber')) t(node_id, name)",
     )
     settings = ScannerSettings(roster_names=("Jonas Weber",), secret="test")
     report, replacements = scan([register], settings, SourceKind.ASSET_REGISTER, workers=1)
@@ -134,13 +136,7 @@ def test_code_and_equipment_name_columns_look_for_roster_names_only(tmp_path: Pa
 
 
 def test_identifiers_are_never_taken_for_phone_numbers(tmp_path: Path) -> None:
-    gated = tmp_path / "gated" / "day=1"
-    gated.mkdir(parents=True)
-    orders = gated / "part-0.parquet"
-    duckdb.sql(
-        "COPY (SELECT 'WO-' || i AS wo_id, 'P-101' AS equipment_id FROM range(1600, 1700) t(i)) "
-        f"TO '{orders}' (FORMAT parquet)"
-    )
+    orders = _gated_file(tmp_path, "SELECT 'WO-' || i AS wo_id, 'P-101' AS equipment_id FROM range(1600, 1700) t(i)")
     settings = ScannerSettings(roster_names=(), secret="test")
     report, replacements = scan([orders], settings, SourceKind.WORK_ORDERS, workers=1)
     assert replacements == {} and not report.found, "Presidio's phone matcher reads WO-1640 as a number"
