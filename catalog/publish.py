@@ -97,7 +97,7 @@ def publish_source(
                     json.dumps({"run_id": run_id, "rows": rows, "files": len(files), "pii": report.totals()}),
                 ],
             )
-            _promote(staging, target)  # inside the block: a failed commit removes nothing readers can see
+            _promote(staging, target)  # before commit: a failed commit leaves an unlisted folder, replaced next time
         return PublishedVersion(source.name, version, rows, new=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
