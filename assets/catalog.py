@@ -5,14 +5,14 @@ from pathlib import Path
 import dagster as dg
 
 from assets.gated import gated_key
+from assets.resources import PlantdataResource
 from catalog.pii.scanner import Treatment
 from catalog.pii.settings import scanner_settings
 from catalog.pii.verify import listed_personal_data
 from catalog.publish import publish_source
 from catalog.queries import show_dataset
 from catalog.store import CatalogStore
-from ingest.config import SourceConfig, SourcesFile
-from pipelines.resources import PlantdataResource
+from config.sources import SourceConfig, SourcesFile
 
 GROUP = "catalog"
 NO_LISTED_PERSONAL_DATA = "no_listed_personal_data"

@@ -3,10 +3,10 @@
 import dagster as dg
 
 from assets.ingest import standardised_key
-from ingest.config import SourceConfig, SourcesFile
+from assets.resources import PlantdataResource
+from config.sources import SourceConfig, SourcesFile
 from ingest.runner import discover_source
 from ingest.verify import recount
-from pipelines.resources import PlantdataResource
 
 ROWS_BALANCE = "rows_balance"
 

@@ -5,8 +5,8 @@ import warnings
 import dagster as dg
 
 from assets.ingest import partitions_for, standardised_key
-from ingest.config import SourceConfig
-from pipelines.resources import PlantdataResource
+from assets.resources import PlantdataResource
+from config.sources import SourceConfig
 from quality.gate import publish_gated
 
 GROUP = "gated"

@@ -5,11 +5,11 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from ingest.config import SourceConfig, SourcesFile
-from ingest.layout import Layout
+from assets.resources import PlantdataResource
+from config.layout import Layout
+from config.sources import SourceConfig, SourcesFile
 from ingest.runner import ingest_partitions
 from ingest.standardise import PartitionResult
-from pipelines.resources import PlantdataResource
 
 GROUP = "standardised"
 

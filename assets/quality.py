@@ -7,9 +7,9 @@ materialised. Row rules never block: the gate quarantines the rows they flag and
 import dagster as dg
 
 from assets.ingest import standardised_key
-from ingest.config import SourceConfig
+from assets.resources import PlantdataResource
+from config.sources import SourceConfig
 from ingest.manifest import read_manifests
-from pipelines.resources import PlantdataResource
 from quality.evaluate import PartitionEvaluation, RuleResult
 from quality.gate import evaluate_source, suite_for
 

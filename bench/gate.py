@@ -37,8 +37,8 @@ def run_gate_bench(rows: int, folder: Path) -> dict[str, Any]:
 
 
 def _measure_gate(folder: Path) -> dict[str, Any]:
-    from ingest.config import load_sources
-    from ingest.layout import Layout
+    from config.layout import Layout
+    from config.sources import load_sources
     from ingest.runner import ingest_partitions
 
     layout = Layout(folder / "gate-home")

@@ -85,8 +85,8 @@ def _measure_duckdb(folder: Path, csv_path: Path) -> dict[str, Any]:
 
 
 def _measure_plantdata(folder: Path, csv_path: Path) -> dict[str, Any]:
-    from ingest.config import load_sources
-    from ingest.layout import Layout
+    from config.layout import Layout
+    from config.sources import load_sources
     from ingest.runner import discover_source, ingest_partitions, register_for
     from ingest.standardise import standardise
 

@@ -53,17 +53,17 @@ def distinct_texts(n: int) -> list[str]:
 
 def history_texts(n: int) -> list[str]:
     """N texts as the demo's 90-day history draws them, from its templates, equipment and people."""
-    from ingest.demo_plant.cmms import routine_texts
-    from ingest.demo_plant.generator import required_kinds
-    from ingest.demo_plant.register import build_plant
-    from ingest.demo_plant.rng import stream
+    from demo_plant.cmms import routine_texts
+    from demo_plant.generator import required_kinds
+    from demo_plant.register import build_plant
+    from demo_plant.rng import stream
 
     return routine_texts(build_plant(200, stream(7, "layout"), required_kinds()), n)
 
 
 def _settings() -> Any:
     from catalog.pii.scanner import ScannerSettings
-    from ingest.demo_plant.personnel import ROSTER
+    from demo_plant.personnel import ROSTER
 
     return ScannerSettings(roster_names=tuple(p.name for p in ROSTER), secret="bench")
 

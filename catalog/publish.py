@@ -22,8 +22,8 @@ from catalog.profile import ColumnProfile, profile
 from catalog.release import PiiReport, scan, write_release
 from catalog.store import CatalogStore
 from catalog.vocabulary import SecurityGrade
-from ingest.config import SourceConfig, SourcesFile
-from ingest.layout import Layout
+from config.layout import Layout
+from config.sources import SourceConfig, SourcesFile
 from ingest.manifest import read_manifests
 from quality import history
 

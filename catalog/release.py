@@ -23,7 +23,7 @@ from catalog.pii.parallel import mask_distinct
 from catalog.pii.recognizers import PERSON, is_name_shaped
 from catalog.pii.scanner import ScannerSettings, Treatment, shared_scanner, treatment_function
 from catalog.pii.text_columns import text_value_counts
-from ingest.kinds import SourceKind, may_name_people
+from config.kinds import SourceKind, may_name_people
 
 NAME_COLUMN_SHARE = 0.5  # of a column's distinct values found to be whole names
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import fsspec
 
-from ingest.config import CsvOptions
+from config.kinds import QuarantineRule
+from config.sources import CsvOptions
 from ingest.errors import SourceFileError
 from ingest.files import SourceFile
-from ingest.kinds import QuarantineRule
 from ingest.line_finder import lone_carriage_return_line
 
 _NATIVE_ENCODINGS = {"utf-8", "utf_8", "utf8", "utf-8-sig", "utf_8_sig"}

@@ -1,24 +1,8 @@
-"""Errors of plantdata's ingestion layer.
-
-One root (`PlantdataError`) for the whole project; every error carries structured fields and
-says whether retrying can help, so Dagster retry policies and the CLI can act on it.
-"""
+"""Errors of the ingestion layer: a file that cannot be read, rows that do not add up."""
 
 from __future__ import annotations
 
-
-class PlantdataError(Exception):
-    """Root of every error plantdata raises on purpose."""
-
-    retryable: bool = False
-
-
-class ConfigError(PlantdataError):
-    """A sources file is invalid; the message names the file, the key and the fix."""
-
-    def __init__(self, file: str, key: str, problem: str, fix: str) -> None:
-        self.file, self.key, self.problem, self.fix = file, key, problem, fix
-        super().__init__(f"{file}: {key}: {problem}. Fix: {fix}")
+from config.errors import PlantdataError
 
 
 class SourceFileError(PlantdataError):

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.config import SourceConfig
+from config.kinds import FileFormat
+from config.sources import SourceConfig
 from ingest.csv_scan import (
     quote_ident,
     read_csv_call,
@@ -29,7 +30,6 @@ from ingest.csv_scan import (
 )
 from ingest.errors import SourceFileError
 from ingest.files import SourceFile, partition_key_for_file, sha256_of
-from ingest.kinds import FileFormat
 from ingest.plan import parse_time_text_sql, partition_of_parsed_sql
 from ingest.rows import load_rows
 

@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Sequence
 
-from ingest.config import CsvOptions
+from config.sources import CsvOptions
 
 _CHUNK = 8 << 20
 _LONE_CR = re.compile(rb"\r(?!\n)")

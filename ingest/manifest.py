@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.layout import Layout
+from config.layout import Layout
 from ingest.standardise import PartitionResult
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.config import SourceConfig
+from config.kinds import CANONICAL_FIELDS, READING_KINDS, Field, QuarantineRule, SourceKind
+from config.sources import SourceConfig
+from config.units import conversion
 from ingest.csv_scan import quote_ident
 from ingest.errors import SourceFileError
-from ingest.kinds import CANONICAL_FIELDS, READING_KINDS, Field, QuarantineRule, SourceKind
 from ingest.register import Register
 from ingest.timezones import local_time_problem_sql, local_to_utc_sql
-from ingest.units import conversion
 
 TAG_ENUM = "plantdata_tag"
 EQUIPMENT_ENUM = "plantdata_equipment"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import duckdb
 
-from ingest.config import SourceConfig
+from config.kinds import QuarantineRule
+from config.sources import SourceConfig
 from ingest.csv_scan import (
     quote_ident,
     read_csv_call,
@@ -20,7 +21,6 @@ from ingest.csv_scan import (
 )
 from ingest.files import partition_key_for_file
 from ingest.index import IndexedFile
-from ingest.kinds import QuarantineRule
 from ingest.line_finder import find_lines, lines_at
 from ingest.plan import TAG_ENUM, ScanPlan, parse_time_text_sql, partition_of_parsed_sql
 from ingest.plan_sql import declare_enum, partition_expr, with_utc

@@ -13,10 +13,10 @@ import duckdb
 import fsspec
 import pyarrow as pa
 
+from config.kinds import FileFormat
 from ingest.csv_scan import quote_ident
 from ingest.errors import SourceFileError
 from ingest.files import SourceFile
-from ingest.kinds import FileFormat
 
 
 def load_rows(con: duckdb.DuckDBPyConnection, file: SourceFile, fmt: FileFormat, table: str) -> tuple[list[str], int]:

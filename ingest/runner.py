@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.config import SourceConfig, SourcesFile
+from config.kinds import SourceKind
+from config.layout import Layout
+from config.sources import SourceConfig, SourcesFile
 from ingest.files import discover
 from ingest.index import IndexedFile, index_files
-from ingest.kinds import SourceKind
-from ingest.layout import Layout
 from ingest.manifest import write_manifest
 from ingest.register import Register, load_register
 from ingest.standardise import PartitionResult, Progress, standardise

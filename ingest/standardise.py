@@ -18,7 +18,9 @@ from typing import Any
 
 import duckdb
 
-from ingest.config import SourceConfig
+from config.kinds import FileFormat
+from config.layout import Layout, partition_dir
+from config.sources import SourceConfig
 from ingest.csv_scan import (
     quote_ident,
     read_csv_call,
@@ -28,8 +30,6 @@ from ingest.csv_scan import (
 from ingest.errors import RowsLostError, SourceFileError
 from ingest.files import SourceFile, partition_key_for_file
 from ingest.index import IndexedFile
-from ingest.kinds import FileFormat
-from ingest.layout import Layout, partition_dir
 from ingest.plan import ScanPlan, build_plan
 from ingest.plan_sql import declare_enum, partition_expr, with_utc
 from ingest.quarantine_sql import (

@@ -9,35 +9,16 @@ offset the source's `ambiguous` policy chooses (or NULL to quarantine it).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from config.timezones import parse_timezone
 
 Ambiguous = Literal["earliest", "latest", "quarantine"]
-_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?$")
 _FIRST_YEAR, _LAST_YEAR = 1970, 2100
-
-
-def parse_timezone(name: str) -> tzinfo:
-    """An IANA zone ('Europe/Berlin'), 'UTC', or a fixed offset ('+03:00', 'UTC+3')."""
-    if name.upper() in {"UTC", "Z", "GMT"}:
-        return UTC
-    match = _OFFSET.match(name.strip())
-    if match:
-        minutes = int(match["h"]) * 60 + int(match["m"] or 0)
-        if minutes > 18 * 60:
-            raise ValueError(f"offset {name!r} is beyond ±18:00")
-        return timezone(timedelta(minutes=minutes if match["sign"] == "+" else -minutes))
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"unknown timezone {name!r}; use an IANA name such as 'Europe/Berlin' or a fixed offset such as '+03:00'"
-        ) from exc
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import duckdb
 
-from ingest.config import SourceConfig
+from config.kinds import SourceKind
+from config.layout import Layout, partition_dir
+from config.sources import SourceConfig
 from ingest.index import IndexedFile
-from ingest.kinds import SourceKind
-from ingest.layout import Layout, partition_dir
 
 
 @dataclass(frozen=True)

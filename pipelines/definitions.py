@@ -11,9 +11,9 @@ from assets.checks import build_rows_balance_check
 from assets.gated import build_gated_asset
 from assets.ingest import build_standardised_asset
 from assets.quality import build_quality_checks
-from ingest.config import load_sources
+from assets.resources import PlantdataResource
+from config.sources import load_sources
 from pipelines.jobs import build_ingest_job, build_publish_job
-from pipelines.resources import PlantdataResource
 from pipelines.sensors import build_new_files_sensor, build_publish_after_gate_sensor
 from pipelines.settings import home, sources_path
 

@@ -7,7 +7,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 
 from assets.gated import gated_key
 from assets.ingest import standardised_key
-from ingest.config import SourceConfig
+from config.sources import SourceConfig
 
 
 def job_name(source: SourceConfig) -> str:

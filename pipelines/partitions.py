@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.ingest import partitions_for
-from ingest.config import SourceConfig
+from config.sources import SourceConfig
 
 
 def add_missing_partitions(instance: dg.DagsterInstance, source: SourceConfig, keys: list[str]) -> list[str]:

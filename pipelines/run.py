@@ -12,8 +12,8 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from assets.catalog import catalog_key
 from assets.ingest import partitions_for
-from ingest.config import SourceConfig, load_sources
-from ingest.layout import Layout
+from config.layout import Layout
+from config.sources import SourceConfig, load_sources
 from ingest.runner import discover_source, ordered_sources
 from pipelines.definitions import build_definitions
 from pipelines.jobs import PUBLISH_JOB, job_name

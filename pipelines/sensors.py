@@ -9,9 +9,9 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 from assets.catalog import catalog_key
 from assets.gated import gated_key
 from assets.ingest import partitions_for
-from ingest.config import SourceConfig, SourcesFile
+from assets.resources import PlantdataResource
+from config.sources import SourceConfig, SourcesFile
 from ingest.runner import discover_source
-from pipelines.resources import PlantdataResource
 
 
 def build_new_files_sensor(

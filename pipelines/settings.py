@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ingest.layout import Layout, data_root
+from config.layout import Layout, data_root
 
-DEMO_SOURCES = Path(__file__).resolve().parent.parent / "ingest" / "demo_plant" / "sources.yaml"
+DEMO_SOURCES = Path(__file__).resolve().parent.parent / "demo_plant" / "sources.yaml"
 
 
 def sources_path(explicit: str | None = None) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.errors import PlantdataError
+from config.errors import PlantdataError
 
 
 class GateBlockedError(PlantdataError):

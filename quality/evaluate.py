@@ -14,9 +14,9 @@ from typing import Any
 
 import duckdb
 
-from ingest.kinds import CANONICAL_FIELDS, READING_KINDS, WITHHELD, SourceKind, sample_safe
+from config.kinds import CANONICAL_FIELDS, READING_KINDS, WITHHELD, SourceKind, sample_safe
+from config.quality import QualityOptions
 from quality.dimensions import Dimension, dimension_scores, grade, overall
-from quality.options import QualityOptions
 from quality.rules import Rule
 
 SAMPLE_ROWS = 5

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.config import SourceConfig
-from ingest.kinds import READING_KINDS
-from ingest.layout import Layout, partition_dir
+from config.kinds import READING_KINDS
+from config.layout import Layout, partition_dir
+from config.sources import SourceConfig
 from ingest.manifest import read_manifests
 from quality import history
 from quality.errors import GateBlockedError, NotEvaluatedError

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ingest.layout import Layout
+from config.layout import Layout
 from quality.evaluate import PartitionEvaluation, RuleResult
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import duckdb
 
-from ingest.layout import Layout, partition_dir
+from config.layout import Layout, partition_dir
 from ingest.manifest import read_manifests
 from quality import history
 from quality.dimensions import grade, overall

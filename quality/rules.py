@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ingest.kinds import READING_KINDS, SourceKind
+from config.kinds import READING_KINDS, SourceKind
+from config.quality import QualityOptions, Severity
 from quality.dimensions import Dimension
-from quality.options import QualityOptions, Severity
 
 Level = Literal["row", "partition"]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.config import SourcesFile, load_sources
-from ingest.layout import Layout
+from config.layout import Layout
+from config.sources import SourcesFile, load_sources
 from ingest.runner import ingest_partitions, ordered_sources
 from ingest.standardise import PartitionResult
 

@@ -11,7 +11,7 @@ import fsspec
 
 from catalog.errors import CatalogError
 from catalog.pii.scanner import ScannerSettings, Treatment
-from ingest.config import SourcesFile
+from config.sources import SourcesFile
 
 KEY_ENV = "PLANTDATA_PSEUDONYM_KEY"
 

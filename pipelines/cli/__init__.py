@@ -8,8 +8,8 @@ from typing import Any
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ingest.errors import PlantdataError
-from ingest.layout import Layout
+from config.errors import PlantdataError
+from config.layout import Layout
 from pipelines.cli.bench import bench
 from pipelines.cli.catalog import catalog
 from pipelines.cli.common import console, sources_option
@@ -38,7 +38,7 @@ def run(sources_file: str | None) -> None:
         TimeElapsedColumn(),
         console=console,
     ) as progress:
-        from ingest.config import load_sources
+        from config.sources import load_sources
 
         total = len(load_sources(path).sources)
         task = progress.add_task("discovering", total=total)

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ingest.layout import Layout
+from config.layout import Layout
 from pipelines.cli.common import console, emit, wide_console
 from pipelines.settings import home
 

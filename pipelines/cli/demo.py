@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ingest.layout import Layout
+from config.layout import Layout
 from pipelines.cli.common import console
 from pipelines.settings import home
 
@@ -25,7 +25,7 @@ def demo() -> None:
 @click.option("--seed", type=int, default=7, show_default=True)
 def demo_generate(out: str | None, days: int, tags: int, min_period: int, max_period: int, seed: int) -> None:
     """Generate the demo plant's exports (deterministic for a seed)."""
-    from ingest.demo_plant import generate
+    from demo_plant import generate
 
     target = Path(out) if out else Layout(home()).demo()
     with console.status("generating the demo plant"):

@@ -7,7 +7,7 @@ import json
 import click
 from rich.table import Table
 
-from ingest.layout import Layout
+from config.layout import Layout
 from pipelines.cli.common import sources_option, wide_console
 from pipelines.settings import home, sources_path
 
@@ -24,7 +24,7 @@ def quality() -> None:
 @click.option("--summary", is_flag=True, help="One line per source, without its partitions.")
 def quality_report(sources_file: str | None, only: str | None, as_json: bool, summary: bool) -> None:
     """Per source and partition: dimension scores, overall score and grade, failed rules, rows quarantined."""
-    from ingest.config import load_sources
+    from config.sources import load_sources
     from quality.dimensions import Dimension
     from quality.report import source_report
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ingest.layout import Layout
+from config.layout import Layout
 from pipelines.cli.common import emit, sources_option
 from pipelines.settings import home, sources_path
 
@@ -19,7 +19,7 @@ def sources() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def sources_list(sources_file: str | None, as_json: bool) -> None:
     """List configured sources."""
-    from ingest.config import load_sources
+    from config.sources import load_sources
 
     loaded = load_sources(sources_path(sources_file))
     rows = [
@@ -43,7 +43,7 @@ def sources_list(sources_file: str | None, as_json: bool) -> None:
 @click.option("--summary", is_flag=True, help="One line per source instead of one per partition.")
 def sources_status(sources_file: str | None, as_json: bool, summary: bool) -> None:
     """Per source and partition: files, rows in/out/quarantined and the last run."""
-    from ingest.config import load_sources
+    from config.sources import load_sources
     from ingest.manifest import read_manifests, summarise
 
     loaded = load_sources(sources_path(sources_file))

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from catalog.queries import list_datasets, show_dataset
 from catalog.schema import migrate
 from catalog.store import CatalogStore
-from ingest.layout import Layout
+from config.layout import Layout
 from pipelines.cli import main
 from pipelines.run import run_all
 from tests.conftest import HISTORIAN_SOURCES

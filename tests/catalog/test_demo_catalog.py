@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 from click.testing import CliRunner
 
-from ingest.demo_plant import generate
-from ingest.layout import Layout
+from config.layout import Layout
+from demo_plant import generate
 from pipelines.cli import main
 from pipelines.run import run_all
 from tests.conftest import REPO
@@ -35,7 +35,7 @@ def _published_text(layout: Layout) -> str:
 
 def test_demo_catalog_lists_every_dataset_and_publishes_no_planted_personal_data(layout: Layout) -> None:
     generate(layout.root / "demo", days=1, tags=40, min_period_s=30, max_period_s=60)
-    outcomes = run_all(REPO / "ingest" / "demo_plant" / "sources.yaml", layout.root)
+    outcomes = run_all(REPO / "demo_plant" / "sources.yaml", layout.root)
     assert all(o.success for o in outcomes), [(o.source, o.error) for o in outcomes]
     listed = CliRunner().invoke(main, ["catalog", "list", "--json"])
     assert listed.exit_code == 0, listed.output

@@ -13,8 +13,8 @@ import pytest
 from catalog.pii.recognizers import is_name_shaped
 from catalog.pii.scanner import PiiScanner, ScannerSettings
 from catalog.release import scan, write_release
-from ingest.demo_plant import generate
-from ingest.kinds import SourceKind
+from config.kinds import SourceKind
+from demo_plant import generate
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from catalog.pii.scanner import ScannerSettings
 from catalog.pii.verify import listed_personal_data
 from catalog.queries import list_datasets, show_dataset
 from catalog.store import CatalogStore
-from ingest.layout import Layout
+from config.layout import Layout
 from pipelines.run import instance_for, run_all
 from tests.conftest import HISTORIAN_SOURCES
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingest.demo_plant import DemoPlant, generate
+from demo_plant import DemoPlant, generate
 
 TINY = {"days": 2, "tags": 40, "min_period_s": 30, "max_period_s": 60}
 TZ = ZoneInfo("Europe/Berlin")
@@ -127,9 +127,9 @@ def test_register_hierarchy_is_valid(plant: DemoPlant) -> None:
 
 
 def test_default_tag_count_builds_a_large_register(tmp_path: Path) -> None:
-    from ingest.demo_plant import register
-    from ingest.demo_plant.generator import required_kinds
-    from ingest.demo_plant.rng import stream
+    from demo_plant import register
+    from demo_plant.generator import required_kinds
+    from demo_plant.rng import stream
 
     for tags in (40, 200, 300):
         plant = register.build_plant(tags, stream(7, "layout"), required_kinds())

@@ -30,9 +30,9 @@ from typing import Any
 import pytest
 import yaml
 
-from ingest.config import load_sources
-from ingest.errors import PlantdataError
-from ingest.layout import Layout
+from config.errors import PlantdataError
+from config.layout import Layout
+from config.sources import load_sources
 from ingest.runner import discover_source, register_for
 from ingest.standardise import PartitionResult, standardise
 from tests.conftest import ingest_all, read_output

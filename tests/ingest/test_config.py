@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import load_sources
-from ingest.errors import ConfigError
-from ingest.kinds import SourceKind
+from config.errors import ConfigError
+from config.kinds import SourceKind
+from config.sources import load_sources
 from tests.conftest import REPO
 
 MINIMAL = """
@@ -21,7 +21,7 @@ sources:
 
 
 def test_the_shipped_sources_files_are_valid() -> None:
-    demo = load_sources(REPO / "ingest" / "demo_plant" / "sources.yaml")
+    demo = load_sources(REPO / "demo_plant" / "sources.yaml")
     skab = load_sources(REPO / "examples" / "skab" / "sources.yaml")
     assert {s.kind for s in demo.sources} >= {
         SourceKind.ASSET_REGISTER,

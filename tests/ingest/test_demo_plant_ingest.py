@@ -15,8 +15,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from ingest.demo_plant import generate
-from ingest.layout import Layout
+from config.layout import Layout
+from demo_plant import generate
 from ingest.standardise import PartitionResult
 from tests.conftest import REPO, ingest_all, read_output
 
@@ -38,7 +38,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Layout, dict[str, li
     plant = generate(layout.demo(), days=2, tags=40, min_period_s=20, max_period_s=40)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PLANTDATA_HOME", str(layout.root))
-        results = ingest_all(REPO / "ingest" / "demo_plant" / "sources.yaml", layout)
+        results = ingest_all(REPO / "demo_plant" / "sources.yaml", layout)
     return layout, results, plant.out_dir
 
 
@@ -140,12 +140,12 @@ def _raw_line(out_dir: Path, file: str, line: int) -> list[str]:
 def test_the_gate_catches_each_planted_defect_with_its_rule(
     demo: tuple[Layout, dict[str, list[PartitionResult]], Path],
 ) -> None:
-    from ingest.config import load_sources
+    from config.sources import load_sources
     from ingest.manifest import read_manifests
     from quality.gate import evaluate_source
 
     layout, _, out_dir = demo
-    sources = load_sources(REPO / "ingest" / "demo_plant" / "sources.yaml")
+    sources = load_sources(REPO / "demo_plant" / "sources.yaml")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PLANTDATA_HOME", str(layout.root))
         for name in ("historian", "work_orders"):

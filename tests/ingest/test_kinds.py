@@ -10,7 +10,7 @@ from pathlib import Path
 import fsspec
 import pytest
 
-from ingest.layout import Layout
+from config.layout import Layout
 from tests.conftest import ingest_all, read_output
 
 REGISTER = """

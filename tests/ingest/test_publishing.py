@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import load_sources
+from config.layout import Layout
+from config.sources import load_sources
 from ingest.errors import SourceFileError
-from ingest.layout import Layout
 from ingest.manifest import read_manifests
 from ingest.runner import discover_source, ingest_partitions
 from ingest.verify import recount

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from ingest.timezones import local_time_problem_sql, local_to_utc_sql, parse_timezone
+from config.timezones import parse_timezone
+from ingest.timezones import local_time_problem_sql, local_to_utc_sql
 
 
 def _utc(local: str, zone: str, ambiguous: str = "earliest") -> datetime | None:

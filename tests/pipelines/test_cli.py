@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ingest.layout import Layout
+from config.layout import Layout
 from pipelines.cli import main
 from tests.conftest import HISTORIAN_SOURCES, REPO
 

@@ -18,7 +18,7 @@ from typing import Any
 import psutil
 import pytest
 
-from ingest.layout import Layout
+from config.layout import Layout
 from pipelines.run import run_all
 from tests.conftest import HISTORIAN_SOURCES, REPO
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ingest.layout import Layout
+from config.layout import Layout
 from pipelines.definitions import build_definitions
 from pipelines.run import instance_for, run_all
 from tests.conftest import REPO
@@ -39,7 +39,7 @@ def plant(write: Callable[..., Path]) -> Path:
 
 
 def test_the_demo_code_location_loads() -> None:
-    defs = build_definitions(REPO / "ingest" / "demo_plant" / "sources.yaml", Path("/nonexistent"))
+    defs = build_definitions(REPO / "demo_plant" / "sources.yaml", Path("/nonexistent"))
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     names = ("asset_register", "historian", "alarms", "production_orders", "inspections", "work_orders")

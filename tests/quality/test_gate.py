@@ -9,8 +9,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingest.config import load_sources
-from ingest.layout import Layout
+from config.layout import Layout
+from config.sources import load_sources
 from pipelines.run import instance_for, run_all
 from quality import history
 from quality.dimensions import dimension_scores, grade

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
-from ingest.demo_plant.arrays import Array
+from demo_plant.arrays import Array
 
 _BUCKET_S = 900  # every time-zone transition in use falls on a quarter hour
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ingest.demo_plant.arrays import Array
-from ingest.demo_plant.defect_plan import UNKNOWN_TAG, DefectPlan
-from ingest.demo_plant.ground_truth import DefectRecord
-from ingest.demo_plant.model import Plant
-from ingest.demo_plant.sampling import BAD, GOOD, Samples
-from ingest.demo_plant.timebase import Timebase, format_naive
+from demo_plant.arrays import Array
+from demo_plant.defect_plan import UNKNOWN_TAG, DefectPlan
+from demo_plant.ground_truth import DefectRecord
+from demo_plant.model import Plant
+from demo_plant.sampling import BAD, GOOD, Samples
+from demo_plant.timebase import Timebase, format_naive
 
 HEADER = "timestamp,tag,value,quality"
 

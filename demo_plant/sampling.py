@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.demo_plant.arrays import Array
-from ingest.demo_plant.dynamics import Signal
-from ingest.demo_plant.model import Plant
-from ingest.demo_plant.timebase import Timebase
+from demo_plant.arrays import Array
+from demo_plant.dynamics import Signal
+from demo_plant.model import Plant
+from demo_plant.timebase import Timebase
 
 GOOD, UNCERTAIN, BAD = 192, 64, 0
 _SLOW_KINDS = ("TEMP", "LEVEL", "WINDING", "OIL_TEMP")

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.demo_plant.model import Fault, Plant
-from ingest.demo_plant.timebase import Timebase
+from demo_plant.model import Fault, Plant
+from demo_plant.timebase import Timebase
 
 UNKNOWN_TAG = "P901.FLOW"
-# exported in degF whatever the seed, so a static sources file can declare it (ingest/demo_plant/sources.yaml)
+# exported in degF whatever the seed, so a static sources file can declare it (demo_plant/sources.yaml)
 UNIT_MIXUP_EQUIPMENT, UNIT_MIXUP_KIND = "P-103", "BRG_TEMP_DE"
 REQUIRED_KINDS: dict[str, tuple[str, ...]] = {UNIT_MIXUP_EQUIPMENT: (UNIT_MIXUP_KIND,)}
 

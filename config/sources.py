@@ -14,12 +14,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ingest.errors import ConfigError
-from ingest.kinds import ALLOWED_TYPES, CANONICAL_FIELDS, TIMED_KINDS, FileFormat, SourceKind, SourceSystem
-from ingest.layout import data_root
-from ingest.timezones import parse_timezone
-from ingest.units import known_unit
-from quality.options import QualityOptions
+from config.errors import ConfigError
+from config.kinds import ALLOWED_TYPES, CANONICAL_FIELDS, TIMED_KINDS, FileFormat, SourceKind, SourceSystem
+from config.layout import data_root
+from config.privacy import PrivacyOptions
+from config.quality import QualityOptions
+from config.timezones import parse_timezone
+from config.units import known_unit
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ENV = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
@@ -171,23 +172,6 @@ class SourceConfig(_Strict):
     def source_column(self, canonical: str) -> str:
         """The export's column that feeds canonical column `canonical`."""
         return self.columns.get(canonical, canonical)
-
-
-class RosterOptions(_Strict):
-    """The personnel roster: a CSV whose `column` lists people's names (a deny list for the PII scan)."""
-
-    location: str
-    column: str = "name"
-    encoding: str = "utf-8"
-
-
-class PrivacyOptions(_Strict):
-    """Plant-wide settings of the personal-data scan that runs before publication."""
-
-    roster: RosterOptions | None = None
-    employee_id_prefixes: list[str] = Field(default_factory=lambda: ["EMP"])
-    phone_regions: list[str] = Field(default_factory=lambda: ["DE"], description="ISO countries of phone formats")
-    ner: bool = True
 
 
 class SourcesFile(_Strict):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.demo_plant.ground_truth import DefectRecord
-from ingest.demo_plant.model import Fault, Plant
-from ingest.demo_plant.personnel import OFF_ROSTER, ROSTER, Person, PersonalData
-from ingest.demo_plant.timebase import Timebase
+from demo_plant.ground_truth import DefectRecord
+from demo_plant.model import Fault, Plant
+from demo_plant.personnel import OFF_ROSTER, ROSTER, Person, PersonalData
+from demo_plant.timebase import Timebase
 
 HISTORY_DAYS = 90
 _KEYS = (

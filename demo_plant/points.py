@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ingest.demo_plant.model import AlarmLimits, Equipment, MeasurementPoint
+from demo_plant.model import AlarmLimits, Equipment, MeasurementPoint
 
 
 @dataclass(frozen=True)

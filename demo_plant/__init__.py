@@ -5,6 +5,6 @@ physically plausible plant (with injected faults and deliberately planted export
 from them, the ground truth under `ground_truth/`.
 """
 
-from ingest.demo_plant.generator import DemoPlant, generate
+from demo_plant.generator import DemoPlant, generate
 
 __all__ = ["DemoPlant", "generate"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingest.layout import Layout
+from config.layout import Layout
 
 
 class PlantdataResource(dg.ConfigurableResource["PlantdataResource"]):

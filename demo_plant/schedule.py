@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ingest.demo_plant.arrays import Array
-from ingest.demo_plant.model import Order
-from ingest.demo_plant.timebase import Timebase
+from demo_plant.arrays import Array
+from demo_plant.model import Order
+from demo_plant.timebase import Timebase
 
 # product name, quantity unit, nominal rate per hour
 _MIXING = (

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ingest.demo_plant.layout import EQUIPMENT_TYPE, base_capacity, build_layout
-from ingest.demo_plant.model import Plant
-from ingest.demo_plant.points import CANDIDATES, allocate, make_point
+from demo_plant.layout import EQUIPMENT_TYPE, base_capacity, build_layout
+from demo_plant.model import Plant
+from demo_plant.points import CANDIDATES, allocate, make_point
 
 COLUMNS = (
     "node_id",

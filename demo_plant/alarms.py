@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ingest.demo_plant.arrays import Array
-from ingest.demo_plant.dynamics import Signal
-from ingest.demo_plant.model import MeasurementPoint, Plant
-from ingest.demo_plant.sampling import Samples
-from ingest.demo_plant.timebase import Timebase
+from demo_plant.arrays import Array
+from demo_plant.dynamics import Signal
+from demo_plant.model import MeasurementPoint, Plant
+from demo_plant.sampling import Samples
+from demo_plant.timebase import Timebase
 
 HEADER = ("timestamp", "tag", "alarm_type", "priority", "state", "message")
 _WORDS = {"HIHI": "HIGH HIGH", "HI": "HIGH", "LO": "LOW", "LOLO": "LOW LOW", "DEV": "DEVIATION"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ingest.demo_plant.model import Order
-from ingest.demo_plant.timebase import Timebase
+from demo_plant.model import Order
+from demo_plant.timebase import Timebase
 
 HEADER = (
     "order_id",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.errors import PlantdataError
+from config.errors import PlantdataError
 
 # unit -> (canonical unit of its dimension, scale, offset)
 _TO_CANONICAL: dict[str, tuple[str, float, float]] = {

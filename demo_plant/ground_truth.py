@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.demo_plant.model import Fault
-from ingest.demo_plant.timebase import Timebase
+from demo_plant.model import Fault
+from demo_plant.timebase import Timebase
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,15 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.demo_plant import alarms, defect_plan, faults, ground_truth, inspections, mes, register, schedule
-from ingest.demo_plant.cmms import WorkOrderHistory
-from ingest.demo_plant.defect_plan import plan_defects
-from ingest.demo_plant.historian import HistorianWriter
-from ingest.demo_plant.machines import PlantModel, grid
-from ingest.demo_plant.personnel import write_roster
-from ingest.demo_plant.rng import stream
-from ingest.demo_plant.sampling import draw_periods, sample
-from ingest.demo_plant.timebase import Timebase
+from demo_plant import alarms, defect_plan, faults, ground_truth, inspections, mes, register, schedule
+from demo_plant.cmms import WorkOrderHistory
+from demo_plant.defect_plan import plan_defects
+from demo_plant.historian import HistorianWriter
+from demo_plant.machines import PlantModel, grid
+from demo_plant.personnel import write_roster
+from demo_plant.rng import stream
+from demo_plant.sampling import draw_periods, sample
+from demo_plant.timebase import Timebase
 
 _STALE = (("historian", "historian_*.csv"), ("alarms", "alarms_*.csv"))
 

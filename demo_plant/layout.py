@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ingest.demo_plant.model import Equipment, HierarchyNode
+from demo_plant.model import Equipment, HierarchyNode
 
 ENTERPRISE = ("ENT-1", "Nordwerk Industrie GmbH")
 SITE = ("SITE-WN", "Werk Nord")

@@ -6,9 +6,9 @@ import dataclasses
 
 import numpy as np
 
-from ingest.demo_plant.arrays import Array
-from ingest.demo_plant.model import Fault, Order, Plant
-from ingest.demo_plant.timebase import Timebase
+from demo_plant.arrays import Array
+from demo_plant.model import Fault, Order, Plant
+from demo_plant.timebase import Timebase
 
 BEARING_PUMP = "P-101"
 CAVITATION_PUMP = "P-103"

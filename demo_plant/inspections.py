@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ingest.demo_plant.model import Fault, Order
-from ingest.demo_plant.timebase import Timebase
+from demo_plant.model import Fault, Order
+from demo_plant.timebase import Timebase
 
 HEADER = (
     "inspection_id",

@@ -10,11 +10,11 @@ import math
 
 import numpy as np
 
-from ingest.demo_plant import faults as fl
-from ingest.demo_plant.arrays import Array
-from ingest.demo_plant.dynamics import Signal, diurnal, lag, sawtooth_phase, smooth_noise, triangle
-from ingest.demo_plant.model import Equipment, Fault, Plant
-from ingest.demo_plant.timebase import Timebase
+from demo_plant import faults as fl
+from demo_plant.arrays import Array
+from demo_plant.dynamics import Signal, diurnal, lag, sawtooth_phase, smooth_noise, triangle
+from demo_plant.model import Equipment, Fault, Plant
+from demo_plant.timebase import Timebase
 
 GRID_S = 10
 _BATCH_S = 5400.0

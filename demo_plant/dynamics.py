@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.demo_plant.arrays import Array
+from demo_plant.arrays import Array
 
 
 @dataclass(frozen=True)
