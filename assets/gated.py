@@ -10,6 +10,7 @@ from config.sources import SourceConfig
 from quality.gate import publish_gated
 
 GROUP = "gated"
+GATE_VERDICT = "gate_verdict"
 
 
 def gated_key(source: str) -> dg.AssetKey:
@@ -23,18 +24,42 @@ def build_gated_asset(source: SourceConfig) -> dg.AssetsDefinition:
 
 
 def _build(source: SourceConfig) -> dg.AssetsDefinition:
+    key = gated_key(source.name)
+
     @dg.asset(
-        key=gated_key(source.name),
+        key=key,
         group_name=GROUP,
         partitions_def=partitions_for(source),
         backfill_policy=dg.BackfillPolicy.single_run(),
         deps=[standardised_key(source.name)],
         kinds={"duckdb", "parquet"},
+        check_specs=[
+            dg.AssetCheckSpec(
+                GATE_VERDICT,
+                asset=key,
+                description="Every partition of the run passed the gate's error-severity partition rules; a "
+                "partition that did not is held back (not in gated/, so never published) while the others go on.",
+            )
+        ],
         description=f"{source.name} after the quality gate: scored by GB/T 36344 dimensions, rows that broke "
-        "an error-severity row rule moved to the quarantine, sorted by tag and time.",
+        "an error-severity row rule moved to the quarantine, sorted by tag and time. The gate decides per "
+        "partition: a blocked one is held back, the others are published.",
     )
-    def gated(context: dg.AssetExecutionContext, plantdata: PlantdataResource) -> dg.MaterializeResult[None]:
-        published = publish_gated(source, list(context.partition_keys), plantdata.layout())
+    def gated(context: dg.AssetExecutionContext, plantdata: PlantdataResource) -> dg.MaterializeResult:  # type: ignore[type-arg]  # Dagster matches the bare class
+        outcome = publish_gated(source, list(context.partition_keys), plantdata.layout())
+        published = outcome.published
+        for partition, rules in sorted(outcome.blocked.items()):
+            context.log.error(f"{source.name} partition {partition} held back by the gate: {', '.join(rules)}")
+        verdict = dg.AssetCheckResult(
+            check_name=GATE_VERDICT,
+            passed=not outcome.blocked,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description="; ".join(f"{k} held back: {', '.join(r)}" for k, r in sorted(outcome.blocked.items())) or None,
+            metadata={
+                "published_partitions": dg.MetadataValue.json(sorted(p.key for p in published)),
+                "blocked_partitions": dg.MetadataValue.json(outcome.blocked),
+            },
+        )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": sum(p.rows_gated for p in published),
@@ -42,8 +67,10 @@ def _build(source: SourceConfig) -> dg.AssetsDefinition:
                 "rows_quarantined_by_gate": sum(p.rows_quarantined for p in published),
                 "quality": dg.MetadataValue.json({p.key: {"overall": p.overall, "grade": p.grade} for p in published}),
                 "worst_grade": max((p.grade for p in published), default="-"),
+                "blocked_partitions": dg.MetadataValue.json(outcome.blocked),
                 "outputs": dg.MetadataValue.json([p.path for p in published]),
-            }
+            },
+            check_results=[verdict],
         )
 
     return gated

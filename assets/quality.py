@@ -1,7 +1,9 @@
 """Quality checks on each standardised asset: one Dagster check per rule of the source's suite.
 
-Error-severity partition rules are blocking: when one fails, the gated asset downstream is not
-materialised. Row rules never block: the gate quarantines the rows they flag and the partition goes on.
+Error-severity partition rules block the partition that fails them: the gate holds it back from `gated/`
+while the run's other partitions go on (Dagster's blocking checks would stop the whole run, good days
+included); `gated/<source>` reports that verdict as its own check. Row rules never block: the gate
+quarantines the rows they flag and the partition goes on.
 """
 
 import dagster as dg
@@ -23,7 +25,7 @@ def build_quality_checks(source: SourceConfig) -> dg.AssetChecksDefinition:
         dg.AssetCheckSpec(
             name=rule.name,
             asset=key,
-            blocking=rule.severity == "error" and rule.level == "partition",
+            blocking=False,  # the gate blocks per partition (see gated/<source>'s gate_verdict), not per run
             description=f"[{rule.dimension.value} · {rule.level} · {rule.severity}] {rule.description}",
         )
         for rule in rules

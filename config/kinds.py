@@ -50,24 +50,37 @@ class QuarantineRule(StrEnum):
     AMBIGUOUS_LOCAL_TIME = "ambiguous_local_time"
     UNKNOWN_TAG = "unknown_tag"
     MISSING_REQUIRED = "missing_required"
+    OFFSET_MISMATCH = "offset_mismatch"
+    UNKNOWN_QUALITY_CODE = "unknown_quality_code"
+    UNREADABLE_FILE = "unreadable_file"
 
 
 @dataclass(frozen=True)
 class Field:
     """One canonical column: its DuckDB type, whether a row without it is quarantined, and whether it may
-    carry personal data (names, contact details in free text): such values stay out of logs and samples."""
+    carry personal data (names, contact details in free text): such values stay out of logs and samples.
+
+    `default` is SQL for rows whose export has no such column; `{tag}` stands for the row's tag.
+    """
 
     name: str
     type: str
     required: bool = False
     personal: bool = False
+    default: str | None = None
+
+    @property
+    def is_key(self) -> bool:
+        """A text code (id, tag, state), whose surrounding blanks are noise: trimmed unless the source keeps them."""
+        return self.type == "VARCHAR" and not self.personal
 
 
 READING_FIELDS = (
     Field("ts", "TIMESTAMP", required=True),
     Field("tag", "VARCHAR", required=True),
     Field("value", "DOUBLE"),
-    Field("quality", "SMALLINT"),
+    Field("quality", "BIGINT"),
+    Field("quality_class", "VARCHAR"),
 )
 
 CANONICAL_FIELDS: dict[SourceKind, tuple[Field, ...]] = {
@@ -97,14 +110,14 @@ CANONICAL_FIELDS: dict[SourceKind, tuple[Field, ...]] = {
     SourceKind.ASSET_REGISTER: (
         Field("node_id", "VARCHAR", required=True),
         Field("parent_id", "VARCHAR"),
-        Field("level", "VARCHAR", required=True),
+        Field("level", "VARCHAR", default="CASE WHEN {tag} IS NULL THEN 'equipment' ELSE 'measurement_point' END"),
         Field("name", "VARCHAR"),
         Field("equipment_type", "VARCHAR"),
         Field("tag", "VARCHAR"),
         Field("unit", "VARCHAR"),
         Field("low_limit", "DOUBLE"),
         Field("high_limit", "DOUBLE"),
-        Field("safety_related", "BOOLEAN"),
+        Field("safety_related", "BOOLEAN", default="false"),
     ),
     SourceKind.TABLE: (),
 }

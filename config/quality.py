@@ -22,6 +22,12 @@ class QualityOptions(BaseModel):
     freshness_hours: float | None = Field(default=None, gt=0, description="newest row at most this old")
     row_count_tolerance: float = Field(default=0.5, gt=0, description="rows within +-x of the history median")
     max_dirty_rate: float = Field(default=0.01, ge=0, le=1, description="quarantined share of rows_in")
-    quality_codes: list[int] = Field(default_factory=lambda: [192, 64, 0], description="allowed OPC codes")
+    accepted_quality: list[Literal["good", "uncertain", "bad"]] = Field(
+        default_factory=lambda: ["good", "uncertain"],  # type: ignore[arg-type]
+        description="quality classes a reading may have",
+    )
+    quarantine_alert_share: float = Field(
+        default=0.2, ge=0, le=1, description="above this share of a partition's rows quarantined, say so loudly"
+    )
     unique: list[str] = Field(default_factory=list, description="key columns that must be unique")
     value_sets: dict[str, list[str]] = Field(default_factory=dict, description="column -> allowed values")

@@ -34,7 +34,7 @@ class CsvOptions(_Strict):
     """How to read a delimited text export."""
 
     delimiter: str = ","
-    encoding: str = "utf-8"
+    encoding: str = "auto"  # auto: detected per file (charset-normalizer); a declared encoding always wins
     header: bool = True
     column_names: list[str] | None = None
     decimal: Literal[".", ","] = "."
@@ -55,10 +55,15 @@ class CsvOptions(_Strict):
     def _known_encoding(cls, value: str) -> str:
         import codecs
 
+        if value == "auto":
+            return value
         try:
             codecs.lookup(value)
         except LookupError as exc:
-            raise ValueError(f"unknown encoding {value!r}; use e.g. utf-8, cp1252, latin-1, utf-16") from exc
+            raise ValueError(
+                f"unknown encoding {value!r}; use auto (detected per file) or e.g. utf-8, cp1252, gb18030, "
+                "shift_jis, utf-16"
+            ) from exc
         return value
 
     @model_validator(mode="after")
@@ -71,18 +76,93 @@ class CsvOptions(_Strict):
 
 
 class TimestampOptions(_Strict):
-    """How timestamps are written in the export and which clock they follow."""
+    """How timestamps are written in the export and which clock they follow.
+
+    `timezone` is the clock of timestamps written without an offset: an IANA zone, UTC or a fixed offset, or
+    `data` when every timestamp states its own offset. A timestamp that states its offset (`+08:00`, `Z`) is
+    converted with it; when a zone is configured, the stated offset must be the zone's offset at that time,
+    else the row is quarantined as `offset_mismatch` (never published shifted). Unset: UTC for naive times.
+    """
 
     format: str | None = None
-    timezone: str = "UTC"
+    timezone: str | None = None
     ambiguous: Literal["earliest", "latest", "quarantine"] = "earliest"
 
     @field_validator("timezone")
     @classmethod
-    def _valid_timezone(cls, value: str) -> str:
-        if value != "data":  # 'data': every timestamp carries its own offset
+    def _valid_timezone(cls, value: str | None) -> str | None:
+        if value is not None and value != "data":
             parse_timezone(value)
         return value
+
+    @property
+    def zone(self) -> str:
+        """The zone naive timestamps are read in ('UTC' when unset; 'data' when each must state its offset)."""
+        return self.timezone or "UTC"
+
+    @property
+    def format_has_offset(self) -> bool:
+        return self.format is not None and "%z" in self.format.lower()
+
+
+QualityClass = Literal["good", "uncertain", "bad"]
+
+
+class QualityCode(_Strict):
+    """A historian's quality word with the numeric code and class it stands for."""
+
+    code: int
+    quality_class: QualityClass = Field(alias="class")
+
+
+class QualityCodeOptions(_Strict):
+    """How the export writes reading quality, mapped to a numeric code and a good/uncertain/bad class.
+
+    Numbers and hex (`192`, `0x80000000`, `2147483648`) are OPC status codes: `auto` reads values above 255 and
+    hex as OPC UA status codes and 0-255 as OPC DA quality bytes (192 good, 64 uncertain, 0 bad); an OPC UA
+    export written in decimal must say `numeric: opc_ua` (0 is Good in OPC UA but Bad in OPC DA). OPC UA
+    status names (`Good`, `BadSensorFailure`, `UncertainLastUsableValue`) and the usual historian words
+    (`Questionable`, `Substituted`, ...) are known; `map` adds or overrides words (case and blanks ignored).
+    """
+
+    numeric: Literal["auto", "opc_da", "opc_ua"] = "auto"
+    map: dict[str, QualityClass | QualityCode] = Field(default_factory=dict)
+
+
+class ColumnSource(_Strict):
+    """Where a canonical column comes from when it is not simply an export column.
+
+    `{column: X}` is the same as `X`; `{column: X, default: D}` fills empty values with D; `{value: V}` is a
+    constant for every row; `{line_number: true}` is the physical line the row starts on in its file (for
+    exports whose rows are keyed by position, such as one value per line).
+    """
+
+    column: str | None = None
+    default: str | None = None
+    value: str | int | float | bool | None = None
+    line_number: bool = False
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> ColumnSource:
+        origins = [self.column is not None, "value" in self.model_fields_set, self.line_number]
+        if sum(origins) != 1:
+            raise ValueError("give exactly one of column: <export column>, value: <constant> or line_number: true")
+        if self.default is not None and self.column is None:
+            raise ValueError("default: applies to column: <export column> only")
+        return self
+
+
+class SequenceOptions(_Strict):
+    """A counter axis instead of time: run-to-failure cycles, batch steps, test runs.
+
+    Rows are ordered per `entity` by `counter`; the gate checks per entity that counters are unique, that
+    they do not go backwards in file order and that they have no gaps beyond `max_step` (default: the
+    entity's usual step).
+    """
+
+    entity: str
+    counter: str
+    max_step: float | None = Field(default=None, gt=0)
 
 
 class SourceConfig(_Strict):
@@ -96,7 +176,7 @@ class SourceConfig(_Strict):
     format: FileFormat = FileFormat.CSV
     description: str = ""
     csv: CsvOptions = Field(default_factory=CsvOptions)
-    columns: dict[str, str] = Field(default_factory=dict)
+    columns: dict[str, str | ColumnSource] = Field(default_factory=dict)
     schema_: dict[str, str] = Field(default_factory=dict, alias="schema")
     time_column: str | None = None
     timestamp: TimestampOptions = Field(default_factory=TimestampOptions)
@@ -106,7 +186,10 @@ class SourceConfig(_Strict):
     register_source: str | None = Field(default=None, alias="register")
     equipment: str | None = None
     units: dict[str, str] = Field(default_factory=dict)
-    partition: Literal["day", "file"] | None = None
+    partition: Literal["day", "file", "entity"] | None = None
+    sequence: SequenceOptions | None = None
+    quality_codes: QualityCodeOptions = Field(default_factory=QualityCodeOptions)
+    trim_keys: bool = True  # strip blanks around ids, tags, codes and states (never around free text)
     quality: QualityOptions = Field(default_factory=QualityOptions)
     steward: str | None = None
     personal_data: Literal["pseudonymise", "redact", "keep"] = "pseudonymise"
@@ -123,7 +206,11 @@ class SourceConfig(_Strict):
     def _known_units(cls, value: dict[str, str]) -> dict[str, str]:
         for column, unit in value.items():
             if not known_unit(unit):
-                raise ValueError(f"unit {unit!r} of {column!r} is not known; see ingest/units.py for the list")
+                raise ValueError(
+                    f"tag {column!r}: {unit!r} is not a unit pint or the plant aliases (config/units.py) know; "
+                    "use a spelling such as 'degC', '°C', 'bar', 'barg', 'kPa', 'm3/h', 'Nm3/h', 'l/min', 'mm/s', "
+                    "'rpm', 'kW', '%' or 'pcs'"
+                )
         return value
 
     @field_validator("schema_")
@@ -157,21 +244,53 @@ class SourceConfig(_Strict):
             raise ValueError("give either register (tags linked through the asset register) or equipment, not both")
         if self.partition == "day" and not self.is_timed:
             raise ValueError("partition: day needs time in the data (a timed kind, or time_column for kind table)")
+        self._check_sequence()
         return self
+
+    def _check_sequence(self) -> None:
+        if self.partition == "entity" and self.sequence is None:
+            raise ValueError("partition: entity needs sequence: {entity: <column>, counter: <column>}")
+        if self.sequence is None:
+            return
+        if self.kind is not SourceKind.TABLE:
+            raise ValueError("sequence applies to kind table (declare its columns under schema)")
+        if self.time_column is not None:
+            raise ValueError("give either time_column (a time axis) or sequence (a counter axis), not both")
+        for role, column in (("entity", self.sequence.entity), ("counter", self.sequence.counter)):
+            if column not in self.schema_:
+                raise ValueError(f"sequence.{role} {column!r} is not in schema {sorted(self.schema_)}")
+        if self.schema_[self.sequence.counter] not in {"BIGINT", "INTEGER", "SMALLINT", "DOUBLE", "DECIMAL(18,6)"}:
+            raise ValueError(
+                f"sequence.counter {self.sequence.counter!r} must be numeric in schema (BIGINT, INTEGER or DOUBLE), "
+                f"not {self.schema_[self.sequence.counter]}"
+            )
 
     @property
     def is_timed(self) -> bool:
         return self.kind in TIMED_KINDS or (self.kind is SourceKind.TABLE and self.time_column is not None)
 
     @property
-    def partitioning(self) -> Literal["day", "file"]:
+    def partitioning(self) -> Literal["day", "file", "entity"]:
         if self.partition is not None:
             return self.partition
         return "day" if self.is_timed else "file"
 
-    def source_column(self, canonical: str) -> str:
-        """The export's column that feeds canonical column `canonical`."""
-        return self.columns.get(canonical, canonical)
+    def source_column(self, canonical: str) -> str | None:
+        """The export's column that feeds canonical column `canonical` (None: a constant or the line number)."""
+        mapped = self.columns.get(canonical, canonical)
+        return mapped if isinstance(mapped, str) else mapped.column
+
+    def column_source(self, canonical: str) -> ColumnSource:
+        """How canonical column `canonical` is filled: an export column (maybe with a default), a constant, a line."""
+        mapped = self.columns.get(canonical, canonical)
+        return ColumnSource(column=mapped) if isinstance(mapped, str) else mapped
+
+    @property
+    def needs_line_numbers(self) -> bool:
+        """Some column is the row's line number, or the sequence rules need file order."""
+        return self.sequence is not None or any(
+            isinstance(m, ColumnSource) and m.line_number for m in self.columns.values()
+        )
 
 
 class SourcesFile(_Strict):
@@ -263,8 +382,8 @@ def load_sources(path: str | Path) -> SourcesFile:
 
 def _to_config_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> ConfigError:
     error = exc.errors()[0]
-    key = _key_path(raw, error["loc"])
     kind, message = error["type"], error["msg"].removeprefix("Value error, ")
+    key = _key_path(raw, error["loc"] or _whole_file_rule_location(raw, message))
     if kind == "extra_forbidden":
         return ConfigError(str(path), key, "unknown key", "remove it or correct its spelling")
     if kind == "missing":
@@ -275,15 +394,51 @@ def _to_config_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> C
 
 
 def _key_path(raw: Any, loc: tuple[int | str, ...]) -> str:
-    """Render a pydantic location with source names instead of list indexes: sources[historian].csv.delimiter."""
+    """Render a pydantic location with source names instead of list indexes: sources[historian].csv.delimiter.
+
+    A source is named by its `name` as written; only an entry without a usable name (none, or not a string) is
+    named by its index, sources[2]. A bad mapping key (pydantic's `[key]` marker) is marked `(key)`.
+    """
     parts: list[str] = []
     node = raw
     for item in loc:
-        if isinstance(item, int):
-            name = node[item].get("name") if isinstance(node, list) and isinstance(node[item], dict) else None
-            parts[-1] += f"[{name or item}]"
-            node = node[item] if isinstance(node, list) else None
+        if item == "[key]":
+            parts[-1] += " (key)"
+            node = None
+        elif isinstance(item, int) and isinstance(node, list) and parts:
+            parts[-1] += f"[{_entry_label(node[item], item)}]"
+            node = node[item]
         else:
             parts.append("schema" if item == "schema_" else str(item))
             node = node.get(item) if isinstance(node, dict) else None
     return ".".join(parts) or "(top level)"
+
+
+def _entry_label(entry: Any, index: int) -> str:
+    """What names a list entry in a key path: its `name` if it has one, else its index."""
+    name = entry.get("name") if isinstance(entry, dict) else None
+    return name if isinstance(name, str) and name.strip() else str(index)
+
+
+def _whole_file_rule_location(raw: dict[str, Any], message: str) -> tuple[int | str, ...]:
+    """The source behind an error of a rule across sources (unique names, register references).
+
+    Pydantic reports such a rule at the top level of the file, but its fix belongs to one source: the entry that
+    repeats a name, or whose `register` names no asset_register source. The entry must also be named in the
+    message, so an error from any other whole-file rule keeps its top-level location.
+    """
+    entries = raw.get("sources")
+    if not isinstance(entries, list):
+        return ()
+    named = [(i, e, e.get("name")) for i, e in enumerate(entries) if isinstance(e, dict)]
+    seen: set[str] = set()
+    for index, _, name in named:
+        if isinstance(name, str) and name in seen and repr(name) in message:
+            return ("sources", index, "name")
+        seen.add(str(name))
+    registers = {name for _, entry, name in named if entry.get("kind") == "asset_register"}
+    for index, entry, name in named:
+        register = entry.get("register")
+        if register is not None and register not in registers and repr(name) in message:
+            return ("sources", index, "register")
+    return ()

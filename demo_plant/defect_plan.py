@@ -13,6 +13,7 @@ UNKNOWN_TAG = "P901.FLOW"
 # exported in degF whatever the seed, so a static sources file can declare it (demo_plant/sources.yaml)
 UNIT_MIXUP_EQUIPMENT, UNIT_MIXUP_KIND = "P-103", "BRG_TEMP_DE"
 REQUIRED_KINDS: dict[str, tuple[str, ...]] = {UNIT_MIXUP_EQUIPMENT: (UNIT_MIXUP_KIND,)}
+STUCK_S = 75 * 60  # how long the planted stuck value lasts
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def plan_defects(plant: Plant, faults: list[Fault], tb: Timebase, rng: np.random
     return DefectPlan(
         tag_gap=(gap_tag, gap_start, gap_start + 35 * 60),
         plant_gap=(plant_gap_start, plant_gap_start + 5 * 60),
-        stuck=(stuck_tag, stuck_start, stuck_start + 75 * 60),
+        stuck=(stuck_tag, stuck_start, stuck_start + STUCK_S),
         unit_mixup=mixup,
         spikes=(
             Spike(spike_tags[0], at(0, 10, 30), False),

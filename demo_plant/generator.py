@@ -8,7 +8,8 @@ from pathlib import Path
 
 from demo_plant import alarms, defect_plan, faults, ground_truth, inspections, mes, register, schedule
 from demo_plant.cmms import WorkOrderHistory
-from demo_plant.defect_plan import plan_defects
+from demo_plant.defect_plan import STUCK_S, plan_defects
+from demo_plant.errors import DemoArgumentError
 from demo_plant.historian import HistorianWriter
 from demo_plant.machines import PlantModel, grid
 from demo_plant.personnel import write_roster
@@ -17,6 +18,7 @@ from demo_plant.sampling import draw_periods, sample
 from demo_plant.timebase import Timebase
 
 _STALE = (("historian", "historian_*.csv"), ("alarms", "alarms_*.csv"))
+MAX_PERIOD_S = STUCK_S // 2  # the planted stuck value must span two readings of its tag
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,33 @@ def required_kinds() -> dict[str, tuple[str, ...]]:
     return out
 
 
+def check_arguments(*, days: int, tags: int, min_period_s: int, max_period_s: int) -> None:
+    """Raise `DemoArgumentError` naming the limit and the reason for an argument `generate` cannot work with."""
+    if days < 1:
+        raise DemoArgumentError("days", "must be at least 1: the plant runs for whole local days", days)
+    equipment, needed = register.minimum_tags(required_kinds())
+    if tags < needed:
+        raise DemoArgumentError(
+            "tags",
+            f"must be at least {needed}: the demo plant needs one measuring point per equipment ({equipment}) "
+            f"plus {needed - equipment} more for its injected faults and planted export defects",
+            tags,
+        )
+    if min_period_s < 1:
+        raise DemoArgumentError("min_period_s", "must be at least 1: sampling periods are whole seconds", min_period_s)
+    if max_period_s < min_period_s:
+        raise DemoArgumentError(
+            "max_period_s", f"must not be below the shortest sampling period ({min_period_s} s)", max_period_s
+        )
+    if max_period_s > MAX_PERIOD_S:
+        raise DemoArgumentError(
+            "max_period_s",
+            f"must be at most {MAX_PERIOD_S} s: the planted stuck value lasts {STUCK_S // 60} minutes and must "
+            "span at least two readings of its tag",
+            max_period_s,
+        )
+
+
 def generate(
     out_dir: Path,
     *,
@@ -52,7 +81,11 @@ def generate(
     timezone: str = "Europe/Berlin",
     seed: int = 7,
 ) -> DemoPlant:
-    """Write the raw exports of one plant under `out_dir`; same arguments give byte-identical files."""
+    """Write the raw exports of one plant under `out_dir`; same arguments give byte-identical files.
+
+    Raises `DemoArgumentError` (before touching `out_dir`) for arguments the plant cannot be built with.
+    """
+    check_arguments(days=days, tags=tags, min_period_s=min_period_s, max_period_s=max_period_s)
     out_dir = Path(out_dir)
     for sub, pattern in _STALE:
         for old in sorted((out_dir / sub).glob(pattern)):

@@ -62,9 +62,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 
 def allocate(equipment: tuple[Equipment, ...], tags: int, required: dict[str, tuple[str, ...]]) -> dict[str, list[str]]:
     """Choose `tags` measuring points: one per equipment first, then the `required` ones, then round-robin."""
-    chosen: dict[str, set[str]] = {e.node_id: {CANDIDATES[e.eq_type][0]} for e in equipment}
-    for eq_id, kinds in required.items():
-        chosen[eq_id].update(kinds)
+    chosen = mandatory(equipment, required)
     count = sum(len(v) for v in chosen.values())
     if count > tags:
         raise ValueError(f"tags={tags} is too small; this plant needs at least {count} measuring points")
@@ -80,6 +78,14 @@ def allocate(equipment: tuple[Equipment, ...], tags: int, required: dict[str, tu
     if count < tags:
         raise ValueError(f"tags={tags} exceeds what the plant layout can carry ({count})")
     return {e.node_id: [k for k in CANDIDATES[e.eq_type] if k in chosen[e.node_id]] for e in equipment}
+
+
+def mandatory(equipment: tuple[Equipment, ...], required: dict[str, tuple[str, ...]]) -> dict[str, set[str]]:
+    """The points no plant goes without: each equipment's most important one, and the `required` kinds."""
+    chosen: dict[str, set[str]] = {e.node_id: {CANDIDATES[e.eq_type][0]} for e in equipment}
+    for eq_id, kinds in required.items():
+        chosen[eq_id].update(kinds)
+    return chosen
 
 
 def make_point(eq: Equipment, kind: str) -> MeasurementPoint:

@@ -10,7 +10,7 @@ import polars as pl
 
 from demo_plant.layout import EQUIPMENT_TYPE, base_capacity, build_layout
 from demo_plant.model import Plant
-from demo_plant.points import CANDIDATES, allocate, make_point
+from demo_plant.points import CANDIDATES, allocate, make_point, mandatory
 
 COLUMNS = (
     "node_id",
@@ -34,6 +34,13 @@ def build_plant(tags: int, rng: np.random.Generator, required: dict[str, tuple[s
     chosen = allocate(equipment, tags, required)
     points = tuple(make_point(e, kind) for e in equipment for kind in chosen[e.node_id])
     return Plant(hierarchy, equipment, points, production)
+
+
+def minimum_tags(required: dict[str, tuple[str, ...]]) -> tuple[int, int]:
+    """(equipment, tags) of the smallest plant: its equipment count and the measuring points it needs, one per
+    equipment plus the `required` kinds. The layout's shape does not depend on the random stream."""
+    _, equipment, _ = build_layout(np.random.default_rng(0), 0)
+    return len(equipment), sum(len(kinds) for kinds in mandatory(equipment, required).values())
 
 
 def _fmt(x: float) -> str:

@@ -6,23 +6,16 @@ parse with its file, line number, raw text and error: that is our quarantine for
 
 from __future__ import annotations
 
-import codecs
 import csv
-import hashlib
 import io
 import re
-from pathlib import Path
 from typing import Any
-
-import fsspec
 
 from config.kinds import QuarantineRule
 from config.sources import CsvOptions
 from ingest.errors import SourceFileError
-from ingest.files import SourceFile
 from ingest.line_finder import lone_carriage_return_line
 
-_NATIVE_ENCODINGS = {"utf-8", "utf_8", "utf8", "utf-8-sig", "utf_8_sig"}
 _ERROR_RULES = {
     "MISSING COLUMNS": QuarantineRule.MISSING_COLUMNS,
     "TOO MANY COLUMNS": QuarantineRule.TOO_MANY_COLUMNS,
@@ -33,76 +26,68 @@ _ERROR_RULES = {
 }
 
 
-def quote_ident(name: str) -> str:
-    """A column name from a file header, safe to use as a DuckDB identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def readable_path(file: SourceFile, options: CsvOptions, scratch: Path, fingerprint: str) -> str:
-    """A path DuckDB can scan as UTF-8: the file itself, or a transcoded copy for other encodings or remote files."""
-    if codecs.lookup(options.encoding).name in {codecs.lookup(e).name for e in _NATIVE_ENCODINGS} and file.is_local:
-        return file.uri
-    scratch.mkdir(parents=True, exist_ok=True)
-    target = scratch / f"{hashlib.sha256(fingerprint.encode()).hexdigest()[:32]}.utf8.csv"
-    if target.exists():
-        return str(target)
-    partial = target.with_suffix(".partial")
-    try:
-        with fsspec.open(file.uri, "rb") as raw, open(partial, "wb") as out:
-            decoder = codecs.getincrementaldecoder(options.encoding)(errors="replace")
-            while chunk := raw.read(8 << 20):
-                out.write(decoder.decode(chunk).encode("utf-8"))
-            out.write(decoder.decode(b"", final=True).encode("utf-8"))
-    except FileNotFoundError as exc:
-        raise SourceFileError(file.uri, "the file disappeared while being read", retryable=True) from exc
-    partial.replace(target)
-    return str(target)
-
-
 def read_header(path: str, options: CsvOptions, display: str) -> list[str]:
-    """The file's column names: from config when it has no header row, else its first line."""
-    if options.column_names:
+    """The file's column names: from config when it has no header row, else its first line (after skip_rows).
+
+    `path` is the local UTF-8 text; problems name `display`, the export as the user knows it.
+    """
+    if options.column_names and not options.header:
         return list(options.column_names)
     try:
-        with fsspec.open(path, "rb") as handle:
+        with open(path, "rb") as handle:
             head = handle.read(options.max_line_bytes)
     except FileNotFoundError as exc:
         raise SourceFileError(display, "the file disappeared while being read", retryable=True) from exc
     text = head.decode("utf-8-sig", errors="replace")
     lines = text.splitlines()
     if len(lines) <= options.skip_rows:
-        raise SourceFileError(display, "the file is empty: no header row (is the export complete?)")
-    row = next(csv.reader(io.StringIO(lines[options.skip_rows]), delimiter=options.delimiter, quotechar=options.quote))
-    names = [name.strip() for name in row]
-    if "\x00" in lines[options.skip_rows] or (len(names) < 2 and b"\x00" in head):
         raise SourceFileError(
             display,
-            f"it does not look like delimited text in {options.encoding} (it holds NUL bytes): "
-            f"is it really a CSV export, and is csv.encoding right (e.g. utf-16)?",
+            "the file is empty: no header row",
+            fix="check that the export is complete (an export still being written is picked up again when it changes)",
         )
+    line = lines[options.skip_rows]
+    if "\x00" in line or (b"\x00" in head and line.count(options.delimiter) < 1):
+        raise SourceFileError(
+            display,
+            "it does not look like delimited text (it holds NUL bytes): a binary file, or text in an encoding "
+            "detection did not recognise",
+            fix="check that it is a CSV export; if it is, declare csv.encoding (e.g. utf-16)",
+        )
+    row = next(csv.reader(io.StringIO(line), delimiter=options.delimiter, quotechar=options.quote))
+    names = [name.strip() for name in row]
+    if options.column_names:  # header present but names overridden
+        return list(options.column_names)
     if len(names) < 2:
         raise SourceFileError(
             display,
-            f"the header {lines[options.skip_rows][:120]!r} has fewer than two columns with delimiter "
-            f"{options.delimiter!r}; set csv.delimiter to the file's separator",
+            f"the header {line[:120]!r} has fewer than two columns with delimiter {options.delimiter!r}",
+            fix=f"set csv.delimiter to the file's separator{_guess_delimiter(line, options.delimiter)}",
         )
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise SourceFileError(display, f"the header repeats column names {duplicated}; rename them in the export")
+        raise SourceFileError(display, f"the header repeats column names {duplicated}", fix="rename them in the export")
     return names
 
 
-def unparsable_cause(path: str, exc: Exception) -> str:
-    """Why DuckDB cannot parse a CSV file at all, in the export's terms where the cause is known."""
+def _guess_delimiter(line: str, configured: str) -> str:
+    counts = {d: line.count(d) for d in ",;\t|" if d != configured}
+    best = max(counts, key=lambda d: counts[d])
+    return f" (it looks like {best!r})" if counts[best] else ""
+
+
+def unparsable_cause(path: str, exc: Exception) -> tuple[str, str]:
+    """(cause, fix) when DuckDB cannot parse a CSV file at all, in the export's terms where the cause is known."""
     message = str(exc).split("\n", 1)[0]
     if "state machine reached an invalid state" in message:
         line = lone_carriage_return_line(path)
         if line is not None:
             return (
                 f"the CSV parser stopped at a carriage return (\\r) that does not end a line (the first is on "
-                f"line {line}); remove such characters or quote the fields that hold them in the export"
+                f"line {line})",
+                "remove such characters or quote the fields that hold them in the export",
             )
-    return f"DuckDB could not read it: {message}"
+    return f"DuckDB could not read it: {message}", "check the source's csv options against the file"
 
 
 def read_csv_call(
@@ -143,17 +128,18 @@ def read_csv_call(
         args.append("timestampformat=?")
         params.append(timestamp_format)
     if rejects is not None:
-        args += ["store_rejects=true", "rejects_table=?", "rejects_scan=?"]
+        args += ["store_rejects=true", "rejects_table=?", "rejects_scan=?", "rejects_line_size_limit=0"]
         params += list(rejects)
     return f"read_csv(?, {', '.join(args)})", params
 
 
 def rule_for_reject(
-    error_type: str, column: str | None, timestamp_column: str, tag_column: str | None
+    error_type: str, column: str | None, time_columns: frozenset[str], tag_column: str | None
 ) -> QuarantineRule:
-    """Which quarantine rule a DuckDB reject stands for."""
+    """Which quarantine rule a DuckDB reject stands for: a value of any time column that does not parse is an
+    invalid timestamp, whatever the partitioning."""
     if error_type == "CAST":
-        if column == timestamp_column:
+        if column in time_columns:
             return QuarantineRule.INVALID_TIMESTAMP
         if tag_column is not None and column == tag_column:
             return QuarantineRule.UNKNOWN_TAG

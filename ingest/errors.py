@@ -6,11 +6,19 @@ from config.errors import PlantdataError
 
 
 class SourceFileError(PlantdataError):
-    """A source file cannot be read at all (not a row problem: those are quarantined)."""
+    """A source file cannot be read at all (not a row problem: those are quarantined).
 
-    def __init__(self, path: str, cause: str, *, retryable: bool = False) -> None:
-        self.path, self.cause, self.retryable = path, cause, retryable
-        super().__init__(f"cannot read {path}: {cause}")
+    `cause` says what is wrong in the export's terms, `fix` what the data engineer can do about it.
+    """
+
+    def __init__(self, path: str, cause: str, *, fix: str = "", retryable: bool = False) -> None:
+        self.path, self.cause, self.fix, self.retryable = path, cause, fix, retryable
+        super().__init__(f"cannot read {path}: {cause}" + (f". Fix: {fix}" if fix else ""))
+
+    @property
+    def reason(self) -> str:
+        """Cause and fix without the path: what a quarantine record of the whole file says."""
+        return self.cause + (f". Fix: {self.fix}" if self.fix else "")
 
 
 class RowsLostError(PlantdataError):

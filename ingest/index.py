@@ -1,17 +1,22 @@
 """The file index: which partitions each export file feeds and how many rows it holds for each.
 
-Discovery reads every new file once, counting rows per UTC day from the raw timestamp text alone (all
-columns as text; lines the CSV parser rejects are counted by the time text of their raw line, as the
-standardiser attributes them), so the counts do not depend on the parsing they later check: for every
-partition, rows_in from the index must equal rows_out + rows_quarantined from the standardiser.
-Entries are cached by (uri, size, mtime) in the data root, so unchanged files are never re-read.
+Discovery reads every new file once. It makes the file local UTF-8 text (decompressed, encoding declared or
+detected), counts its raw lines from the bytes, and counts rows per partition from the raw key text alone
+(all columns as text), so the counts do not depend on the typed parsing they later check. When DuckDB's
+records do not cover the raw lines one to one, some record spans lines (a quoted line break, or a quote
+that never closes): the file is then read record by record (`csv_records`), whose records are checked to
+cover every raw line. A file that cannot be read at all is not an error that stops the plant: its entry
+says why, it feeds a partition of its own, and the standardiser quarantines it whole.
+
+Entries are cached by (uri, size, mtime) and the source options they were computed with.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -19,24 +24,21 @@ import duckdb
 
 from config.kinds import FileFormat
 from config.sources import SourceConfig
-from ingest.csv_scan import (
-    quote_ident,
-    read_csv_call,
-    read_header,
-    readable_path,
-    reject_field_params,
-    reject_field_sql,
-    unparsable_cause,
-)
-from ingest.errors import SourceFileError
-from ingest.files import SourceFile, partition_key_for_file, sha256_of
-from ingest.plan import parse_time_text_sql, partition_of_parsed_sql
-from ingest.rows import load_rows
+from ingest.columns import entity_key_sql, missing_columns_problem, quote_ident
+from ingest.csv_scan import read_csv_call, read_header, reject_field_params, reject_field_sql
+from ingest.errors import RowsLostError, SourceFileError
+from ingest.files import SourceFile, partition_key_for_file
+from ingest.readable import RawFacts, ReadableText, raw_facts, readable_text
+from ingest.rows import load_csv_records, load_rows
+from ingest.time_sql import has_offset_sql, text_time_sql, time_reading
+
+INDEX_VERSION = 2
+UNREADABLE_PREFIX = "unreadable-"
 
 
 @dataclass(frozen=True)
 class IndexedFile:
-    """One export file with its fingerprint and its row count per partition key."""
+    """One export file with its fingerprint, how to read it, and its row count per partition key."""
 
     uri: str
     name: str
@@ -45,20 +47,51 @@ class IndexedFile:
     sha256: str
     rows: int
     partitions: dict[str, int] = field(default_factory=dict)
-    home: str = ""  # partition that holds the rows whose time cannot be read
+    home: str = ""  # partition that holds the rows whose key cannot be read
+    lines: int | None = None  # raw non-empty data lines (CSV), counted from the bytes
+    reader: str = "csv"  # csv: DuckDB's typed reader | records: line by line | rows: JSON lines, Parquet
+    encoding: str = ""
+    encoding_how: str = ""  # declared | bom | ascii | utf-8 | detected | fallback
+    compression: str = ""
+    time_reading: str = "naive"  # see ingest.time_sql.TimeReading
+    unreadable: str = ""  # why the file cannot be read at all, and the fix ('' when readable)
+    config: str = ""  # digest of the source options this entry was computed with
 
     @property
     def fingerprint(self) -> str:
         return f"{self.uri}|{self.size}|{self.mtime}"
 
 
+@dataclass(frozen=True)
+class _Counts:
+    partitions: dict[str | None, int]
+    with_offset: int = 0
+    naive: int = 0
+
+
+def options_digest(source: SourceConfig) -> str:
+    """What of a source's configuration decides how its files are read and partitioned."""
+    relevant = source.model_dump(
+        mode="json", exclude={"quality", "steward", "personal_data", "description", "owner", "system", "units"}
+    )
+    text = json.dumps({"v": INDEX_VERSION, **relevant}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def unreadable_key(source: SourceConfig, name: str) -> str:
+    """The partition an unreadable file feeds: its own file partition, or one named after it."""
+    key = partition_key_for_file(name)
+    return key if source.partitioning == "file" else UNREADABLE_PREFIX + key
+
+
 def index_files(source: SourceConfig, files: list[SourceFile], cache_path: Path, scratch: Path) -> list[IndexedFile]:
     """Index entries for `files`, reading only those not in the cache; the cache is rewritten atomically."""
     cache = _read_cache(cache_path)
+    digest = options_digest(source)
     entries: list[IndexedFile] = []
     for file in files:
         entry = cache.get(file.fingerprint)
-        if entry is None:
+        if entry is None or entry.config != digest:
             entry = index_file(source, file, scratch)
         entries.append(entry)
     _write_cache(cache_path, {e.fingerprint: e for e in entries})
@@ -66,115 +99,223 @@ def index_files(source: SourceConfig, files: list[SourceFile], cache_path: Path,
 
 
 def index_file(source: SourceConfig, file: SourceFile, scratch: Path) -> IndexedFile:
-    """Read one file and count its rows per partition; the sha256 is computed meanwhile on another thread."""
-    file_key = partition_key_for_file(file.name)
-    con = duckdb.connect()
+    """Read one file and count its rows per partition; a file that cannot be read gets an entry saying why."""
+    digest = options_digest(source)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(sha256_of, file)
+        facts = pool.submit(raw_facts, file.uri)
         try:
-            con.execute("SET TimeZone = 'UTC'")
             if source.format is FileFormat.CSV:
-                counts = _count_csv(con, source, file, scratch)
+                entry = _index_csv(source, file, scratch, digest, facts)
             else:
-                counts = _count_rows(con, source, file)
-        except duckdb.Error as exc:
-            raise SourceFileError(file.uri, f"DuckDB could not read it: {exc}") from exc
-        finally:
-            con.close()
-        sha = digest.result()
-    if source.partitioning == "file":
-        total = sum(counts.values())
-        return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, total, {file_key: total}, file_key)
-    if not counts:  # a header without rows: the file feeds no day
-        return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, 0, {}, "")
-    dated = {k: n for k, n in counts.items() if k is not None}
-    home = min(dated) if dated else _no_time(source, file)
-    partitions = dict(dated)
-    if None in counts:
-        partitions[home] = partitions.get(home, 0) + counts[None]
-    return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, sum(counts.values()), partitions, home)
+                entry = _index_rows(source, file, digest, facts)
+        except SourceFileError as exc:
+            if exc.retryable:
+                raise
+            found = facts.result()
+            key = unreadable_key(source, file.name)
+            lines = found.lines.non_empty
+            return IndexedFile(
+                file.uri, file.name, file.size, file.mtime, found.sha256, lines, {key: lines}, key,
+                lines=lines, reader="none", unreadable=exc.reason, config=digest,
+            )  # fmt: skip
+    return entry
 
 
-def _no_time(source: SourceConfig, file: SourceFile) -> str:
-    raise SourceFileError(
-        file.uri,
-        f"no row has a readable timestamp in column {source.source_column(source.time_column or 'ts')!r} "
-        f"(format {source.timestamp.format or 'ISO 8601'}); check timestamp.format and the column mapping",
-    )
-
-
-def _count_csv(
-    con: duckdb.DuckDBPyConnection, source: SourceConfig, file: SourceFile, scratch: Path
-) -> dict[str | None, int]:
-    path = readable_path(file, source.csv, scratch, file.fingerprint)
-    header = read_header(path, source.csv, file.uri)
-    call, params = read_csv_call(
-        dict.fromkeys(header, "VARCHAR"),
-        source.csv,
-        timestamp_format=None,
-        rejects=("idx_rej", "idx_scan"),
-    )
-    ts_column = _time_column(source, header, file)
-    if ts_column is None:
-        reject_parsed_sql = "NULL::TIMESTAMP"
-    else:
-        reject_parsed_sql = parse_time_text_sql(source, reject_field_sql(header.index(ts_column)))
-    key_sql = partition_of_parsed_sql(source, "p") if ts_column is not None else "NULL"
-    raw_sql = f"s.{quote_ident(ts_column)}" if ts_column is not None else "NULL"
-    # count per distinct timestamp text first: parsing and mapping to UTC then runs once per value, not per row
+def _index_csv(
+    source: SourceConfig, file: SourceFile, scratch: Path, digest: str, facts: Future[RawFacts]
+) -> IndexedFile:
+    token = hashlib.sha256(f"{file.fingerprint}|{digest}".encode()).hexdigest()[:32]
+    text = readable_text(file, source.csv, scratch, token, original_lines=lambda: facts.result().lines)
     try:
-        rows = con.execute(
-            f"SELECT {key_sql} AS k, sum(n) FROM (SELECT {parse_time_text_sql(source, 's.raw')} AS p, n FROM "
-            f"(SELECT {raw_sql} AS raw, count(*) AS n FROM {call} s GROUP BY raw) s) GROUP BY k",
-            [path, *params],
-        ).fetchall()
+        header = read_header(text.path, source.csv, file.uri)
+        problem = missing_columns_problem(source, header)
+        if problem is not None:
+            raise SourceFileError(file.uri, problem[0], fix=problem[1])
+        preamble = source.csv.skip_rows + (1 if source.csv.header else 0)
+        data_lines = text.lines.data_lines(preamble)
+        reader = "records"
+        if not source.needs_line_numbers:
+            counted = _count_csv(source, text, header)
+            if counted is not None:
+                counts, records = counted
+                reader = "csv" if records == data_lines else "records"
+        if reader == "records":
+            counts, records, spans = _count_records(source, text, header)
+            if spans != data_lines:
+                raise RowsLostError(source.name, file.name, data_lines, spans, 0)
+    except SourceFileError:
+        text.discard()
+        raise
+    return _entry(
+        source, file, facts.result().sha256, counts, digest,
+        lines=data_lines, reader=reader, encoding=text.encoding, encoding_how=text.encoding_how,
+        compression=text.compression,
+    )  # fmt: skip
+
+
+def _index_rows(source: SourceConfig, file: SourceFile, digest: str, facts: Future[RawFacts]) -> IndexedFile:
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        fields, _ = load_rows(con, file, source.format, "idx_rows")
+        problem = missing_columns_problem(source, fields)
+        if problem is not None:
+            raise SourceFileError(file.uri, problem[0], fix=problem[1])
+        counts = _count_table(con, source, "idx_rows", fields)
     except duckdb.Error as exc:
-        raise SourceFileError(file.uri, unparsable_cause(path, exc)) from exc
-    counts: dict[str | None, int] = {k: int(n) for k, n in rows}
-    reject_params = reject_field_params(source.csv) if ts_column is not None else []
-    rejected = con.execute(
-        f"SELECT {key_sql} AS k, count(*) FROM (SELECT {reject_parsed_sql} AS p FROM "
-        "(SELECT DISTINCT ON (line) line, csv_line FROM idx_rej) s) GROUP BY k",
-        reject_params,
-    ).fetchall()
-    for k, n in rejected:
-        counts[k] = counts.get(k, 0) + int(n)
-    return counts
+        raise SourceFileError(file.uri, f"DuckDB could not read it: {exc}", fix="check the file") from exc
+    finally:
+        con.close()
+    return _entry(source, file, facts.result().sha256, counts, digest, reader="rows")
 
 
-def _count_rows(con: duckdb.DuckDBPyConnection, source: SourceConfig, file: SourceFile) -> dict[str | None, int]:
-    fields, _ = load_rows(con, file, source.format, "idx_rows")
-    ts_column = _time_column(source, fields, file)
-    if ts_column is None:
-        rows = con.execute("SELECT NULL AS k, count(*) FROM idx_rows").fetchall()
-        return {k: int(n) for k, n in rows}
-    parsed_sql = parse_time_text_sql(source, f"s.{quote_ident(ts_column)}")
-    rows = con.execute(
-        f"SELECT CASE WHEN bad IS NULL THEN {partition_of_parsed_sql(source, 'p')} END AS k, count(*) "
-        f"FROM (SELECT s._bad AS bad, {parsed_sql} AS p FROM idx_rows s) GROUP BY k"
-    ).fetchall()
-    return {k: int(n) for k, n in rows}
+def _entry(
+    source: SourceConfig, file: SourceFile, sha: str, counts: _Counts, digest: str, **how: str | int | None
+) -> IndexedFile:
+    reading = time_reading(source, counts.with_offset, counts.naive).value
+    total = sum(counts.partitions.values())
+    common = dict(time_reading=reading, config=digest, **how)
+    if source.partitioning == "file":
+        key = partition_key_for_file(file.name)
+        return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, total, {key: total}, key, **common)  # type: ignore[arg-type]
+    if not counts.partitions:  # a header without rows: the file feeds no partition
+        return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, 0, {}, "", **common)  # type: ignore[arg-type]
+    keyed = {k: n for k, n in counts.partitions.items() if k is not None}
+    home = min(keyed) if keyed else _no_key(source, file)
+    partitions = dict(keyed)
+    if None in counts.partitions:
+        partitions[home] = partitions.get(home, 0) + counts.partitions[None]
+    return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, total, partitions, home, **common)  # type: ignore[arg-type]
 
 
-def _time_column(source: SourceConfig, header: list[str], file: SourceFile) -> str | None:
-    if source.partitioning != "day":
-        return None
-    column = source.source_column(source.time_column or "ts")
-    if column not in header:
+def _no_key(source: SourceConfig, file: SourceFile) -> str:
+    if source.partitioning == "entity" and source.sequence is not None:
+        column = source.source_column(source.sequence.entity)
         raise SourceFileError(
             file.uri,
-            f"the time column {column!r} is not in the file's columns {header}; "
-            f"map it under sources[{source.name}].columns",
+            f"no row has a value in the entity column {column!r}",
+            fix="check sequence.entity and the column mapping",
         )
-    return column
+    column = source.source_column(source.time_column or "ts")
+    raise SourceFileError(
+        file.uri,
+        f"no row has a readable timestamp in column {column!r} (format {source.timestamp.format or 'ISO 8601'})",
+        fix=f"check sources[{source.name}].timestamp.format and the column mapping",
+    )
+
+
+def key_column(source: SourceConfig) -> str | None:
+    """The export column the partition key is read from (None: one per file, or the entity is the line number)."""
+    if source.partitioning == "day":
+        return source.source_column(source.time_column or "ts")
+    if source.partitioning == "entity" and source.sequence is not None:
+        return source.source_column(source.sequence.entity)
+    return None
+
+
+def _entity_is_line(source: SourceConfig) -> bool:
+    return (
+        source.partitioning == "entity"
+        and source.sequence is not None
+        and (source.column_source(source.sequence.entity).line_number)
+    )
+
+
+def _time_column(source: SourceConfig, header: list[str]) -> str | None:
+    column = source.source_column(source.time_column or "ts")
+    return column if column in header and (source.is_timed) else None
+
+
+def key_of_text_sql(source: SourceConfig, raw_sql: str) -> str:
+    """A row's partition key from the raw text of its key column; NULL when it cannot be read."""
+    if source.partitioning == "day":
+        return f"({text_time_sql(source, raw_sql).utc})::DATE::VARCHAR"
+    if source.partitioning == "entity" and source.sequence is not None:
+        type_ = source.schema_[source.sequence.entity]
+        return entity_key_sql(f"TRY_CAST(trim({raw_sql}) AS {type_})")
+    return "NULL"
+
+
+def _count_csv(source: SourceConfig, text: ReadableText, header: list[str]) -> tuple[_Counts, int] | None:
+    """Rows per partition through DuckDB's reader, all columns as text; and the records it saw (good and bad).
+
+    None when DuckDB's parser gives up on the file (a lone carriage return, say): it is then read record by
+    record, which splits lines at line feeds only.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        call, params = read_csv_call(
+            dict.fromkeys(header, "VARCHAR"), source.csv, timestamp_format=None, rejects=("idx_rej", "idx_scan")
+        )
+        by, time_column = key_column(source), _time_column(source, header)
+        key_sql = key_of_text_sql(source, "s.k") if by is not None else "NULL"
+        k_raw = f"s.{quote_ident(by)}" if by is not None else "NULL"
+        t_raw = f"s.{quote_ident(time_column)}" if time_column is not None else "NULL::VARCHAR"
+        # count per distinct key text first: parsing and mapping to UTC then runs once per value, not per row
+        try:
+            rows = con.execute(
+                f"SELECT {key_sql} AS key, sum(n), sum(n) FILTER (WHERE {has_offset_sql('s.t')}), "
+                f"sum(n) FILTER (WHERE s.t IS NOT NULL AND NOT {has_offset_sql('s.t')}) "
+                f"FROM (SELECT {k_raw} AS k, {t_raw} AS t, count(*) AS n FROM {call} s GROUP BY ALL) s GROUP BY key",
+                [text.path, *params],
+            ).fetchall()
+        except duckdb.Error:
+            return None
+        partitions: dict[str | None, int] = {}
+        with_offset = naive = 0
+        for key, n, offset_n, naive_n in rows:
+            partitions[key] = partitions.get(key, 0) + int(n)
+            with_offset, naive = with_offset + int(offset_n or 0), naive + int(naive_n or 0)
+        if by is None:
+            field_sql, reject_params = "NULL::VARCHAR", []
+        else:
+            field_sql, reject_params = reject_field_sql(header.index(by)), reject_field_params(source.csv)
+        rejected = con.execute(
+            f"SELECT {key_of_text_sql(source, 's.f')} AS key, count(*) FROM (SELECT {field_sql} AS f FROM "
+            "(SELECT DISTINCT ON (line) line, csv_line FROM idx_rej) s) s GROUP BY key",
+            reject_params,
+        ).fetchall()
+    finally:
+        con.close()
+    for key, n in rejected:
+        partitions[key] = partitions.get(key, 0) + int(n)
+    return _Counts(partitions, with_offset, naive), sum(partitions.values())
+
+
+def _count_records(source: SourceConfig, text: ReadableText, header: list[str]) -> tuple[_Counts, int, int]:
+    """Rows per partition of a file read record by record; and its records and the raw lines they cover."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        records, spans = load_csv_records(con, text.path, source.csv, header, "idx_rows")
+        return _count_table(con, source, "idx_rows", header), records, spans
+    finally:
+        con.close()
+
+
+def _count_table(con: duckdb.DuckDBPyConnection, source: SourceConfig, table: str, fields: list[str]) -> _Counts:
+    """Rows per partition of a row-path table; rows that are not records (`_bad`) go with unreadable keys."""
+    by = key_column(source)
+    if _entity_is_line(source):
+        key_sql = entity_key_sql("s._line")
+    elif by is None or by not in fields:
+        rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()
+        return _Counts({None: int(rows[0][0])} if rows and rows[0][0] else {})
+    else:
+        key_sql = key_of_text_sql(source, f"s.{quote_ident(by)}")
+    rows = con.execute(
+        f"SELECT CASE WHEN s._bad IS NULL THEN {key_sql} END AS k, count(*) FROM {table} s GROUP BY k"
+    ).fetchall()
+    return _Counts({k: int(n) for k, n in rows})
 
 
 def _read_cache(path: Path) -> dict[str, IndexedFile]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        return {key: IndexedFile(**value) for key, value in raw.items()}
+    except (FileNotFoundError, json.JSONDecodeError, TypeError):
         return {}
-    return {key: IndexedFile(**value) for key, value in raw.items()}
 
 
 def _write_cache(path: Path, entries: dict[str, IndexedFile]) -> None:

@@ -1,25 +1,29 @@
 """How one source's export becomes canonical rows: the SQL that types, maps and checks each row.
 
 A `ScanPlan` is pure description (column types, select expressions, the rule a row breaks); the
-`standardise` module runs it. Keeping the mapping here lets every kind share one execution path.
+`standardise` module runs it. Keeping the mapping here lets every kind share one execution path: DuckDB's
+typed CSV reader (fast path) and the row path (JSON lines, Parquet, CSV read line by line), where every
+field arrives as text with its line number (`_line`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from config.kinds import CANONICAL_FIELDS, READING_KINDS, Field, QuarantineRule, SourceKind
 from config.sources import SourceConfig
 from config.units import conversion
-from ingest.csv_scan import quote_ident
+from ingest.columns import missing_columns_problem, quote_ident, sql_literal, sql_str
 from ingest.errors import SourceFileError
+from ingest.quality_codes import quality_sql
 from ingest.register import Register
-from ingest.timezones import local_time_problem_sql, local_to_utc_sql
+from ingest.time_sql import TimeReading, TimeSql, text_time_sql, typed_time_sql, typed_type
 
 TAG_ENUM = "plantdata_tag"
 EQUIPMENT_ENUM = "plantdata_equipment"
 UNIT_ENUM = "plantdata_unit"
+LINE_COLUMN = "source_line"
 
 
 @dataclass(frozen=True)
@@ -27,19 +31,34 @@ class ScanPlan:
     """Everything needed to read one file of a source and produce canonical rows."""
 
     read_types: dict[str, str]  # file column -> DuckDB type, in file order
-    timestamp_column: str | None  # file column holding time (None: file-partitioned)
-    tag_column: str | None  # file column whose parse failure means an unknown tag
-    output: list[tuple[str, str]]  # (canonical column, SQL over the scanned row named `s`)
+    timestamp_column: str | None  # file column holding the partitioning time (None: not day-partitioned)
+    time_columns: frozenset[str]  # file columns holding any time: a value that does not parse is a bad timestamp
+    tag_column: str | None  # file column whose parse failure means an unknown tag (typed as the tag ENUM)
+    output: list[tuple[str, str]]  # (canonical column, SQL over the prepared row named `s`)
     rule_sql: str  # SQL: NULL for a good row, else the QuarantineRule value
-    partition_sql: str  # SQL: the partition key of a good row
+    partition_sql: str  # SQL: the partition key of a good row (NULL: the caller's per-file key)
     unpivot: list[str] | None  # historian_wide: file columns that become readings
-    tag_enum: tuple[str, ...] | None  # when set, the scan types the tag column as this ENUM
     enums: dict[str, tuple[str, ...]]  # ENUM types the SQL uses (name -> values), declared before the scan
-    utc_sql: str  # SQL over `s`: the row's time as naive UTC, computed once as `s._utc`
+    derived: list[tuple[str, str]]  # (name, SQL over the scanned row `s`): computed once, as `s.<name>`
+    details: dict[str, str] = field(default_factory=dict)  # rule -> what it means here; `{value}`: the bad value
+    detail_columns: dict[str, str] = field(default_factory=dict)  # rule -> file column whose value `{value}` is
+
+    def value_sql(self, rule_sql: str) -> str:
+        """SQL giving, for a row breaking `rule_sql`, the text of the value its detail quotes (else NULL)."""
+        if not self.detail_columns:
+            return "NULL::VARCHAR"
+        cases = " ".join(
+            f"WHEN '{rule}' THEN s.{quote_ident(column)}::VARCHAR" for rule, column in self.detail_columns.items()
+        )
+        return f"CASE {rule_sql} {cases} END"
 
     @property
     def readings_per_row(self) -> int:
         return len(self.unpivot) if self.unpivot else 1
+
+    @property
+    def utc_sql(self) -> str:
+        return dict(self.derived).get("_utc", "NULL::TIMESTAMP")
 
 
 def _fields(source: SourceConfig) -> tuple[Field, ...]:
@@ -48,134 +67,219 @@ def _fields(source: SourceConfig) -> tuple[Field, ...]:
     return CANONICAL_FIELDS[source.kind]
 
 
-def _timestamp_type(source: SourceConfig) -> str:
-    has_offset = source.timestamp.format is not None and "%z" in source.timestamp.format.lower()
-    return "TIMESTAMPTZ" if has_offset or source.timestamp.timezone == "data" else "TIMESTAMP"
+def _check_columns(source: SourceConfig, header: list[str], file_key: str) -> None:
+    problem = missing_columns_problem(source, header)
+    if problem is not None:
+        raise SourceFileError(file_key, problem[0], fix=problem[1])
 
 
-def utc_sql(source: SourceConfig, column_sql: str, column_type: str) -> str:
-    """Naive UTC from a parsed timestamp column (TIMESTAMPTZ: by its offset; TIMESTAMP: by the source's zone)."""
-    if column_type == "TIMESTAMPTZ":
-        return f"({column_sql})::TIMESTAMP"
-    return local_to_utc_sql(column_sql, source.timestamp.timezone, source.timestamp.ambiguous)
+class _Builder:
+    """Accumulates the plan of one file: read types, derived values, outputs and rules."""
 
+    def __init__(self, source: SourceConfig, header: list[str], reading: TimeReading, row_path: bool) -> None:
+        self.source, self.header, self.row_path = source, header, row_path
+        self.reading = TimeReading.TEXT if row_path else reading
+        self.read_types = {name: "VARCHAR" for name in header}
+        self.derived: list[tuple[str, str]] = []
+        self.rules: list[str] = []
+        self.time_columns: set[str] = set()
+        self.details: dict[str, str] = {}
+        self.detail_columns: dict[str, str] = {}
 
-def _time_rule(source: SourceConfig, column_sql: str, column_type: str) -> str:
-    if column_type == "TIMESTAMPTZ":
-        return f"CASE WHEN {column_sql} IS NULL THEN '{QuarantineRule.MISSING_REQUIRED}' END"
-    why = local_time_problem_sql(column_sql, source.timestamp.timezone)
-    return (
-        f"CASE WHEN {column_sql} IS NULL THEN '{QuarantineRule.MISSING_REQUIRED}' "
-        f"WHEN s._utc IS NULL THEN "
-        f"CASE {why} WHEN 'nonexistent' THEN '{QuarantineRule.NONEXISTENT_LOCAL_TIME}' "
-        f"ELSE '{QuarantineRule.AMBIGUOUS_LOCAL_TIME}' END END"
-    )
+    def ref(self, column: str) -> str:
+        return f"s.{quote_ident(column)}"
 
+    def text(self, field_: Field, column: str) -> str:
+        """A text column, trimmed when it is a key and the source trims keys."""
+        ref = self.ref(column)
+        return f"NULLIF(trim({ref}), '')" if self.source.trim_keys and field_.is_key else ref
 
-def build_plan(source: SourceConfig, header: list[str], register: Register, file_key: str) -> ScanPlan:
-    """The plan for one file with `header`; a missing mapped column is a clear file-level error."""
-    fields = _fields(source)
-    if source.kind in READING_KINDS:
-        return _readings_plan(source, header, register, file_key)
-    read_types = {name: "VARCHAR" for name in header}
-    output: list[tuple[str, str]] = []
-    rules: list[str] = []
-    ts_column: str | None = None
-    ts_type = _timestamp_type(source)
-    for field in fields:
-        column = source.source_column(field.name)
-        if column not in read_types:
-            if field.required or field.name in source.columns:
-                raise SourceFileError(file_key, _missing_column(source, field.name, column, header))
-            output.append((field.name, f"NULL::{field.type}"))
-            continue
-        ref = f"s.{quote_ident(column)}"
-        is_time = field.type == "TIMESTAMP"
-        read_types[column] = ts_type if is_time else field.type
-        if is_time and field.name in {"ts", source.time_column}:
-            output.append((field.name, "make_timestamptz(epoch_us(s._utc))"))
-        elif is_time:
-            output.append((field.name, f"make_timestamptz(epoch_us({utc_sql(source, ref, ts_type)}))"))
+    def time(self, column: str, primary: bool) -> tuple[str, str]:
+        """The derived UTC column and the rule of a time column; the primary one may be typed by the reader
+        (and is `s._utc`), others are read as text."""
+        self.time_columns.add(column)
+        reading = self.reading if primary else TimeReading.TEXT
+        self.read_types[column] = typed_type(reading)
+        name = "_utc" if primary else f"_utc_{len(self.derived)}"
+        time: TimeSql
+        if reading is TimeReading.TEXT:
+            time = text_time_sql(self.source, self.ref(column))
         else:
-            output.append((field.name, ref))
-        if is_time and field.name in {"ts", source.time_column}:
-            ts_column = column
-            rules.append(_time_rule(source, ref, ts_type))
-        elif field.required:
-            rules.append(f"CASE WHEN {ref} IS NULL THEN '{QuarantineRule.MISSING_REQUIRED}' END")
+            time = typed_time_sql(self.source, self.ref(column), reading, utc_ref=f"s.{name}")
+        return self.derive(name, time.utc), time.rule
+
+    def derive(self, name: str, sql: str) -> str:
+        self.derived.append((name, sql))
+        return f"s.{name}"
+
+    def missing_rule(self, sql: str, column: str) -> None:
+        rule = QuarantineRule.MISSING_REQUIRED
+        self.rules.append(f"CASE WHEN {sql} IS NULL THEN '{rule}' END")
+        self.details.setdefault(rule.value, f"a required value is empty ({column!r})")
+
+    def explain(self, rule: QuarantineRule, detail: str, column: str | None = None) -> None:
+        self.details[rule.value] = detail
+        if column is not None:
+            self.detail_columns[rule.value] = column
+
+
+def build_plan(
+    source: SourceConfig,
+    header: list[str],
+    register: Register,
+    file_key: str,
+    reading: TimeReading = TimeReading.NAIVE,
+    row_path: bool = False,
+) -> ScanPlan:
+    """The plan for one file with `header`; a missing mapped column is a clear file-level error."""
+    _check_columns(source, header, file_key)
+    builder = _Builder(source, header, reading, row_path)
+    if source.kind in READING_KINDS:
+        return _readings_plan(builder, register, file_key)
+    output: list[tuple[str, str]] = []
+    ts_column: str | None = None
+    primary_time = source.time_column or "ts"
+    tag_file_column = source.source_column("tag") if source.kind is not SourceKind.TABLE else None
+    tag_output = "NULL::VARCHAR"
+    if tag_file_column is not None and tag_file_column in builder.read_types:
+        tag_output = builder.text(Field("tag", "VARCHAR"), tag_file_column)
+    for field_ in _fields(source):
+        origin = source.column_source(field_.name)
+        column = origin.column
+        if origin.line_number:
+            output.append((field_.name, f"CAST(s._line AS {field_.type})"))
+            continue
+        if column is None:
+            output.append((field_.name, f"CAST({sql_literal(origin.value)} AS {field_.type})"))
+            continue
+        if column not in builder.read_types:
+            default = field_.default.format(tag=tag_output) if field_.default else f"NULL::{field_.type}"
+            output.append((field_.name, f"CAST({default} AS {field_.type})"))
+            continue
+        if field_.type == "TIMESTAMP":
+            primary = field_.name == primary_time
+            utc, rule = builder.time(column, primary)
+            output.append((field_.name, f"make_timestamptz(epoch_us({utc}))"))
+            if primary:
+                ts_column = column
+            empty_allowed = not field_.required and not primary
+            builder.rules.append(
+                f"CASE WHEN {builder.ref(column)} IS NOT NULL THEN {rule} END" if empty_allowed else rule
+            )
+            continue
+        if field_.type == "VARCHAR":
+            sql = builder.text(field_, column)
+        else:
+            builder.read_types[column] = field_.type
+            sql = builder.ref(column)
+        if origin.default is not None:
+            sql = f"COALESCE({sql}, CAST({sql_literal(origin.default)} AS {field_.type}))"
+        output.append((field_.name, sql))
+        if field_.required:
+            builder.missing_rule(sql, column)
     if source.kind is SourceKind.EVENT_LOG and register.tags and source.equipment is None:
-        tag_ref = f"s.{quote_ident(source.source_column('tag'))}"
-        lookup = _map_lookup(tag_ref, [t.tag for t in register.tags], [t.equipment_id for t in register.tags])
+        tags = [t.tag for t in register.tags]
+        lookup = _map_lookup(tag_output, tags, [t.equipment_id for t in register.tags])
         output = [(name, f"COALESCE({sql}, {lookup})" if name == "equipment_id" else sql) for name, sql in output]
     if source.equipment is not None:
-        output = [(n, f"'{_sql_str(source.equipment)}'" if n == "equipment_id" else s) for n, s in output]
-    output.append(("source_file", f"'{_sql_str(file_key)}'"))
-    partitioned_by_time = source.partitioning == "day" and ts_column is not None
-    partition_sql = "s._utc::DATE" if partitioned_by_time else "NULL"
-    utc = utc_sql(source, f"s.{quote_ident(ts_column)}", ts_type) if ts_column is not None else "NULL::TIMESTAMP"
+        output = [(n, sql_literal(source.equipment) if n == "equipment_id" else s) for n, s in output]
+    output.append(("source_file", sql_literal(file_key)))
+    if source.needs_line_numbers:
+        output.append((LINE_COLUMN, "CAST(s._line AS BIGINT)"))
+    by_day = source.partitioning == "day" and ts_column is not None
+    if ts_column is None:
+        builder.derive("_utc", "NULL::TIMESTAMP")
     return ScanPlan(
-        read_types=read_types,
-        timestamp_column=ts_column if partitioned_by_time else None,
+        read_types=builder.read_types,
+        timestamp_column=ts_column if by_day else None,
+        time_columns=frozenset(builder.time_columns),
         tag_column=None,
         output=output,
-        rule_sql=_first_rule(rules),
-        partition_sql=partition_sql,
+        rule_sql=_first_rule(builder.rules),
+        partition_sql="s._utc::DATE" if by_day else "NULL",
         unpivot=None,
-        tag_enum=None,
-        utc_sql=utc,
         enums={},
+        derived=builder.derived,
+        details=builder.details,
+        detail_columns=builder.detail_columns,
     )
 
 
-def _readings_plan(source: SourceConfig, header: list[str], register: Register, file_key: str) -> ScanPlan:
-    ts_column = source.source_column("ts")
-    if ts_column not in header:
-        raise SourceFileError(file_key, _missing_column(source, "ts", ts_column, header))
-    ts_type = _timestamp_type(source)
-    ts_ref = f"s.{quote_ident(ts_column)}"
-    read_types = {name: "VARCHAR" for name in header}
-    read_types[ts_column] = ts_type
-    rules = [_time_rule(source, ts_ref, ts_type)]
+def _readings_plan(builder: _Builder, register: Register, file_key: str) -> ScanPlan:
+    source = builder.source
+    ts_column = source.source_column("ts") or "ts"
+    _, rule = builder.time(ts_column, primary=True)
+    builder.rules.append(rule)
     unpivot: list[str] | None = None
     tag_enum: tuple[str, ...] | None = None
+    tag_column: str | None = None
     if source.kind is SourceKind.HISTORIAN_LONG:
-        for name in ("tag", "value", "quality"):
-            column = source.source_column(name)
-            if column not in header and (name != "quality" or name in source.columns):
-                raise SourceFileError(file_key, _missing_column(source, name, column, header))
-        tag_column = source.source_column("tag")
-        value_column = source.source_column("value")
+        tag_file_column = source.source_column("tag") or "tag"
+        value_column = source.source_column("value") or "value"
         quality_column = source.source_column("quality")
-        read_types[value_column] = "DOUBLE"
-        if quality_column in header:
-            read_types[quality_column] = "SMALLINT"
+        builder.read_types[value_column] = "DOUBLE"
+        value_sql = builder.ref(value_column)
+        raw_tag = builder.text(Field("tag", "VARCHAR"), tag_file_column)
         if register.tags:
             tag_enum = tuple(t.tag for t in register.tags)
-            read_types[tag_column] = TAG_ENUM
-        rules.append(f"CASE WHEN s.{quote_ident(tag_column)} IS NULL THEN '{QuarantineRule.MISSING_REQUIRED}' END")
-        tag_sql = f"s.{quote_ident(tag_column)}"
-        value_sql = f"s.{quote_ident(value_column)}"
-        quality_sql = f"s.{quote_ident(quality_column)}" if quality_column in header else "NULL::SMALLINT"
+            if source.trim_keys or builder.row_path:
+                tag_sql = builder.derive("_tag", f"TRY_CAST({raw_tag} AS {TAG_ENUM})")
+                builder.rules.append(
+                    f"CASE WHEN {raw_tag} IS NOT NULL AND {tag_sql} IS NULL THEN '{QuarantineRule.UNKNOWN_TAG}' END"
+                )
+                builder.explain(
+                    QuarantineRule.UNKNOWN_TAG,
+                    f"tag {{value!r}} (column {tag_file_column!r}) is not in the asset register",
+                    tag_file_column,
+                )
+            else:
+                builder.read_types[tag_file_column] = TAG_ENUM
+                tag_column = tag_file_column
+                tag_sql = builder.ref(tag_file_column)
+        else:
+            tag_sql = raw_tag
+        builder.missing_rule(raw_tag, tag_file_column)
+        if quality_column is not None and quality_column in builder.header:
+            code, class_ = quality_sql(builder.ref(quality_column), source.quality_codes)
+            quality_sql_ = builder.derive("_quality", code)
+            quality_class = builder.derive("_quality_class", class_)
+            builder.rules.append(
+                f"CASE WHEN {builder.ref(quality_column)} IS NOT NULL AND {quality_class} IS NULL "
+                f"THEN '{QuarantineRule.UNKNOWN_QUALITY_CODE}' END"
+            )
+            builder.explain(
+                QuarantineRule.UNKNOWN_QUALITY_CODE,
+                f"quality {{value!r}} (column {quality_column!r}) is not a code plantdata knows; map it under "
+                f"sources[{source.name}].quality_codes.map: {{{{<word>: good|uncertain|bad}}}}",
+                quality_column,
+            )
+        else:
+            quality_sql_, quality_class = "NULL::BIGINT", "NULL::VARCHAR"
         tags_in_units = list(source.units)
     else:
         excluded = {ts_column, *source.exclude_columns}
-        unpivot = source.value_columns or [c for c in header if c not in excluded]
-        missing = [c for c in unpivot if c not in header]
+        unpivot = source.value_columns or [c for c in builder.header if c not in excluded]
+        missing = [c for c in unpivot if c not in builder.header]
         if missing:
-            raise SourceFileError(file_key, f"value_columns {missing} are not in the header {header}")
+            raise SourceFileError(
+                file_key,
+                f"value_columns {missing} are not in the header {builder.header}",
+                fix=f"correct sources[{source.name}].value_columns or the export",
+            )
         for column in unpivot:
-            read_types[column] = "DOUBLE"
+            builder.read_types[column] = "DOUBLE"
         prefix = source.tag_prefix
         if register.tags:
             unknown = [prefix + c for c in unpivot if register.get(prefix + c) is None]
             if unknown:
                 raise SourceFileError(
                     file_key,
-                    f"columns {unknown} are not tags of the asset register; add them to the register "
-                    f"or list them under exclude_columns",
+                    f"columns {unknown} are not tags of the asset register",
+                    fix=f"add them to the register or list them under sources[{source.name}].exclude_columns",
                 )
-        tag_sql = f"'{_sql_str(prefix)}' || s.tag" if prefix else "s.tag"
-        value_sql, quality_sql = "s.value", "NULL::SMALLINT"
+        tag_sql = f"{sql_literal(prefix)} || s.tag" if prefix else "s.tag"
+        value_sql = "s.value"
+        quality_sql_, quality_class = "NULL::BIGINT", "NULL::VARCHAR"
         tags_in_units = [prefix + c for c in source.units]
     tag_names = [t.tag for t in register.tags]
     equipment_sql, unit_sql, value_sql, enums = _link_sql(
@@ -187,23 +291,26 @@ def _readings_plan(source: SourceConfig, header: list[str], register: Register, 
         ("ts", "make_timestamptz(epoch_us(s._utc))"),
         ("tag", tag_sql),  # an ENUM is written to Parquet as a dictionary-encoded string
         ("value", value_sql),
-        ("quality", quality_sql),
+        ("quality", quality_sql_),
+        ("quality_class", quality_class),
         ("equipment_id", equipment_sql),
         ("unit", unit_sql),
-        ("source_file", f"'{_sql_str(file_key)}'"),
+        ("source_file", sql_literal(file_key)),
     ]
-    partitioned_by_time = source.partitioning == "day"
+    by_day = source.partitioning == "day"
     return ScanPlan(
-        read_types=read_types,
-        timestamp_column=ts_column if partitioned_by_time else None,
-        tag_column=source.source_column("tag") if tag_enum is not None else None,
+        read_types=builder.read_types,
+        timestamp_column=ts_column if by_day else None,
+        time_columns=frozenset(builder.time_columns),
+        tag_column=tag_column,
         output=output,
-        rule_sql=_first_rule(rules),
-        partition_sql="s._utc::DATE" if partitioned_by_time else "NULL",
+        rule_sql=_first_rule(builder.rules),
+        partition_sql="s._utc::DATE" if by_day else "NULL",
         unpivot=unpivot,
-        tag_enum=tag_enum,
-        utc_sql=utc_sql(source, ts_ref, ts_type),
         enums=enums,
+        derived=builder.derived,
+        details=builder.details,
+        detail_columns=builder.detail_columns,
     )
 
 
@@ -234,16 +341,18 @@ def _link_sql(
         conversions = []
         for tag, exported in exported_units.items():
             info = register.get(tag)
-            if info is None or info.unit is None or info.unit == exported:
+            if info is None or info.unit is None:
                 continue
-            scale, offset = conversion(exported, info.unit)
-            conversions.append(f"WHEN {tag_sql} = '{_sql_str(tag)}' THEN {value_sql} * {scale!r} + {offset!r}")
+            scale, offset = conversion(exported, info.unit, tag=tag)
+            if (scale, offset) == (1.0, 0.0):
+                continue
+            conversions.append(f"WHEN {tag_sql} = {sql_literal(tag)} THEN {value_sql} * {scale!r} + {offset!r}")
         if conversions:
             value_sql = f"CASE {' '.join(conversions)} ELSE {value_sql} END"
         return equipment, unit, value_sql, enums
-    equipment = f"'{_sql_str(source.equipment)}'" if source.equipment else "NULL::VARCHAR"
+    equipment = sql_literal(source.equipment) if source.equipment else "NULL::VARCHAR"
     if exported_units:
-        cases = " ".join(f"WHEN '{_sql_str(t)}' THEN '{_sql_str(u)}'" for t, u in exported_units.items())
+        cases = " ".join(f"WHEN {sql_literal(t)} THEN {sql_literal(u)}" for t, u in exported_units.items())
         unit = f"CASE {tag_sql} {cases} END"
     else:
         unit = "NULL::VARCHAR"
@@ -251,46 +360,14 @@ def _link_sql(
 
 
 def _enum_lookup(index_sql: str, values: Sequence[str | None], enum: str) -> str:
-    literal = "[" + ", ".join(_literal(v) for v in values) + f"]::{enum}[]"
+    literal = "[" + ", ".join(sql_literal(v) for v in values) + f"]::{enum}[]"
     return f"({literal})[{index_sql}]"
 
 
 def _map_lookup(tag_sql: str, tags: Sequence[str], values: Sequence[str | None]) -> str:
-    mapping = ", ".join(f"'{_sql_str(t)}': {_literal(v)}" for t, v in zip(tags, values, strict=True))
+    mapping = ", ".join(f"'{sql_str(t)}': {sql_literal(v)}" for t, v in zip(tags, values, strict=True))
     return f"MAP {{{mapping}}}[{tag_sql}]"
 
 
 def _first_rule(rules: list[str]) -> str:
     return f"COALESCE({', '.join(rules)})" if rules else "NULL"
-
-
-def _missing_column(source: SourceConfig, canonical: str, column: str, header: list[str]) -> str:
-    return (
-        f"column {column!r} (for {canonical!r}) is not in the header {header}; "
-        f"map it under sources[{source.name}].columns: {{{canonical}: <column>}}"
-    )
-
-
-def _sql_str(value: str) -> str:
-    """A constant from configuration or the register as the body of a SQL string literal."""
-    return value.replace("'", "''")
-
-
-def _literal(value: str | None) -> str:
-    return "NULL" if value is None else f"'{_sql_str(value)}'"
-
-
-def parse_time_text_sql(source: SourceConfig, raw_sql: str) -> str:
-    """The timestamp parsed from its text exactly as the CSV reader parses it; NULL when it is not a time."""
-    fmt = source.timestamp.format
-    if fmt:
-        return f"TRY_STRPTIME({raw_sql}, '{_sql_str(fmt)}')"
-    return f"TRY_CAST({raw_sql} AS {_timestamp_type(source)})"
-
-
-def partition_of_parsed_sql(source: SourceConfig, parsed_column: str) -> str:
-    """The day partition (text) of an already parsed timestamp column; NULL when it cannot be mapped to UTC.
-
-    Used by the index and for rejected lines, so both attribute a row to the same partition.
-    """
-    return f"({utc_sql(source, parsed_column, _timestamp_type(source))})::DATE::VARCHAR"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ingest.csv_scan import quote_ident
+from ingest.columns import quote_ident
 from ingest.plan import ScanPlan
 
 
@@ -16,11 +16,19 @@ def declare_enum(con: duckdb.DuckDBPyConnection, plan: ScanPlan) -> None:
 
 
 def with_utc(plan: ScanPlan, scan: str) -> str:
-    """`scan` with wide columns unpivoted into tag/value rows and each row's UTC time as `_utc`."""
+    """`scan` with wide columns unpivoted into tag/value rows and the plan's derived values (UTC time as `_utc`,
+    typed tag, quality code and class) computed once per row."""
     if plan.unpivot:
         columns = ", ".join(quote_ident(c) for c in plan.unpivot)
         scan = f"(SELECT * FROM {scan} u UNPIVOT INCLUDE NULLS (value FOR tag IN ({columns})))"
-    return f"(SELECT *, {plan.utc_sql} AS _utc FROM {scan} s)"
+    derived = ", ".join(f"{sql} AS {name}" for name, sql in plan.derived)
+    return f"(SELECT *, {derived} FROM {scan} s)"
+
+
+def with_derived(plan: ScanPlan, scan: str) -> str:
+    """`scan` with the plan's derived values but without unpivoting: rules of input rows (wide: time only)."""
+    derived = ", ".join(f"{sql} AS {name}" for name, sql in plan.derived)
+    return f"(SELECT *, {derived} FROM {scan} s)"
 
 
 def partition_expr(plan: ScanPlan) -> str:

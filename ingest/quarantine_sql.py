@@ -1,8 +1,9 @@
 """Quarantine SQL: the rows of an export file that cannot be standardised, with file, line, rule and raw text.
 
 Three sources of bad rows: lines DuckDB's CSV reader rejects (`store_rejects`), CSV rows that parse but break a
-row rule (found again by line number), and JSON-lines or Parquet rows whose typed cast or rule fails. Each
-writes into the `quarantine` temp table the standardiser collects per partition.
+row rule (found again by line number), and row-path rows (JSON lines, Parquet, CSV read record by record)
+whose typed cast or rule fails. Each writes into the `quarantine` temp table the standardiser collects per
+partition. Details name columns as the export calls them.
 """
 
 from __future__ import annotations
@@ -11,19 +12,21 @@ import duckdb
 
 from config.kinds import QuarantineRule
 from config.sources import SourceConfig
+from ingest.columns import quote_ident
 from ingest.csv_scan import (
-    quote_ident,
     read_csv_call,
     reject_detail,
     reject_field_params,
     reject_field_sql,
     rule_for_reject,
 )
-from ingest.files import partition_key_for_file
-from ingest.index import IndexedFile
+from ingest.index import IndexedFile, key_column, key_of_text_sql
 from ingest.line_finder import find_lines, lines_at
-from ingest.plan import TAG_ENUM, ScanPlan, parse_time_text_sql, partition_of_parsed_sql
-from ingest.plan_sql import declare_enum, partition_expr, with_utc
+from ingest.plan import ScanPlan
+from ingest.plan_sql import declare_enum, partition_expr, with_derived
+from ingest.time_sql import offset_detail
+
+INSERT = "INSERT INTO quarantine (source_file, line, rule, detail, raw, _part) VALUES (?, ?, ?, ?, ?, ?)"
 
 
 def quarantine_csv_rejects(
@@ -40,29 +43,25 @@ def quarantine_csv_rejects(
 
     DuckDB numbers them by record; their physical line is recounted from the byte position it reports.
     """
+    column = key_column(source)
+    by_key = column is not None and column in header
+    field_sql = reject_field_sql(header.index(column)) if by_key and column else "NULL::VARCHAR"
     rows = con.execute(
-        f"SELECT line_byte_position, column_name, error_type, ltrim(csv_line, chr(10) || chr(13)), error_message, "
-        f"{_reject_partition_sql(source, plan, header)} "
-        f"FROM (SELECT DISTINCT ON (line) * FROM {rejects_table} s ORDER BY line, column_idx) s",
-        reject_field_params(source.csv) if plan.timestamp_column else [],
+        f"SELECT line_byte_position, column_name, error_type, raw, error_message, {key_of_text_sql(source, 's.f')} "
+        f"FROM (SELECT *, ltrim(csv_line, chr(10) || chr(13)) AS raw, {field_sql} AS f FROM "
+        f"(SELECT DISTINCT ON (line) * FROM {rejects_table} s ORDER BY line, column_idx) s) s",
+        reject_field_params(source.csv) if by_key else [],
     ).fetchall()
     lines = lines_at(path, [int(row[0]) for row in rows]) if rows else []
     batch = []
-    for (_, column, error_type, raw, message, time_key), line in zip(rows, lines, strict=True):
-        key = time_key or (file.home if plan.timestamp_column else partition_key_for_file(file.name))
+    for (_, column_name, error_type, raw, message, row_key), line in zip(rows, lines, strict=True):
+        key = row_key or file.home
         if key not in keys:
             continue
-        rule = rule_for_reject(error_type, column, plan.timestamp_column or "", plan.tag_column)
-        batch.append((file.name, line, rule.value, reject_detail(rule, column, message), raw, key))
+        rule = rule_for_reject(error_type, column_name, plan.time_columns, plan.tag_column)
+        batch.append((file.name, line, rule.value, reject_detail(rule, column_name, message), raw, key))
     if batch:
-        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)", batch)
-
-
-def _reject_partition_sql(source: SourceConfig, plan: ScanPlan, header: list[str]) -> str:
-    if plan.timestamp_column is None:
-        return "NULL"
-    parsed = parse_time_text_sql(source, reject_field_sql(header.index(plan.timestamp_column)))
-    return f"(SELECT {partition_of_parsed_sql(source, 'p')} FROM (SELECT {parsed} AS p))"
+        con.executemany(INSERT, batch)
 
 
 def quarantine_row_rules(
@@ -74,7 +73,8 @@ def quarantine_row_rules(
     file: IndexedFile,
     keys: list[str],
 ) -> None:
-    """Rows that parsed but break a row rule (missing required value, non-existent local time).
+    """Rows that parsed but break a row rule (missing required value, local time that does not exist, a
+    stated offset that disagrees with the zone, an unknown tag or quality code).
 
     They are rare, so they cost a second scan only when the counts show some exist: the scan reads the
     raw text of the rows the rule rejects, and the line finder locates their line numbers.
@@ -85,49 +85,66 @@ def quarantine_row_rules(
     raw_cols = ", ".join(f"s.{quote_ident(c)} AS {quote_ident('_raw_' + c)}" for c in header)
     cast_ok = " AND ".join(f"(s.{quote_ident('_raw_' + c)} IS NULL OR s.{quote_ident(c)} IS NOT NULL)" for c in header)
     part = partition_expr(plan)
-    part_params = [partition_key_for_file(file.name)] if plan.partition_sql == "NULL" else []
+    part_params = [file.home] if plan.partition_sql == "NULL" else []
     inner = f"(SELECT {raw_cols}, {typed} FROM {call} s)"
-    plan_rule, utc = plan.rule_sql, plan.utc_sql  # on input rows: for historian_wide the rule looks at time only
     declare_enum(con, plan)
     rows = con.execute(
-        f"SELECT {plan_rule} AS rule, {part} AS _part, {', '.join('s.' + quote_ident('_raw_' + c) for c in header)} "
-        f"FROM (SELECT *, {utc} AS _utc FROM {inner} s) s WHERE {cast_ok} AND {plan_rule} IS NOT NULL",
+        f"SELECT {plan.rule_sql} AS rule, {part} AS _part, {plan.value_sql(plan.rule_sql)} AS _value, "
+        f"{', '.join('s.' + quote_ident('_raw_' + c) for c in header)} "
+        f"FROM {with_derived(plan, inner)} s WHERE {cast_ok} AND {plan.rule_sql} IS NOT NULL",
         [*part_params, path, *params],  # in textual order
     ).fetchall()
     con.execute("DROP TABLE IF EXISTS rr_rej")
     con.execute("DROP TABLE IF EXISTS rr_scan")
     if not rows:
         return
-    raw_rows = [tuple(r[2:]) for r in rows]
+    raw_rows = [tuple(r[3:]) for r in rows]
     lines = find_lines(path, source.csv, raw_rows)
+    time_at = header.index(plan.timestamp_column) if plan.timestamp_column in header else None
     batch = []
-    for (rule, time_key, *_), raw, line in zip(rows, raw_rows, lines, strict=True):
-        key = time_key or file.home
+    for (rule, row_key, value, *_), raw, line in zip(rows, raw_rows, lines, strict=True):
+        key = row_key or file.home
         if key not in keys:
             continue
         text = source.csv.delimiter.join("" if v is None else v for v in raw)
-        batch.append((file.name, line, rule, _rule_detail(rule, plan), text, key))
+        time_text = raw[time_at] if time_at is not None else None
+        batch.append((file.name, line, rule, rule_detail(source, rule, plan, time_text, value), text, key))
     if batch:
-        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)", batch)
+        con.executemany(INSERT, batch)
 
 
 def _try_cast(source: SourceConfig, plan: ScanPlan, column: str) -> str:
+    """A text column typed as the fast path's reader types it."""
     ident = f"s.{quote_ident(column)}"
     type_ = plan.read_types[column]
+    fmt = source.timestamp.format
     if type_ in {"TIMESTAMP", "TIMESTAMPTZ"}:
-        return f"{parse_time_text_sql(source, ident)} AS {quote_ident(column)}"
-    if type_ == "DOUBLE" and source.csv.decimal == ",":
-        return f"TRY_CAST(replace({ident}, ',', '.') AS DOUBLE) AS {quote_ident(column)}"
-    return f"TRY_CAST({ident} AS {type_}) AS {quote_ident(column)}"
+        casted = (
+            f"TRY_STRPTIME({ident}, '{fmt.replace(chr(39), chr(39) * 2)}')" if fmt else f"TRY_CAST({ident} AS {type_})"
+        )
+        return f"{casted} AS {quote_ident(column)}"
+    return f"{cast_text_sql(source, ident, type_)} AS {quote_ident(column)}"
 
 
-def _rule_detail(rule: str, plan: ScanPlan) -> str:
-    column = plan.timestamp_column or "time"
+def cast_text_sql(source: SourceConfig, ident: str, type_: str) -> str:
+    """Text to a typed value, as the CSV reader would read it (decimal comma included)."""
+    if type_ in {"DOUBLE", "DECIMAL(18,6)"} and source.csv.decimal == ",":
+        return f"TRY_CAST(replace({ident}, ',', '.') AS {type_})"
+    return f"TRY_CAST({ident} AS {type_})"
+
+
+def rule_detail(source: SourceConfig, rule: str, plan: ScanPlan, time_text: str | None, value: str | None) -> str:
+    """What a row rule means for this row, naming the column as the export calls it and quoting the bad value."""
+    column = plan.timestamp_column or next(iter(sorted(plan.time_columns)), "time")
+    if rule == QuarantineRule.OFFSET_MISMATCH.value:
+        return offset_detail(time_text, source.timestamp.timezone)
     return {
         QuarantineRule.NONEXISTENT_LOCAL_TIME.value: f"local time in {column!r} does not exist (clocks jumped forward)",
         QuarantineRule.AMBIGUOUS_LOCAL_TIME.value: f"local time in {column!r} happens twice (clocks went back)",
-        QuarantineRule.MISSING_REQUIRED.value: "a required value is empty",
+        QuarantineRule.INVALID_TIMESTAMP.value: f"{column!r} is not a timestamp"
+        + (f" in format {source.timestamp.format!r}" if source.timestamp.format else ""),
         QuarantineRule.INVALID_JSON.value: "the line is not a JSON object",
+        **{r: d.format(value=value) for r, d in plan.details.items()},
     }.get(rule, rule)
 
 
@@ -137,17 +154,13 @@ def typed_rows_sql(source: SourceConfig, plan: ScanPlan, table: str) -> str:
     failures = []
     for column, type_ in plan.read_types.items():
         ident = f"r.{quote_ident(column)}"
-        if type_ in {"TIMESTAMP", "TIMESTAMPTZ"}:
-            casted = parse_time_text_sql(source, ident)
-            rule = QuarantineRule.INVALID_TIMESTAMP
-        else:
-            casted = f"TRY_CAST({ident} AS {type_})"
-            rule = QuarantineRule.UNKNOWN_TAG if type_ == TAG_ENUM else QuarantineRule.UNPARSEABLE_VALUE
+        casted = cast_text_sql(source, ident, type_)
+        rule = QuarantineRule.UNPARSEABLE_VALUE
         casts.append(f"{casted} AS {quote_ident(column)}")
         failures.append(f"CASE WHEN {ident} IS NOT NULL AND {casted} IS NULL THEN '{rule.value}:{column}' END")
     return (
-        f"SELECT r._line, r._raw, r._bad, COALESCE({', '.join(failures)}) AS _cast_rule, {', '.join(casts)} "
-        f"FROM {table} r"
+        f"SELECT r._line, r._raw, r._bad, r._detail, COALESCE({', '.join(failures)}) AS _cast_rule, "
+        f"{', '.join(casts)} FROM {table} r"
     )
 
 
@@ -155,20 +168,30 @@ def quarantine_typed_rows(
     con: duckdb.DuckDBPyConnection, source: SourceConfig, plan: ScanPlan, table: str, file: IndexedFile, keys: list[str]
 ) -> None:
     part = partition_expr(plan)
-    part_params = [partition_key_for_file(file.name)] if plan.partition_sql == "NULL" else []
+    part_params = [file.home] if plan.partition_sql == "NULL" else []
+    time_column = plan.timestamp_column
+    time_sql = f"s.{quote_ident(time_column)}::VARCHAR" if time_column in plan.read_types else "NULL"
     rows = con.execute(
         f"SELECT s._line, COALESCE(s._bad, split_part(s._cast_rule, ':', 1), {plan.rule_sql}) AS rule, "
-        f"s._cast_rule, s._raw, CASE WHEN s._bad IS NULL THEN {part} END AS _part "
-        f"FROM {with_utc(plan, f'(SELECT * FROM {table})')} s "
+        f"s._cast_rule, s._raw, s._detail, {time_sql}, {plan.value_sql(plan.rule_sql)}, "
+        f"CASE WHEN s._bad IS NULL THEN {part} END AS _part "
+        f"FROM {with_derived(plan, f'(SELECT * FROM {table})')} s "
         f"WHERE s._bad IS NOT NULL OR s._cast_rule IS NOT NULL OR {plan.rule_sql} IS NOT NULL",
         part_params,
     ).fetchall()
     batch = []
-    for line, rule, cast_rule, raw, time_key in rows:
-        key = time_key or (file.home if plan.timestamp_column else partition_key_for_file(file.name))
+    for line, rule, cast_rule, raw, bad_detail, time_text, value, row_key in rows:
+        key = row_key or file.home
         if key not in keys:
             continue
-        detail = f"cannot read column {cast_rule.split(':', 1)[1]!r}" if cast_rule else _rule_detail(rule, plan)
+        if bad_detail:
+            detail = bad_detail
+        elif cast_rule:
+            detail = (
+                f"cannot read column {cast_rule.split(':', 1)[1]!r} as {plan.read_types[cast_rule.split(':', 1)[1]]}"
+            )
+        else:
+            detail = rule_detail(source, rule, plan, time_text, value)
         batch.append((file.name, int(line), rule, detail, raw, key))
     if batch:
-        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?)", batch)
+        con.executemany(INSERT, batch)

@@ -1,7 +1,8 @@
-"""Row-oriented exports (JSON lines, Parquet): loaded into DuckDB with their line numbers and raw text.
+"""The row path: exports loaded into DuckDB with every row's line number and raw text, fields as text.
 
-CSV goes through DuckDB's parser directly (see csv_scan); these formats are small in plants (work orders,
-registers) or already typed, so we keep exact line numbers for every row, good or bad.
+JSON lines and Parquet always take it; so does a CSV file whose records span lines (see csv_records), or
+whose source needs line numbers. These are small in plants (work orders, registers, run-to-failure tables)
+or rare, so we keep exact line numbers for every row, good or bad.
 """
 
 from __future__ import annotations
@@ -10,23 +11,62 @@ import json
 from typing import Any
 
 import duckdb
-import fsspec
 import pyarrow as pa
 
 from config.kinds import FileFormat
-from ingest.csv_scan import quote_ident
+from config.sources import CsvOptions
+from ingest.columns import quote_ident
+from ingest.csv_records import read_records
 from ingest.errors import SourceFileError
 from ingest.files import SourceFile
+from ingest.readable import open_text_stream
+
+_BATCH = 100_000
 
 
 def load_rows(con: duckdb.DuckDBPyConnection, file: SourceFile, fmt: FileFormat, table: str) -> tuple[list[str], int]:
-    """Create `table` (_line, _raw, _bad, then one VARCHAR column per field); return the field names and row count.
+    """Create `table` (_line, _raw, _bad, _detail, then one VARCHAR column per field); return the field names and
+    row count.
 
     `_bad` names the rule for lines that are not records at all (broken JSON); such rows have no fields.
     """
     if fmt is FileFormat.PARQUET:
         return _load_parquet(con, file, table)
     return _load_jsonl(con, file, table)
+
+
+def load_csv_records(
+    con: duckdb.DuckDBPyConnection, path: str, options: CsvOptions, header: list[str], table: str
+) -> tuple[int, int]:
+    """`table` like `load_rows`, from a local UTF-8 CSV read record by record; return (records, lines they span)."""
+    preamble = options.skip_rows + (1 if options.header else 0)
+    columns = ["_line", "_raw", "_bad", "_detail", *header]
+    schema = pa.schema([("_line", pa.int64()), *((f"c{i}", pa.string()) for i in range(1, len(columns)))])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({', '.join(_column_defs(columns))})")
+    records = spans = 0
+    batch: list[list[Any]] = [[] for _ in columns]
+    for record in read_records(path, options, len(header), preamble):
+        records, spans = records + 1, spans + record.span
+        values = record.fields or [None] * len(header)
+        row = [record.line, record.raw, record.rule, record.detail or None, *values]
+        for target, value in zip(batch, row, strict=True):
+            target.append(value)
+        if len(batch[0]) >= _BATCH:
+            _append(con, table, pa.Table.from_arrays([pa.array(b) for b in batch], schema=schema))
+            batch = [[] for _ in columns]
+    if batch[0]:
+        _append(con, table, pa.Table.from_arrays([pa.array(b) for b in batch], schema=schema))
+    return records, spans
+
+
+def _column_defs(columns: list[str]) -> list[str]:
+    return [f"{quote_ident(c)} {'BIGINT' if c == '_line' else 'VARCHAR'}" for c in columns]
+
+
+def _append(con: duckdb.DuckDBPyConnection, table: str, arrow: pa.Table) -> None:
+    con.register(f"{table}_batch", arrow)
+    con.execute(f"INSERT INTO {table} SELECT * FROM {table}_batch")
+    con.unregister(f"{table}_batch")
 
 
 def _load_parquet(con: duckdb.DuckDBPyConnection, file: SourceFile, table: str) -> tuple[list[str], int]:
@@ -40,7 +80,7 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, file: SourceFile, table: str) 
     casts = ", ".join(f"{i}::VARCHAR AS {i}" for i in idents)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT file_row_number + 1 AS _line, {raw}::VARCHAR AS _raw, "
-        f"NULL::VARCHAR AS _bad, {casts} FROM read_parquet(?, file_row_number = true)",
+        f"NULL::VARCHAR AS _bad, NULL::VARCHAR AS _detail, {casts} FROM read_parquet(?, file_row_number = true)",
         [file.uri],
     )
     count = con.execute(f"SELECT count(*) FROM {table}").fetchone()
@@ -58,7 +98,7 @@ def _load_jsonl(con: duckdb.DuckDBPyConnection, file: SourceFile, table: str) ->
     records: list[dict[str, Any]] = []
     fields: dict[str, None] = {}
     try:
-        with fsspec.open(file.uri, "rb") as handle:
+        with open_text_stream(file.uri, file.name) as handle:
             for number, raw_bytes in enumerate(handle, start=1):
                 text = raw_bytes.decode("utf-8", errors="replace").rstrip("\r\n")
                 if not text.strip():
@@ -78,7 +118,7 @@ def _load_jsonl(con: duckdb.DuckDBPyConnection, file: SourceFile, table: str) ->
                 fields.update(dict.fromkeys(record))
     except FileNotFoundError as exc:
         raise SourceFileError(file.uri, "the file disappeared while being read", retryable=True) from exc
-    columns: dict[str, list[Any]] = {"_line": lines, "_raw": raws, "_bad": bad}
+    columns: dict[str, list[Any]] = {"_line": lines, "_raw": raws, "_bad": bad, "_detail": [None] * len(lines)}
     for field in fields:
         columns[field] = [_as_text(r.get(field)) for r in records]
     arrow = pa.table({k: pa.array(v, type=pa.int64() if k == "_line" else pa.string()) for k, v in columns.items()})

@@ -1,7 +1,8 @@
 """Standardise a source's export files into canonical, partitioned Parquet; quarantine what cannot be.
 
-For each requested partition the result is `<source>/<day|file>=<key>/part-<file>.parquet` (one piece per
-contributing export file) and a quarantine Parquet with file, line, rule and raw text. Everything is
+For each requested partition the result is `<source>/<day|file|entity>=<key>/part-<file>.parquet` (one piece
+per contributing export file) and a quarantine Parquet with file, line, rule, detail and raw text (and, for a
+file quarantined whole, the rows it stands for, its size and sha256). Everything is
 written under a scratch folder first, the row balance is checked against the index, and only then are
 files moved into place with `os.replace` (a reader never sees half a file). Re-running a partition
 replaces it.
@@ -9,6 +10,7 @@ replaces it.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import uuid
 from collections.abc import Callable
@@ -18,17 +20,13 @@ from typing import Any
 
 import duckdb
 
-from config.kinds import FileFormat
+from config.kinds import QuarantineRule
 from config.layout import Layout, partition_dir
 from config.sources import SourceConfig
-from ingest.csv_scan import (
-    quote_ident,
-    read_csv_call,
-    read_header,
-    readable_path,
-)
+from ingest.columns import quote_ident
+from ingest.csv_scan import read_csv_call, read_header, unparsable_cause
 from ingest.errors import RowsLostError, SourceFileError
-from ingest.files import SourceFile, partition_key_for_file
+from ingest.files import SourceFile
 from ingest.index import IndexedFile
 from ingest.plan import ScanPlan, build_plan
 from ingest.plan_sql import declare_enum, partition_expr, with_utc
@@ -38,10 +36,15 @@ from ingest.quarantine_sql import (
     quarantine_typed_rows,
     typed_rows_sql,
 )
+from ingest.readable import readable_text
 from ingest.register import Register
-from ingest.rows import load_rows
+from ingest.rows import load_csv_records, load_rows
+from ingest.time_sql import TimeReading
 
-QUARANTINE_COLUMNS = "source_file VARCHAR, line BIGINT, rule VARCHAR, detail VARCHAR, raw VARCHAR, _part VARCHAR"
+QUARANTINE_COLUMNS = (
+    "source_file VARCHAR, line BIGINT, rule VARCHAR, detail VARCHAR, raw VARCHAR, rows BIGINT DEFAULT 1, "
+    "file_size BIGINT, file_sha256 VARCHAR, _part VARCHAR"
+)
 Progress = Callable[[str], None]
 
 
@@ -59,10 +62,17 @@ class PartitionResult:
     rules: dict[str, int] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
     quarantine: list[str] = field(default_factory=list)
+    unreadable: list[dict[str, Any]] = field(default_factory=list)  # files quarantined whole: name, size, sha, why
+    top_rule: str | None = None  # the rule that quarantined the most rows
+    example: dict[str, Any] = field(default_factory=dict)  # one quarantined row of the top rule: line, raw, detail
 
     @property
     def balanced(self) -> bool:
         return self.rows_in == self.rows_out + self.rows_quarantined
+
+    @property
+    def quarantined_share(self) -> float:
+        return self.rows_quarantined / self.rows_in if self.rows_in else 0.0
 
 
 def standardise(
@@ -73,7 +83,11 @@ def standardise(
     register: Register,
     progress: Progress | None = None,
 ) -> list[PartitionResult]:
-    """Standardise partitions `keys` of `source` from the indexed `files` that feed them."""
+    """Standardise partitions `keys` of `source` from the indexed `files` that feed them.
+
+    A file that cannot be read (found so by the index, or failing now) is quarantined whole in the
+    partitions it feeds; every other file goes on.
+    """
     wanted = set(keys)
     feeding = [f for f in files if wanted & set(f.partitions)]
     work = layout.scratch() / f"{source.name}-{uuid.uuid4().hex[:12]}"
@@ -86,12 +100,24 @@ def standardise(
         for number, file in enumerate(feeding):
             if progress:
                 progress(f"{source.name}: {file.name}")
-            for key in wanted & set(file.partitions):
+            file_keys = sorted(wanted & set(file.partitions))
+            for key in file_keys:
                 results[key].rows_in += file.partitions[key]
-                results[key].files.append({"name": file.name, "uri": file.uri, "sha256": file.sha256})
-            _standardise_file(
-                con, source, file, sorted(wanted & set(file.partitions)), register, layout, work, number, results
-            )
+                results[key].files.append(_file_facts(file))
+            reason = file.unreadable
+            if not reason:
+                try:
+                    _standardise_file(con, source, file, file_keys, register, layout, work, number, results)
+                except SourceFileError as exc:
+                    if exc.retryable:
+                        raise
+                    reason = exc.reason
+                except duckdb.Error as exc:
+                    reason = f"DuckDB could not read it: {str(exc).splitlines()[0]}. Fix: check the source's options"
+                if reason:
+                    _forget_file(con, file, work / "good" / f"f{number}")
+            if reason:
+                _quarantine_whole(con, file, file_keys, reason, results)
         _collect_quarantine(con, work, results)
         _publish(source, layout, work, results)
     except duckdb.Error as exc:
@@ -100,6 +126,46 @@ def standardise(
         con.close()
         shutil.rmtree(work, ignore_errors=True)
     return [results[key] for key in keys]
+
+
+def _file_facts(file: IndexedFile) -> dict[str, Any]:
+    facts: dict[str, Any] = {"name": file.name, "uri": file.uri, "sha256": file.sha256, "size": file.size}
+    facts.update(reader=file.reader, encoding=file.encoding, encoding_how=file.encoding_how)
+    if file.compression:
+        facts["compression"] = file.compression
+    if file.unreadable:
+        facts["unreadable"] = file.unreadable
+    return facts
+
+
+def _forget_file(con: duckdb.DuckDBPyConnection, file: IndexedFile, target: Path) -> None:
+    """Undo what a file that failed half-way wrote (its counts are only added once it succeeds)."""
+    shutil.rmtree(target, ignore_errors=True)
+    con.execute("DELETE FROM quarantine WHERE source_file = ?", [file.name])
+
+
+def _quarantine_whole(
+    con: duckdb.DuckDBPyConnection,
+    file: IndexedFile,
+    keys: list[str],
+    reason: str,
+    results: dict[str, PartitionResult],
+) -> None:
+    """One quarantine record per partition the file feeds, standing for all its rows there (its raw lines)."""
+    for key in keys:
+        con.execute(
+            "INSERT INTO quarantine VALUES (?, NULL, ?, ?, NULL, ?, ?, ?, ?)",
+            [
+                file.name,
+                QuarantineRule.UNREADABLE_FILE.value,
+                reason,
+                file.partitions[key],
+                file.size,
+                file.sha256,
+                key,
+            ],
+        )
+        results[key].unreadable.append({"file": file.name, "size": file.size, "sha256": file.sha256, "cause": reason})
 
 
 def _standardise_file(
@@ -113,40 +179,85 @@ def _standardise_file(
     number: int,
     results: dict[str, PartitionResult],
 ) -> None:
-    file_key = partition_key_for_file(file.name)
     found = SourceFile(file.uri, file.name, file.size, file.mtime, is_local="://" not in file.uri)
     target = work / "good" / f"f{number}"
     target.parent.mkdir(parents=True, exist_ok=True)
-    if source.format is FileFormat.CSV:
-        path = readable_path(found, source.csv, layout.scratch() / "transcoded", file.fingerprint)
-        header = read_header(path, source.csv, file.uri)
-        plan = build_plan(source, header, register, file.name)
-        declare_enum(con, plan)
-        rejects = (f"rej{number}", f"scan{number}")
-        call, params = read_csv_call(
-            plan.read_types, source.csv, timestamp_format=source.timestamp.format, rejects=rejects
-        )
-        scan = f"(SELECT * FROM {call})"
-        scan_params = [path, *params]
-        _copy_good(con, plan, scan, scan_params, keys if set(keys) != set(file.partitions) else None, file_key, target)
-        quarantine_csv_rejects(con, source, plan, header, path, rejects[0], file, keys)
-        written = _count_written(con, plan, target, results)
-        quarantined = con.execute("SELECT count(*) FROM quarantine WHERE source_file = ?", [file.name]).fetchone()
-        expected = sum(file.partitions[k] for k in keys)
-        if written + (quarantined[0] if quarantined else 0) < expected:
-            quarantine_row_rules(con, source, plan, header, path, file, keys)
-        if path != file.uri:  # a transcoded or downloaded copy: not needed once the file is standardised
-            Path(path).unlink(missing_ok=True)
+    reading = TimeReading(file.time_reading)
+    if file.reader in {"csv", "records"}:
+        token = hashlib.sha256(f"{file.fingerprint}|{file.config}".encode()).hexdigest()[:32]
+        text = readable_text(found, source.csv, layout.scratch() / "transcoded", token, count=False)
+        try:
+            header = read_header(text.path, source.csv, file.uri)
+            if file.reader == "csv":
+                width = _standardise_csv(con, source, file, keys, register, text.path, header, reading, number, target)
+            else:
+                load_csv_records(con, text.path, source.csv, header, f"rows{number}")
+                width = _standardise_rows(con, source, file, keys, register, header, f"rows{number}", number, target)
+        finally:
+            text.discard()
     else:
         fields, _ = load_rows(con, found, source.format, f"rows{number}")
-        plan = build_plan(source, fields, register, file.name)
-        declare_enum(con, plan)
-        typed = typed_rows_sql(source, plan, f"rows{number}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE typed{number} AS {typed}")
-        good_rows = f"(SELECT * FROM typed{number} WHERE _cast_rule IS NULL AND _bad IS NULL)"
-        _copy_good(con, plan, good_rows, [], keys if set(keys) != set(file.partitions) else None, file_key, target)
-        quarantine_typed_rows(con, source, plan, f"typed{number}", file, keys)
-        _count_written(con, plan, target, results)
+        width = _standardise_rows(con, source, file, keys, register, fields, f"rows{number}", number, target)
+    for key, readings, rows in _written_counts(con, target, width):
+        results[key].readings_out += readings
+        results[key].rows_out += rows
+
+
+def _standardise_csv(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceConfig,
+    file: IndexedFile,
+    keys: list[str],
+    register: Register,
+    path: str,
+    header: list[str],
+    reading: TimeReading,
+    number: int,
+    target: Path,
+) -> int:
+    """The fast path: DuckDB's typed CSV reader; rejected lines and rows breaking a row rule are quarantined.
+
+    Returns the readings each input row becomes (wide exports: one per value column)."""
+    plan = build_plan(source, header, register, file.name, reading)
+    declare_enum(con, plan)
+    rejects = (f"rej{number}", f"scan{number}")
+    call, params = read_csv_call(plan.read_types, source.csv, timestamp_format=source.timestamp.format, rejects=rejects)
+    only = keys if set(keys) != set(file.partitions) else None
+    try:
+        _copy_good(con, plan, f"(SELECT * FROM {call})", [path, *params], only, file.home, target)
+    except duckdb.Error as exc:  # the typed reader gave up on the whole file
+        cause, fix = unparsable_cause(path, exc)
+        raise SourceFileError(file.uri, cause, fix=fix) from exc
+    quarantine_csv_rejects(con, source, plan, header, path, rejects[0], file, keys)
+    written = sum(rows for _, _, rows in _written_counts(con, target, plan.readings_per_row))
+    quarantined = con.execute("SELECT count(*) FROM quarantine WHERE source_file = ?", [file.name]).fetchone()
+    expected = sum(file.partitions[k] for k in keys)
+    if written + (quarantined[0] if quarantined else 0) < expected:
+        quarantine_row_rules(con, source, plan, header, path, file, keys)
+    return plan.readings_per_row
+
+
+def _standardise_rows(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceConfig,
+    file: IndexedFile,
+    keys: list[str],
+    register: Register,
+    fields: list[str],
+    table: str,
+    number: int,
+    target: Path,
+) -> int:
+    """The row path: every field as text with its line number; casts and rules in SQL, bad rows quarantined."""
+    plan = build_plan(source, fields, register, file.name, TimeReading.TEXT, row_path=True)
+    declare_enum(con, plan)
+    typed = typed_rows_sql(source, plan, table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE typed{number} AS {typed}")
+    good_rows = f"(SELECT * FROM typed{number} WHERE _cast_rule IS NULL AND _bad IS NULL)"
+    only = keys if set(keys) != set(file.partitions) else None
+    _copy_good(con, plan, good_rows, [], only, file.home, target)
+    quarantine_typed_rows(con, source, plan, f"typed{number}", file, keys)
+    return plan.readings_per_row
 
 
 def _copy_good(
@@ -174,32 +285,37 @@ def _copy_good(
     con.execute(sql, [*part_params, *scan_params, *filter_params])  # in textual order
 
 
-def _count_written(
-    con: duckdb.DuckDBPyConnection, plan: ScanPlan, target: Path, results: dict[str, PartitionResult]
-) -> int:
-    """Add one file's written rows to its partitions; return its input rows written (readings / width)."""
+def _written_counts(con: duckdb.DuckDBPyConnection, target: Path, width: int) -> list[tuple[str, int, int]]:
+    """(partition, readings, input rows) one file wrote; `width` readings per input row."""
     pieces = sorted(target.glob("_part=*/*.parquet"))
     if not pieces:
-        return 0
+        return []
     rows = con.execute(
         "SELECT _part, count(*) FROM read_parquet(?, hive_partitioning = true, hive_types_autocast = false) GROUP BY 1",
         [[str(p) for p in pieces]],
     ).fetchall()
-    total = 0
-    for key, readings in rows:
-        results[key].readings_out += int(readings)
-        results[key].rows_out += int(readings) // plan.readings_per_row
-        total += int(readings) // plan.readings_per_row
-    return total
+    return [(str(key), int(readings), int(readings) // width) for key, readings in rows]
 
 
 def _collect_quarantine(con: duckdb.DuckDBPyConnection, work: Path, results: dict[str, PartitionResult]) -> None:
     for key, rule, count in con.execute(
-        "SELECT _part, rule, count(*) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 2"
+        "SELECT _part, rule, sum(rows) FROM quarantine GROUP BY 1, 2 ORDER BY 1, 2"
     ).fetchall():
         results[key].rules[rule] = int(count)
         results[key].rows_quarantined += int(count)
-    if any(r.rows_quarantined for r in results.values()):
+    for result in results.values():
+        result.top_rule = max(result.rules, key=lambda r: result.rules[r]) if result.rules else None
+        if result.top_rule is not None:
+            example = con.execute(
+                "SELECT source_file, line, detail, raw FROM quarantine WHERE _part = ? AND rule = ? "
+                "ORDER BY source_file, line LIMIT 1",
+                [result.key, result.top_rule],
+            ).fetchone()
+            if example is not None:
+                result.example = dict(zip(("file", "line", "detail", "raw"), example, strict=True))
+                result.example["raw"] = (example[3] or "")[:200]
+    if con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]:
+        work.mkdir(parents=True, exist_ok=True)
         con.execute(
             f"COPY (SELECT * FROM quarantine ORDER BY source_file, line) TO '{_path_literal(work / 'quarantine')}' "
             "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (_part), FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)"
@@ -239,5 +355,5 @@ def _publish(source: SourceConfig, layout: Layout, work: Path, results: dict[str
 def _path_literal(path: Path) -> str:
     text = str(path)
     if "'" in text:
-        raise SourceFileError(text, "the data root path contains a quote; choose another PLANTDATA_HOME")
+        raise SourceFileError(text, "the data root path contains a quote", fix="choose another PLANTDATA_HOME")
     return text

@@ -44,7 +44,10 @@ def recount(source: SourceConfig, files: list[IndexedFile], key: str, layout: La
             rows_out = int(found[0]) if found else 0
         quarantined = 0
         if bad:
-            found = con.execute("SELECT count(*) FROM read_parquet(?)", [[str(p) for p in bad]]).fetchone()
+            # a file quarantined whole is one record standing for all its rows
+            found = con.execute(
+                "SELECT COALESCE(sum(rows), 0) FROM read_parquet(?, union_by_name = true)", [[str(p) for p in bad]]
+            ).fetchone()
             quarantined = int(found[0]) if found else 0
     finally:
         con.close()

@@ -1,24 +1,32 @@
-"""Materialise every source's standardised asset, for all its partitions, through Dagster in-process."""
+"""Materialise every source's assets, for all their partitions, through Dagster in-process; then publish.
+
+A bad export never stops the plant: a file that cannot be read is quarantined whole, a partition that fails
+the gate is held back, and every other file, partition and source goes on and is published. What went
+wrong is collected per source (`problems`: the run must end non-zero; `warnings`: said loudly, not fatal).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from assets.catalog import catalog_key
+from assets.gated import GATE_VERDICT
 from assets.ingest import partitions_for
 from config.layout import Layout
-from config.sources import SourceConfig, load_sources
+from config.sources import SourceConfig, SourcesFile, load_sources
+from ingest.manifest import read_manifests
 from ingest.runner import discover_source, ordered_sources
 from pipelines.definitions import build_definitions
 from pipelines.jobs import PUBLISH_JOB, job_name
 from pipelines.partitions import add_missing_partitions
 from pipelines.settings import prepare_dagster_home
+from quality.evaluate import quarantine_summary
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,8 @@ class SourceRun:
     success: bool
     run_id: str | None
     error: str | None
+    problems: list[str] = field(default_factory=list)  # each makes the run end non-zero
+    warnings: list[str] = field(default_factory=list)
 
 
 def instance_for(root: Path) -> dg.DagsterInstance:
@@ -46,6 +56,7 @@ def run_all(
     layout = Layout(root)
     definitions = build_definitions(sources_file, root)
     instance = instance_for(root)
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     outcomes = []
     for source in ordered_sources(sources):
         discovery = discover_source(sources, source, layout)
@@ -53,7 +64,7 @@ def run_all(
         if on_source:
             on_source(source, len(keys))
         if not keys:
-            outcomes.append(SourceRun(source.name, 0, True, None, "no files match the location"))
+            outcomes.append(_nothing_to_ingest(sources, source, len(discovery.files)))
             continue
         add_missing_partitions(instance, source, keys)
         known = instance.get_dynamic_partitions(partitions_for(source).name or "")
@@ -62,32 +73,57 @@ def run_all(
             instance=instance,
             tags={ASSET_PARTITION_RANGE_START_TAG: known[0], ASSET_PARTITION_RANGE_END_TAG: known[-1]},
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            run_config=run_config,
         )
-        error = None
-        if not result.success:
-            error = _first_error(result)
-        outcomes.append(SourceRun(source.name, len(known), result.success, result.run_id, error))
-    published: list[str] = [o.source for o in outcomes if o.success and o.partitions]
-    if published:
-        catalog_keys = [catalog_key(name) for name in published if layout.gated(name).is_dir()]
+        error = None if result.success else _first_error(result)
+        problems, warnings = _findings(source, layout, result)
+        outcomes.append(SourceRun(source.name, len(known), result.success, result.run_id, error, problems, warnings))
+    # publish whatever passed the gate: gated/ holds only partitions that passed, whatever else failed
+    catalog_keys = [catalog_key(s.name) for s in ordered_sources(sources) if layout.gated(s.name).is_dir()]
+    if catalog_keys:
         publish = definitions.resolve_job_def(PUBLISH_JOB)
         result = publish.execute_in_process(
-            instance=instance,
-            asset_selection=catalog_keys,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            instance=instance, asset_selection=catalog_keys, raise_on_error=False, run_config=run_config
         )
-        outcomes.append(
-            SourceRun(
-                "catalog",
-                len(catalog_keys),
-                result.success,
-                result.run_id,
-                None if result.success else _first_error(result),
-            )
-        )
+        error = None if result.success else _first_error(result)
+        outcomes.append(SourceRun("catalog", len(catalog_keys), result.success, result.run_id, error))
     return outcomes
+
+
+def _nothing_to_ingest(sources: SourcesFile, source: SourceConfig, files: int) -> SourceRun:
+    location = sources.resolve_location(source)
+    if files == 0:
+        problem = f"nothing found: no file matches {location}; check the location (and ${{PLANTDATA_HOME}})"
+    else:
+        problem = f"{files} file(s) match {location} but hold no rows (header only?)"
+    return SourceRun(source.name, 0, files > 0, None, None, [] if files else [problem], [problem] if files else [])
+
+
+def _findings(source: SourceConfig, layout: Layout, result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
+    """Problems (unreadable files, partitions the gate held back) and warnings (partitions mostly quarantined)."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    this_run = [m for m in read_manifests(layout, source.name) if m["run_id"] == result.run_id]
+    for manifest in this_run:
+        for unreadable in manifest.get("unreadable", []):
+            problems.append(f"unreadable file {unreadable['file']}: {unreadable['cause']}")
+        share = manifest["rows_quarantined"] / manifest["rows_in"] if manifest["rows_in"] else 0.0
+        if share > source.quality.quarantine_alert_share and not manifest.get("unreadable"):
+            summary = quarantine_summary(
+                manifest["rows_in"],
+                manifest["rows_quarantined"],
+                manifest.get("top_rule"),
+                manifest.get("example", {}),
+                source.quality.quarantine_alert_share,
+            )
+            warnings.append(f"partition {manifest['key']}: {summary}")
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.check_name == GATE_VERDICT and not evaluation.passed:
+            blocked = evaluation.metadata.get("blocked_partitions")
+            held: dict[str, list[str]] = blocked.value if isinstance(blocked, dg.JsonMetadataValue) else {}  # type: ignore[assignment]
+            for key, rules in sorted(held.items()):
+                problems.append(f"partition {key} held back by the gate: {', '.join(rules)}")
+    return problems, warnings
 
 
 def _first_error(result: dg.ExecuteInProcessResult) -> str:

@@ -22,7 +22,7 @@ from quality.rules import Rule
 SAMPLE_ROWS = 5
 MIN_ROWS_FOR_BOUNDS = 50
 CHUNK_ROWS = 2_000_000
-READING_COLUMNS = ("ts", "tag", "value", "quality", "equipment_id", "unit", "source_file")
+READING_COLUMNS = ("ts", "tag", "value", "quality", "quality_class", "equipment_id", "unit", "source_file")
 
 
 @dataclass
@@ -88,13 +88,17 @@ class PartitionInput:
     rows_quarantined: int
     expected_columns: list[str]
     other_partition_rows: list[int]  # rows_out of the source's other partitions: the row-count history
+    unreadable: list[dict[str, Any]] = field(default_factory=list)  # export files quarantined whole
+    top_rule: str | None = None  # what the standardiser quarantined most, and an example row of it
+    example: dict[str, Any] = field(default_factory=dict)
 
 
-def expected_columns(kind: SourceKind, schema: dict[str, str]) -> list[str]:
+def expected_columns(kind: SourceKind, schema: dict[str, str], line_numbers: bool = False) -> list[str]:
+    """The standardised columns of a kind (tables: their schema), with `source_line` when the source keeps it."""
     if kind in READING_KINDS:
         return list(READING_COLUMNS)
     names = list(schema) if kind is SourceKind.TABLE else [f.name for f in CANONICAL_FIELDS[kind]]
-    return [*names, "source_file"]
+    return [*names, "source_file", *(["source_line"] if line_numbers else [])]
 
 
 def evaluate_partition(
@@ -296,8 +300,16 @@ def _partition_metric(
 ) -> tuple[int, int, float, str]:
     """(evaluated, unexpected, allowed percent, detail) of a partition rule."""
     if rule.name == "readable":
-        broken = len(part.files) - readable
-        return max(len(part.files), 1), broken if part.files else 1, 0.0, "" if not broken else f"{broken} unreadable"
+        broken = len(part.files) - readable + len(part.unreadable)
+        files = [f"{u['file']} ({u['cause']})" for u in part.unreadable]
+        detail = "; ".join(
+            [
+                *(["export files quarantined whole: " + "; ".join(files)] if files else []),
+                *([f"{len(part.files) - readable} Parquet file(s) unreadable"] if len(part.files) > readable else []),
+            ]
+        )
+        evaluated = max(len(part.files) + len(part.unreadable), 1)
+        return evaluated, broken if (part.files or part.unreadable) else 1, 0.0, detail
     if readable != len(part.files) or not part.files:
         return 0, 0, 0.0, "not evaluated: the partition could not be read"
     if rule.name == "not_empty":
@@ -323,7 +335,9 @@ def _partition_metric(
             max(part.rows_in, 1),
             part.rows_quarantined,
             100.0 * options.max_dirty_rate,
-            (f"{part.rows_quarantined} of {part.rows_in} rows quarantined by the standardiser"),
+            quarantine_summary(
+                part.rows_in, part.rows_quarantined, part.top_rule, part.example, options.quarantine_alert_share
+            ),
         )
     if rule.name == "row_count_bounds":
         history = part.other_partition_rows
@@ -342,6 +356,22 @@ def _partition_metric(
         ).fetchone()
         return 1, int(bool(stale and stale[0])), 0.0, f"newest row {newest[0] if newest else None}"
     raise ValueError(f"no metric for partition rule {rule.name!r}")
+
+
+def quarantine_summary(
+    rows_in: int, quarantined: int, top_rule: str | None, example: dict[str, Any], alert_share: float
+) -> str:
+    """How much of a partition the standardiser quarantined, said plainly above the alert share, with the top
+    rule and an example line."""
+    share = quarantined / rows_in if rows_in else 0.0
+    text = f"{quarantined} of {rows_in} rows ({share:.0%}) quarantined by the standardiser"
+    if top_rule:
+        line = example.get("line")
+        where = f"{example.get('file')}" + (f" line {line}" if line is not None else "")
+        text += f"; top rule {top_rule}, e.g. {where}: {example.get('detail')}"
+    if share > alert_share:
+        text = f"MOSTLY QUARANTINED (over {alert_share:.0%}): " + text
+    return text
 
 
 def _flag(rule: Rule) -> str:

@@ -19,7 +19,7 @@ from config.layout import Layout, partition_dir
 from config.sources import SourceConfig
 from ingest.manifest import read_manifests
 from quality import history
-from quality.errors import GateBlockedError, NotEvaluatedError
+from quality.errors import NotEvaluatedError
 from quality.evaluate import (
     PartitionEvaluation,
     PartitionInput,
@@ -48,7 +48,8 @@ class GatedPartition:
 def suite_for(source: SourceConfig) -> list[Rule]:
     """The source's rules, from configuration alone (Dagster needs them before any data exists)."""
     has_register = source.register_source is not None
-    return default_rules(source.kind, source.quality, has_register, expected_columns(source.kind, source.schema_))
+    columns = expected_columns(source.kind, source.schema_, source.needs_line_numbers)
+    return default_rules(source.kind, source.quality, has_register, columns)
 
 
 def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_id: str) -> list[PartitionEvaluation]:
@@ -72,8 +73,11 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
                 files=_partition_files(layout.standardised(source.name), source.partitioning, key),
                 rows_in=int(manifest.get("rows_in", 0)),
                 rows_quarantined=int(manifest.get("rows_quarantined", 0)),
-                expected_columns=expected_columns(source.kind, source.schema_),
-                other_partition_rows=[int(m["rows_out"]) for k, m in manifests.items() if k != key],
+                expected_columns=expected_columns(source.kind, source.schema_, source.needs_line_numbers),
+                other_partition_rows=[int(m["rows_out"]) for k, m in manifests.items() if k != key and m["rows_out"]],
+                unreadable=list(manifest.get("unreadable", [])),
+                top_rule=manifest.get("top_rule"),
+                example=dict(manifest.get("example", {})),
             )
             evaluation = evaluate_partition(con, part, rules, source.quality, register_files, run_id)
             flags = scratch / f"{len(flag_files)}.parquet"
@@ -90,8 +94,20 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
     return evaluations
 
 
-def publish_gated(source: SourceConfig, keys: list[str], layout: Layout) -> list[GatedPartition]:
-    """Publish the latest evaluation of each partition; raise `GateBlockedError` for those that failed."""
+@dataclass(frozen=True)
+class GateOutcome:
+    """What the gate published, and the partitions it held back with the rules that blocked each."""
+
+    published: list[GatedPartition]
+    blocked: dict[str, list[str]]
+
+
+def publish_gated(source: SourceConfig, keys: list[str], layout: Layout) -> GateOutcome:
+    """Publish the latest evaluation of each partition that passed; hold back (and unpublish) those that did not.
+
+    The gate decides per partition: a bad day never holds back the good ones, and a blocked one is not in
+    `gated/` (its earlier gated data is removed), so nothing downstream can publish it.
+    """
     latest = {e.key: e for e in history.latest(layout, source.name)}
     blocked = {}
     published = []
@@ -109,9 +125,7 @@ def publish_gated(source: SourceConfig, keys: list[str], layout: Layout) -> list
             published.append(_publish(con, source, key, evaluation, layout))
     finally:
         con.close()
-    if blocked:
-        raise GateBlockedError(source.name, blocked)
-    return published
+    return GateOutcome(published, blocked)
 
 
 def _publish(

@@ -158,6 +158,7 @@ def default_rules(kind: SourceKind, options: QualityOptions, has_register: bool,
 def _reading_rules(options: QualityOptions, has_register: bool) -> list[Rule]:
     """Rules for sensor readings; their SQL uses the window columns of quality.evaluate's readings view."""
     k = options.spike_sigma
+    accepted = _sql_list(list[str](options.accepted_quality))
     rules = [
         _row(
             "duplicate_reading", Dimension.ACCURACY, "error", "one reading per tag and timestamp", "r.ts = r._prev_ts"
@@ -174,8 +175,8 @@ def _reading_rules(options: QualityOptions, has_register: bool) -> list[Rule]:
             "quality_code",
             Dimension.CONFORMITY,
             "warn",
-            f"quality codes are in {options.quality_codes}",
-            f"r.quality IS NOT NULL AND r.quality NOT IN ({_sql_list(options.quality_codes)})",
+            f"the reading's quality class is one of {options.accepted_quality}",
+            f"r.quality_class IS NOT NULL AND r.quality_class::VARCHAR NOT IN ({accepted})",
         ),
         _row(
             "spike",

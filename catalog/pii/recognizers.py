@@ -1,5 +1,6 @@
 """Our recognizers, added to Presidio's: the plant's employee ids and phone formats, e-mails on any domain
-(Presidio's rejects non-public suffixes such as `.local`), and the personnel roster as a deny list.
+(Presidio's rejects non-public suffixes such as `.local`), and the personnel roster as a deny list. Presidio's
+e-mail recognizer itself is replaced by `OfflineEmailRecognizer`, which never reaches for the network.
 
 Each recognizer is one small function returning a Presidio recognizer, composed in `plant_recognizers`.
 """
@@ -10,7 +11,9 @@ import itertools
 import re
 from collections.abc import Iterable
 
+import tldextract
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
 EMPLOYEE_ID = "EMPLOYEE_ID"
 PHONE = "PHONE_NUMBER"
@@ -51,6 +54,26 @@ def emails() -> PatternRecognizer:
         name="plant_email",
         patterns=[Pattern("email", r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+\b", 0.9)],
     )
+
+
+PRESIDIO_EMAIL_RECOGNIZER = "EmailRecognizer"
+
+
+class OfflineEmailRecognizer(EmailRecognizer):
+    """Presidio's e-mail recognizer (same pattern, name and scores), checking the domain against the public suffix
+    list bundled with tldextract.
+
+    Presidio's own calls `tldextract.extract`, whose shared extractor downloads the list on first use and caches it
+    under the home folder: on an offline plant network every run printed pages of tracebacks before falling back
+    to that same bundled list. Ours has no URLs to try and no disk cache, so it reads nothing but the package.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(name=PRESIDIO_EMAIL_RECOGNIZER)
+        self._domains = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return self._domains(pattern_text).fqdn != ""
 
 
 NAME_CUE_RECOGNIZER = "plant_name_after_cue"

@@ -29,7 +29,9 @@ from presidio_anonymizer.entities import OperatorConfig
 from catalog.pii.recognizers import (
     NAME_CUE_RECOGNIZER,
     NER_RECOGNIZER,
+    PRESIDIO_EMAIL_RECOGNIZER,
     ROSTER_RECOGNIZER,
+    OfflineEmailRecognizer,
     is_name_shaped,
     plant_recognizers,
     uncovered_name_pair,
@@ -118,6 +120,8 @@ class PiiScanner:
             presidio_log.setLevel(level)
         registry.remove_recognizer(PRESIDIO_PHONE_RECOGNIZER)  # eight countries by default: the plant's only
         registry.add_recognizer(PhoneRecognizer(supported_regions=list(settings.phone_regions)))
+        registry.remove_recognizer(PRESIDIO_EMAIL_RECOGNIZER)  # it would download the public suffix list
+        registry.add_recognizer(OfflineEmailRecognizer())
         for recognizer in plant_recognizers(settings.roster_names, settings.employee_id_prefixes):
             registry.add_recognizer(recognizer)
         self._engine = engine

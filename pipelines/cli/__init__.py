@@ -12,7 +12,7 @@ from config.errors import PlantdataError
 from config.layout import Layout
 from pipelines.cli.bench import bench
 from pipelines.cli.catalog import catalog
-from pipelines.cli.common import console, sources_option
+from pipelines.cli.common import console, plain, sources_option
 from pipelines.cli.demo import demo
 from pipelines.cli.quality import quality
 from pipelines.cli.sources import sources
@@ -44,27 +44,37 @@ def run(sources_file: str | None) -> None:
         task = progress.add_task("discovering", total=total)
 
         def on_source(source: Any, partitions: int) -> None:
-            progress.update(task, description=f"{source.name}: {partitions} partition(s)", advance=1)
+            progress.update(task, description=f"{plain(source.name)}: {partitions} partition(s)", advance=1)
 
         outcomes = run_all(path, root, on_source=on_source)
     from ingest.manifest import summarise
 
-    failed = [o for o in outcomes if not o.success]
     for outcome in outcomes:
-        if not outcome.success:
-            console.print(f"[red]FAILED[/] {outcome.source}: {outcome.error}")
-            continue
         if outcome.source == "catalog":
-            console.print(f"[green]ok[/] catalog: {outcome.partitions} dataset(s) published")
+            state = "[green]ok[/]" if outcome.success else "[red]FAILED[/]"
+            detail = f": {plain(outcome.error)}" if outcome.error else ""
+            console.print(f"{state} catalog: {outcome.partitions} dataset(s) published{detail}")
             continue
-        totals = summarise(Layout(root), outcome.source)
+        if outcome.error:
+            console.print(f"[red]FAILED[/] {plain(outcome.source)}: {plain(outcome.error)}")
+        elif outcome.partitions:
+            totals = summarise(Layout(root), outcome.source)
+            state = "[yellow]partly[/]" if outcome.problems else "[green]ok[/]"
+            console.print(
+                f"{state} {plain(outcome.source)}: {outcome.partitions} partition(s), {totals['rows_in']:,} rows in, "
+                f"{totals['rows_out']:,} out, {totals['rows_quarantined']:,} quarantined"
+            )
+        for problem in outcome.problems:
+            console.print(f"  [red]✗[/] {plain(outcome.source)}: {plain(problem)}")
+        for warning in outcome.warnings:
+            console.print(f"  [yellow]![/] {plain(outcome.source)}: {plain(warning)}")
+    console.print(f"data root: {plain(root)}")
+    problems = sum(len(o.problems) + (0 if o.success else 1) for o in outcomes)
+    if problems:
         console.print(
-            f"[green]ok[/] {outcome.source}: {outcome.partitions} partition(s), {totals['rows_in']:,} rows in, "
-            f"{totals['rows_out']:,} out, {totals['rows_quarantined']:,} quarantined"
-            + (f" ({outcome.error})" if outcome.error else "")
+            f"[red]{problems} problem(s)[/]: everything else was ingested and published; "
+            "fix the exports or the sources file and run again"
         )
-    console.print(f"data root: {root}")
-    if failed:
         sys.exit(1)
 
 
@@ -76,5 +86,5 @@ def entrypoint() -> None:
     try:
         main(standalone_mode=True)
     except PlantdataError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {plain(exc)}")
         sys.exit(2)

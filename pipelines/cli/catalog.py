@@ -7,7 +7,7 @@ import json
 import click
 
 from config.layout import Layout
-from pipelines.cli.common import console, emit, wide_console
+from pipelines.cli.common import console, emit, plain, wide_console
 from pipelines.settings import home
 
 
@@ -58,8 +58,8 @@ def catalog_show(name: str, version: int | None, as_json: bool) -> None:
         return
     console_out = wide_console()
     console_out.print(
-        f"[bold]{shown['name']}[/] v{shown['version']}: {shown['row_count']:,} rows, "
-        f"{shown['source_system']} / {shown['owner']}, published {shown['published_at']}"
+        f"[bold]{plain(shown['name'])}[/] v{shown['version']}: {shown['row_count']:,} rows, "
+        f"{plain(shown['source_system'])} / {plain(shown['owner'])}, published {shown['published_at']}"
     )
     emit(shown["classification"], False, ["axis", "value", "why"])
     emit(shown["security"], False, ["grade", "gbt_43697", "reasons", "override_actor", "override_reason"])
@@ -123,4 +123,4 @@ def catalog_override(name: str, axis: str, value: str, reason: str, actor: str) 
     from catalog.store import CatalogStore
 
     override(CatalogStore(Layout(home()).catalog()), name, axis, value, actor, reason)
-    console.print(f"{name}: {axis} = {value} (by {actor})")
+    console.print(f"{plain(name)}: {plain(axis)} = {plain(value)} (by {plain(actor)})")

@@ -7,8 +7,11 @@ from pathlib import Path
 import click
 
 from config.layout import Layout
-from pipelines.cli.common import console
+from pipelines.cli.common import console, plain
 from pipelines.settings import home
+
+# `generate`'s arguments as this command's options, for usage errors
+_OPTIONS = {"days": "--days", "tags": "--tags", "min_period_s": "--min-period", "max_period_s": "--max-period"}
 
 
 @click.group()
@@ -26,8 +29,12 @@ def demo() -> None:
 def demo_generate(out: str | None, days: int, tags: int, min_period: int, max_period: int, seed: int) -> None:
     """Generate the demo plant's exports (deterministic for a seed)."""
     from demo_plant import generate
+    from demo_plant.errors import DemoArgumentError
 
     target = Path(out) if out else Layout(home()).demo()
-    with console.status("generating the demo plant"):
-        plant = generate(target, days=days, tags=tags, min_period_s=min_period, max_period_s=max_period, seed=seed)
-    console.print(f"demo plant: {len(plant.files)} files, {plant.historian_rows:,} historian rows in {target}")
+    try:
+        with console.status("generating the demo plant"):
+            plant = generate(target, days=days, tags=tags, min_period_s=min_period, max_period_s=max_period, seed=seed)
+    except DemoArgumentError as exc:  # raised before anything is written
+        raise click.BadParameter(f"{exc.problem}; got {exc.value}", param_hint=_OPTIONS[exc.argument]) from None
+    console.print(f"demo plant: {len(plant.files)} files, {plant.historian_rows:,} historian rows in {plain(target)}")

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from config.layout import Layout
-from pipelines.cli.common import sources_option, wide_console
+from pipelines.cli.common import plain, sources_option, wide_console
 from pipelines.settings import home, sources_path
 
 
@@ -41,7 +41,7 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool, su
     table = Table("source", "partition", *headers, "overall", "grade", *detail)
     for report in reports:
         table.add_row(
-            report["source"],
+            plain(report["source"]),
             "(all)",
             *(str(report["scores"].get(d, "-")) for d in dimensions),
             str(report["overall"]),
@@ -49,10 +49,10 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool, su
             *([""] * len(detail)),
         )
         for part in [] if summary else report["partitions"]:
-            failed = ", ".join(f"{f['rule']}({f['unexpected']})" for f in part["failed"])
+            failed = plain(", ".join(f"{f['rule']}({f['unexpected']})" for f in part["failed"]))
             table.add_row(
                 "",
-                part["partition"],
+                plain(part["partition"]),
                 *(str(part["scores"].get(d, "-")) for d in dimensions),
                 str(part["overall"]),
                 part["grade"],

@@ -10,8 +10,11 @@ Each case is a folder `tests/corpus/<case>/` holding the input file(s) and a `ca
   `quarantined` ({rule: count}), `lines` ({line: rule}), optionally `partitions` ({key: [rows_in, rows_out,
   rows_quarantined]}), `raw` and `detail` ({line: substring of the quarantined row's text}), `readings`
   (readings written, when not one per row) and `values` ({column: output values, in any order}); or a file
-  error: `error` (a substring of the message), `file` (the file whose full path the message names) or
-  `file_name` (named by its name only), optionally `type` (default SourceFileError) and `retryable`.
+  quarantined whole: `unreadable` (a substring of the cause and fix its quarantine record gives) and `rows`
+  (its raw lines, which the record stands for); or a run error (retry may help): `error` (a substring of the
+  message), `file` (the file whose full path the message names) or `file_name` (named by its name only),
+  optionally `type` (default SourceFileError) and `retryable`.
+- `encoding` (optional): the encoding the index records for the file.
 - `xfail` (optional): the reason a case is a known, unfixed problem (strict: it must fail).
 - `vanish: true`: discovery finds the file, then it is deleted before standardising.
 
@@ -128,9 +131,19 @@ def outcome(case: Case, tmp_path: Path, layout: Layout) -> dict[str, Any]:
     published = read_output(layout, SOURCE)
     quarantined = read_output(layout, SOURCE, "quarantine")
     rules: dict[str, int] = {}
+    unreadable = {}
     for row in quarantined:
         rules[str(row["rule"])] = rules.get(str(row["rule"]), 0) + 1
+        if row["rule"] == "unreadable_file":
+            unreadable[row["source_file"]] = {
+                "detail": row["detail"],
+                "rows": row["rows"],
+                "sha256": row["file_sha256"],
+            }
+    encodings = {f["name"]: f.get("encoding") for r in results for f in r.files}
     return {
+        "unreadable": unreadable,
+        "encodings": encodings,
         "partitions": {r.key: [r.rows_in, r.rows_out, r.rows_quarantined] for r in results},
         "rows": sum(r.rows_in for r in results),
         "published": sum(r.rows_out for r in results),
@@ -161,11 +174,21 @@ def test_bad_input(case: Case, tmp_path: Path, layout: Layout) -> None:
     for key, (rows_in, rows_out, rows_quarantined) in got["partitions"].items():
         assert rows_in == rows_out + rows_quarantined, f"partition {key} does not balance"
     assert got["rows"] == expect["rows"], "rows_in is the number of data rows in the file"
+    if "encoding" in expect:
+        assert set(got["encodings"].values()) == {expect["encoding"]}
+    if "unreadable" in expect:
+        [record] = got["unreadable"].values()
+        assert expect["unreadable"] in record["detail"]
+        assert record["rows"] == expect["rows"], "the record stands for the file's raw lines"
+        assert len(record["sha256"]) == 64
+        assert got["published"] == 0
+        return
     assert got["published"] == expect["published"]
     assert got["readings"] == expect.get("readings", expect["published"])
     assert got["quarantined"] == expect.get("quarantined", {})
     assert got["lines"] == expect.get("lines", {})
     assert len(got["lines"]) == sum(got["quarantined"].values()), "each quarantined row has its own line"
+    assert None not in got["lines"], "every quarantined row names its line"
     if "partitions" in expect:
         assert got["partitions"] == expect["partitions"]
     for line, text in expect.get("raw", {}).items():

@@ -44,10 +44,10 @@ def test_relative_locations_resolve_from_the_sources_file(write: Callable[..., P
     [
         ("    delimter: ';'\n", "sources[hist].delimter", "remove it or correct its spelling"),
         ("    timestamp: {timezone: Mars/Olympus}\n", "sources[hist].timestamp.timezone", "IANA name"),
-        ("    register: nowhere\n", "(top level)", "no asset_register source has that name"),
+        ("    register: nowhere\n", "sources[hist].register", "no asset_register source has that name"),
         ("    csv: {header: false}\n", "sources[hist].csv", "column_names"),
         ("    csv: {delimiter: ',', decimal: ','}\n", "sources[hist].csv", "another delimiter"),
-        ("    units: {T1: furlongs}\n", "sources[hist].units", "not known"),
+        ("    units: {T1: xyz/h}\n", "sources[hist].units", "is not a unit"),
         ("    columns: {temperature: T}\n", "sources[hist]", "map onto"),
         ("    partition: weekly\n", "sources[hist].partition", "one of the listed values"),
     ],
@@ -99,3 +99,49 @@ def test_unset_environment_variable_in_location(write: Callable[..., Path], monk
     monkeypatch.setenv("PLANT_EXPORTS", "/exports")
     sources = load_sources(path)
     assert sources.resolve_location(sources.sources[0]) == "/exports/*.csv"
+
+
+SECOND = MINIMAL.split("sources:\n", 1)[1].replace("name: hist", "name: line2")
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        (MINIMAL + "    csv: {header: false}\n", "sources[hist].csv"),
+        (MINIMAL + "    csv: {delimiter: ',', decimal: ','}\n", "sources[hist].csv"),
+        (MINIMAL + "    csv: semicolon\n", "sources[hist].csv"),
+        (MINIMAL + "    csv: {delimiter: ';;'}\n", "sources[hist].csv.delimiter"),
+        (MINIMAL + "    csv: {header: false, column_names: [a, [b]]}\n", "sources[hist].csv.column_names[1]"),
+        (MINIMAL + "    quality: {gap_periods: 1}\n", "sources[hist].quality.gap_periods"),
+        (MINIMAL + "    units: {1: degC}\n", "sources[hist].units.1 (key)"),
+        (MINIMAL + SECOND + "    csv: {header: false}\n", "sources[line2].csv"),
+        (MINIMAL + "    register: nowhere\n", "sources[hist].register"),
+        (MINIMAL + MINIMAL.split("sources:\n", 1)[1], "sources[hist].name"),
+        (MINIMAL + SECOND.replace("  - name: line2\n    kind", "  - kind"), "sources[1].name"),
+        (MINIMAL.replace("name: hist", "name: 12"), "sources[0].name"),
+    ],
+    ids=[
+        "header-without-names",
+        "decimal-comma-delimiter",
+        "csv-not-a-mapping",
+        "nested-field",
+        "nested-list-item",
+        "nested-model",
+        "mapping-key",
+        "second-source",
+        "unknown-register",
+        "duplicate-name",
+        "entry-without-name",
+        "name-not-a-string",
+    ],
+)
+def test_every_key_path_names_the_source(write: Callable[..., Path], body: str, key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_sources(write("sources.yaml", body))
+    assert caught.value.key == key
+
+
+def test_header_false_without_names_says_what_to_add(write: Callable[..., Path]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_sources(write("sources.yaml", MINIMAL + "    csv: {header: false}\n"))
+    assert "header: false needs column_names: [...]" in str(caught.value)

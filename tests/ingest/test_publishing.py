@@ -10,7 +10,6 @@ import pytest
 
 from config.layout import Layout
 from config.sources import load_sources
-from ingest.errors import SourceFileError
 from ingest.manifest import read_manifests
 from ingest.runner import discover_source, ingest_partitions
 from ingest.verify import recount
@@ -80,17 +79,26 @@ def test_a_changed_file_is_indexed_again(write: Callable[..., Path], layout: Lay
         (b"timestamp;tag;value\n2024-03-30 10:00:00;T1;1\n", "delimiter"),
         (b"time,tag,value\n2024-03-30 10:00:00,T1,1\n", "'timestamp'"),
         (b"timestamp,tag,tag\n", "repeats column names"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10", "NUL bytes"),
     ],
 )
-def test_unreadable_files_fail_naming_file_and_cause(
+def test_an_unreadable_file_is_quarantined_whole_and_the_others_go_on(
     write: Callable[..., Path], layout: Layout, content: bytes, cause: str
 ) -> None:
-    bad = write("hist/broken.csv", content)
+    write("hist/1.csv", DAY1)
+    write("hist/broken.csv", content)
     path = write("sources.yaml", SOURCES)
-    with pytest.raises(SourceFileError) as caught:
-        ingest_all(path, layout)
-    assert str(bad) in str(caught.value)
-    assert cause in str(caught.value)
+    results = {r.key: r for r in ingest_all(path, layout)["hist"]}
+    assert sorted(r["value"] for r in read_output(layout, "hist")) == [1.0, 2.0], "the good file is published"
+    [broken] = [r for r in results.values() if r.unreadable]
+    assert broken.key == "unreadable-broken.csv"
+    assert [u["file"] for u in broken.unreadable] == ["broken.csv"]
+    assert cause in broken.unreadable[0]["cause"] and "Fix:" in broken.unreadable[0]["cause"]
+    assert all(r.balanced for r in results.values())
+    [record] = [q for q in read_output(layout, "hist", "quarantine") if q["rule"] == "unreadable_file"]
+    assert record["source_file"] == "broken.csv" and record["file_size"] == len(content)
+    raw_lines = [line for line in content.split(b"\n") if line.strip(b"\r")]
+    assert record["rows"] == broken.rows_in == len(raw_lines), "it stands for its raw lines: the balance holds"
 
 
 def test_recount_detects_rows_missing_from_disk(write: Callable[..., Path], layout: Layout) -> None:

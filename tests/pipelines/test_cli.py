@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from config.layout import Layout
-from pipelines.cli import main
+from demo_plant.generator import MAX_PERIOD_S, required_kinds
+from demo_plant.register import minimum_tags
+from pipelines.cli import entrypoint, main
+from pipelines.cli.common import emit
 from tests.conftest import HISTORIAN_SOURCES, REPO
 
 SOURCES = HISTORIAN_SOURCES
@@ -61,3 +66,41 @@ def test_a_config_mistake_is_one_clear_line(write: Callable[..., Path]) -> None:
     assert result.exit_code != 0
     assert isinstance(result.exception, Exception)
     assert "sources[hist].colums" in str(result.exception)
+
+
+@pytest.mark.parametrize(
+    ("options", "option", "limit"),
+    [
+        (["--tags", "20"], "--tags", f"at least {minimum_tags(required_kinds())[1]}"),
+        (["--days", "0"], "--days", "at least 1"),
+        (["--min-period", "0"], "--min-period", "at least 1"),
+        (["--min-period", "30", "--max-period", "10"], "--max-period", "shortest sampling period (30 s)"),
+        (["--max-period", "86400"], "--max-period", f"at most {MAX_PERIOD_S} s"),
+    ],
+)
+def test_demo_arguments_too_small_are_usage_errors(tmp_path: Path, options: list[str], option: str, limit: str) -> None:
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "generate", "--out", str(out), *options])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert option in result.output and limit in result.output
+    assert not out.exists(), "nothing is written for arguments the plant cannot be built with"
+
+
+def test_brackets_in_an_error_message_are_printed_as_they_are(
+    write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write("sources.yaml", SOURCES + '    "Rotational speed [rpm]": {}\n')  # a column name as a key
+    monkeypatch.setattr(sys, "argv", ["plantdata", "sources", "list", "--sources", str(path)])
+    with pytest.raises(SystemExit) as exited:
+        entrypoint()
+    assert exited.value.code == 2
+    printed = " ".join(capsys.readouterr().err.split())  # Rich wraps lines at the console's width
+    assert "sources[hist].Rotational speed [rpm]: unknown key" in printed
+
+
+def test_brackets_in_table_cells_are_printed_as_they_are(capsys: pytest.CaptureFixture[str]) -> None:
+    emit([{"column": "Rotational speed [rpm]", "unit [si]": "[/]"}], False, ["column", "unit [si]"])
+    printed = capsys.readouterr().out
+    assert "Rotational speed [rpm]" in printed and "unit [si]" in printed and "[/]" in printed

@@ -86,7 +86,7 @@ def test_run_all_materialises_every_partition_and_checks_balance(plant: Path, la
     assert "enabled: false" in telemetry
 
 
-def test_a_failing_source_is_reported_with_its_cause(write: Callable[..., Path], layout: Layout) -> None:
+def test_an_unreadable_file_is_reported_with_its_cause_and_fix(write: Callable[..., Path], layout: Layout) -> None:
     write("hist/1.csv", "time,tag,value\n2024-03-30 10:00:00,T1,1\n")
     path = write(
         "sources.yaml",
@@ -94,9 +94,10 @@ def test_a_failing_source_is_reported_with_its_cause(write: Callable[..., Path],
         "location: hist/*.csv, partition: file}\n",
     )
     outcomes = run_all(path, layout.root)
-    assert not outcomes[0].success
-    assert outcomes[0].error is not None
-    assert "1.csv" in outcomes[0].error and "'ts'" in outcomes[0].error
+    unreadable, held_back = outcomes[0].problems
+    assert unreadable.startswith("unreadable file 1.csv: column 'ts' (for 'ts') is not in the header")
+    assert "Fix: map it under sources[hist].columns" in unreadable
+    assert held_back == "partition 1.csv held back by the gate: readable"
 
 
 def _tick(sensor: dg.SensorDefinition, context: dg.SensorEvaluationContext) -> dg.SensorResult:

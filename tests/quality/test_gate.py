@@ -14,7 +14,6 @@ from config.sources import load_sources
 from pipelines.run import instance_for, run_all
 from quality import history
 from quality.dimensions import dimension_scores, grade
-from quality.errors import GateBlockedError
 from quality.gate import evaluate_source, publish_gated
 from quality.report import source_report
 from tests.conftest import HISTORIAN_SOURCES, ingest_all, read_output
@@ -50,7 +49,7 @@ def _historian_csv() -> str:
             lines.append(lines[-1])  # exact duplicate
     lines.append("2024-03-30 11:00:00,T1,150.0,192")  # outside 0-100
     for second in range(0, 300, 10):  # T2 stuck at 1480 for 5 min
-        lines.append(f"2024-03-30 10:{second // 60:02d}:{second % 60:02d},T2,1480.0,77")
+        lines.append(f"2024-03-30 10:{second // 60:02d}:{second % 60:02d},T2,1480.0,Bad")
     lines.append("2099-01-01 00:00:00,T2,1500.0,192")  # in the future
     return "\n".join(lines) + "\n"
 
@@ -77,8 +76,8 @@ def test_each_reading_rule_catches_its_defect(plant: Path, layout: Layout) -> No
     assert results["physical_range"] == (rows, 1, False)
     assert results["spike"][1] == 1
     assert results["stuck_signal"][1] == 24  # readings at 60 s..290 s, once unchanged for stuck_after_s=60
-    assert results["quality_code"][1] == 30  # 77 is not an OPC DA code we allow
-    assert results["schema"] == (7, 0, True)
+    assert results["quality_code"][1] == 30  # T2 is exported with quality "Bad": class bad is not accepted
+    assert results["schema"] == (8, 0, True)
     assert results["not_empty"] == (1, 0, True)
     assert results["readable"] == (1, 0, True)
     assert results["finite_value"][1] == 0
@@ -89,7 +88,7 @@ def test_each_reading_rule_catches_its_defect(plant: Path, layout: Layout) -> No
 def test_gate_moves_error_rows_to_quarantine_and_keeps_balance(plant: Path, layout: Layout) -> None:
     source = load_sources(plant).get("hist")
     evaluate_source(source, ["2024-03-30"], layout, "run-1")
-    [published] = publish_gated(source, ["2024-03-30"], layout)
+    [published] = publish_gated(source, ["2024-03-30"], layout).published
     assert (published.rows_standardised, published.rows_gated, published.rows_quarantined) == (92, 90, 2)
     gate_rows = duckdb.execute(
         "SELECT rule, raw FROM read_parquet(?) ORDER BY rule",
@@ -137,22 +136,25 @@ def test_a_partition_rule_failure_blocks_publication(write: Callable[..., Path],
     source = load_sources(path).get("hist")
     [evaluation] = evaluate_source(source, ["2024-03-30"], layout, "run-1")
     assert [r.name for r in evaluation.blocking_failures] == ["freshness"]
-    with pytest.raises(GateBlockedError, match="freshness"):
-        publish_gated(source, ["2024-03-30"], layout)
+    outcome = publish_gated(source, ["2024-03-30"], layout)
+    assert outcome.blocked == {"2024-03-30": ["freshness"]} and not outcome.published
     assert not (layout.gated("hist") / "day=2024-03-30").exists()
 
 
-def test_in_dagster_a_failing_blocking_check_skips_the_gated_asset(write: Callable[..., Path], layout: Layout) -> None:
+def test_in_dagster_a_blocked_partition_is_held_back_and_the_run_says_so(
+    write: Callable[..., Path], layout: Layout
+) -> None:
     path = _stale_plant(write)
     outcomes = run_all(path, layout.root)
     instance = instance_for(layout.root)
     standardised, gated = dg.AssetKey(["standardised", "hist"]), dg.AssetKey(["gated", "hist"])
     assert instance.get_materialized_partitions(standardised) == {"2024-03-30"}
-    assert instance.get_materialized_partitions(gated) == set()
-    check = dg.AssetCheckKey(standardised, "freshness")
-    record = instance.event_log_storage.get_latest_asset_check_execution_by_key([check])[check]
-    assert record.status.value == "FAILED"
-    assert not outcomes[0].success or outcomes[0].error is None
+    assert not (layout.gated("hist") / "day=2024-03-30").exists(), "the blocked day is not in gated/"
+    for check in (dg.AssetCheckKey(standardised, "freshness"), dg.AssetCheckKey(gated, "gate_verdict")):
+        record = instance.event_log_storage.get_latest_asset_check_execution_by_key([check])[check]
+        assert record.status.value == "FAILED", check
+    [hist, *_] = outcomes
+    assert hist.problems == ["partition 2024-03-30 held back by the gate: freshness"]
 
 
 def test_gate_passes_clean_data_through_dagster(plant: Path, layout: Layout) -> None:

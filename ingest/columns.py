@@ -1,0 +1,77 @@
+"""A source's mapping against a file's header, and the SQL quoting every plan uses.
+
+Whether a file has the columns its source maps is known from the header alone, so discovery can set a
+file aside before any row is read, with the fix in the export's own terms.
+"""
+
+from __future__ import annotations
+
+import re
+
+from config.kinds import CANONICAL_FIELDS, READING_KINDS, SourceKind
+from config.sources import SourceConfig
+
+_LOOKS_LIKE_DATA = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|\d{4}-\d{2}-\d{2}.*|\d{1,2}[./]\d{1,2}[./]\d{2,4}.*)\s*$")
+
+
+def quote_ident(name: str) -> str:
+    """A column name from a file header or configuration, safe to use as a DuckDB identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_str(value: str) -> str:
+    """A constant from configuration or the register as the body of a SQL string literal."""
+    return value.replace("'", "''")
+
+
+def sql_literal(value: object) -> str:
+    """A configuration constant as a SQL literal (text quoted; numbers and booleans as they are; None NULL)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return f"'{sql_str(str(value))}'"
+
+
+def entity_key_sql(value_sql: str) -> str:
+    """The partition key of an entity value: its text, with anything unusual replaced (as file keys are)."""
+    return f"NULLIF(regexp_replace(trim(CAST({value_sql} AS VARCHAR)), '[^A-Za-z0-9._-]', '_', 'g'), '')"
+
+
+def mapped_columns(source: SourceConfig) -> list[tuple[str, str, bool]]:
+    """(canonical name, export column, must exist) for every canonical column fed by an export column."""
+    if source.kind is SourceKind.HISTORIAN_WIDE:
+        return [("ts", source.source_column("ts") or "ts", True)]
+    if source.kind is SourceKind.HISTORIAN_LONG:
+        wanted = [("ts", True), ("tag", True), ("value", True), ("quality", "quality" in source.columns)]
+    elif source.kind is SourceKind.TABLE:
+        wanted = [(name, name == source.time_column or name in source.columns) for name in source.schema_]
+    else:
+        wanted = [(f.name, f.required or f.name in source.columns) for f in CANONICAL_FIELDS[source.kind]]
+    found = []
+    for canonical, must in wanted:
+        column = source.source_column(canonical)
+        if column is not None:
+            found.append((canonical, column, must))
+    return found
+
+
+def missing_columns_problem(source: SourceConfig, header: list[str]) -> tuple[str, str] | None:
+    """(cause, fix) when the header lacks a column the source needs; None when every one is there."""
+    missing = [(c, col) for c, col, must in mapped_columns(source) if must and col not in header]
+    if source.kind is SourceKind.HISTORIAN_WIDE and source.value_columns:
+        missing += [(col, col) for col in source.value_columns if col not in header]
+    if not missing:
+        return None
+    canonical, column = missing[0]
+    cause = f"column {column!r} (for {canonical!r}) is not in the header {header}"
+    if source.csv.header and not source.csv.column_names and any(_LOOKS_LIKE_DATA.match(h) for h in header):
+        return (
+            cause + "; its first line looks like data, not a header",
+            f"if the export has no header row, set sources[{source.name}].csv: {{header: false, column_names: "
+            f"[...]}} listing its {len(header)} columns in order",
+        )
+    kind_note = "" if source.kind not in READING_KINDS else f" (a {source.kind.value} export)"
+    return cause, f"map it under sources[{source.name}].columns: {{{canonical}: <column>}}{kind_note}"
