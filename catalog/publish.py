@@ -273,7 +273,7 @@ def _register_files(source: SourceConfig, layout: Layout) -> list[str]:
 
 
 def _lineage(con: duckdb.DuckDBPyConnection, source: SourceConfig, version: int, layout: Layout, release: Path) -> None:
-    mapping = json.dumps(source.columns) if source.columns else None
+    mapping = json.dumps(source.model_dump(mode="json")["columns"]) if source.columns else None
     for manifest in read_manifests(layout, source.name):
         key = manifest["key"]
         standardised = f"standardised/{source.name}/{source.partitioning}={key}"

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from config.kinds import FileFormat
+from config.layout import Layout
 from config.sources import SourceConfig
 from ingest.columns import entity_key_sql, missing_columns_problem, quote_ident
 from ingest.csv_scan import read_csv_call, read_header, reject_field_params, reject_field_sql
@@ -297,8 +298,8 @@ def _count_records(source: SourceConfig, text: ReadableText, header: list[str]) 
 def _count_table(con: duckdb.DuckDBPyConnection, source: SourceConfig, table: str, fields: list[str]) -> _Counts:
     """Rows per partition of a row-path table; rows that are not records (`_bad`) go with unreadable keys."""
     by = key_column(source)
-    if _entity_is_line(source):
-        key_sql = entity_key_sql("s._line")
+    if _entity_is_line(source) and source.sequence is not None:
+        key_sql = entity_key_sql(f"CAST(s._line AS {source.schema_[source.sequence.entity]})")
     elif by is None or by not in fields:
         rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()
         return _Counts({None: int(rows[0][0])} if rows and rows[0][0] else {})
@@ -308,6 +309,11 @@ def _count_table(con: duckdb.DuckDBPyConnection, source: SourceConfig, table: st
         f"SELECT CASE WHEN s._bad IS NULL THEN {key_sql} END AS k, count(*) FROM {table} s GROUP BY k"
     ).fetchall()
     return _Counts({k: int(n) for k, n in rows})
+
+
+def cached_entries(layout: Layout, source: SourceConfig) -> list[IndexedFile]:
+    """The index entries discovery last wrote for a source (its current files)."""
+    return list(_read_cache(layout.index_file(source.name)).values())
 
 
 def _read_cache(path: Path) -> dict[str, IndexedFile]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from config.kinds import CANONICAL_FIELDS, READING_KINDS, Field, QuarantineRule, SourceKind
 from config.sources import SourceConfig
 from config.units import conversion
-from ingest.columns import missing_columns_problem, quote_ident, sql_literal, sql_str
+from ingest.columns import entity_key_sql, missing_columns_problem, quote_ident, sql_literal, sql_str
 from ingest.errors import SourceFileError
 from ingest.quality_codes import quality_sql
 from ingest.register import Register
@@ -189,6 +189,12 @@ def build_plan(
     by_day = source.partitioning == "day" and ts_column is not None
     if ts_column is None:
         builder.derive("_utc", "NULL::TIMESTAMP")
+    partition_sql = "s._utc::DATE" if by_day else "NULL"
+    if source.sequence is not None:
+        entity = dict(output)[source.sequence.entity]
+        builder.missing_rule(entity, source.source_column(source.sequence.entity) or "line number")
+        if source.partitioning == "entity":
+            partition_sql = entity_key_sql(entity)
     return ScanPlan(
         read_types=builder.read_types,
         timestamp_column=ts_column if by_day else None,
@@ -196,7 +202,7 @@ def build_plan(
         tag_column=None,
         output=output,
         rule_sql=_first_rule(builder.rules),
-        partition_sql="s._utc::DATE" if by_day else "NULL",
+        partition_sql=partition_sql,
         unpivot=None,
         enums={},
         derived=builder.derived,

@@ -16,6 +16,7 @@ import duckdb
 
 from config.kinds import CANONICAL_FIELDS, READING_KINDS, WITHHELD, SourceKind, sample_safe
 from config.quality import QualityOptions
+from config.sources import SequenceOptions
 from quality.dimensions import Dimension, dimension_scores, grade, overall
 from quality.rules import Rule
 
@@ -89,6 +90,7 @@ class PartitionInput:
     expected_columns: list[str]
     other_partition_rows: list[int]  # rows_out of the source's other partitions: the row-count history
     unreadable: list[dict[str, Any]] = field(default_factory=list)  # export files quarantined whole
+    sequence: SequenceOptions | None = None  # a counter axis: entity and counter columns
     top_rule: str | None = None  # what the standardiser quarantined most, and an example row of it
     example: dict[str, Any] = field(default_factory=dict)
 
@@ -178,6 +180,9 @@ def _create_views(
         )
     if part.kind in READING_KINDS:
         con.execute(TAG_STATS)
+    elif part.sequence is not None:
+        for statement in _sequence_views(part.sequence):
+            con.execute(statement)
     else:
         con.execute(_records_view(part.kind, options))
 
@@ -230,6 +235,26 @@ def _readings_view(chunk: str) -> str:
         WINDOW w AS (PARTITION BY tag ORDER BY ts)
     )
     """
+
+
+def _sequence_views(sequence: SequenceOptions) -> list[str]:
+    """Window columns of counter rules, per entity: the rank of a (entity, counter) pair in file and line order,
+    the previous counter of the entity in its file, and the step from the entity's previous distinct counter with
+    the entity's usual (median) step."""
+    entity, counter = _ident(sequence.entity), _ident(sequence.counter)
+    file_order = "b.source_file, b.source_line, b._file, b._row"
+    return [
+        f"CREATE OR REPLACE TEMP TABLE counter_steps AS SELECT {entity} AS _entity, {counter} AS _counter, "
+        f"{counter} - lag({counter}) OVER (PARTITION BY {entity} ORDER BY {counter}) AS _step "
+        f"FROM (SELECT DISTINCT {entity}, {counter} FROM base WHERE {counter} IS NOT NULL)",
+        "CREATE OR REPLACE TEMP TABLE entity_steps AS SELECT _entity, median(_step) FILTER (WHERE _step > 0) "
+        "AS _usual_step FROM counter_steps GROUP BY _entity",
+        f"CREATE OR REPLACE TEMP VIEW r AS SELECT b.*, s._step, e._usual_step, "
+        f"row_number() OVER (PARTITION BY b.{entity}, b.{counter} ORDER BY {file_order}) AS _counter_rank, "
+        f"lag(b.{counter}) OVER (PARTITION BY b.{entity}, b.source_file ORDER BY b.source_line) AS _prev_in_file "
+        f"FROM base b LEFT JOIN counter_steps s ON s._entity IS NOT DISTINCT FROM b.{entity} "
+        f"AND s._counter = b.{counter} LEFT JOIN entity_steps e ON e._entity IS NOT DISTINCT FROM b.{entity}",
+    ]
 
 
 def _records_view(kind: SourceKind, options: QualityOptions) -> str:

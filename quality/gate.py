@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from config.kinds import READING_KINDS
 from config.layout import Layout, partition_dir
 from config.sources import SourceConfig
+from ingest.locate import locate_lines
 from ingest.manifest import read_manifests
 from quality import history
 from quality.errors import NotEvaluatedError
@@ -49,7 +51,7 @@ def suite_for(source: SourceConfig) -> list[Rule]:
     """The source's rules, from configuration alone (Dagster needs them before any data exists)."""
     has_register = source.register_source is not None
     columns = expected_columns(source.kind, source.schema_, source.needs_line_numbers)
-    return default_rules(source.kind, source.quality, has_register, columns)
+    return default_rules(source.kind, source.quality, has_register, columns, source.sequence)
 
 
 def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_id: str) -> list[PartitionEvaluation]:
@@ -76,6 +78,7 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
                 expected_columns=expected_columns(source.kind, source.schema_, source.needs_line_numbers),
                 other_partition_rows=[int(m["rows_out"]) for k, m in manifests.items() if k != key and m["rows_out"]],
                 unreadable=list(manifest.get("unreadable", [])),
+                sequence=source.sequence,
                 top_rule=manifest.get("top_rule"),
                 example=dict(manifest.get("example", {})),
             )
@@ -159,11 +162,18 @@ def _publish(
         quarantine_dir.mkdir(parents=True, exist_ok=True)
         partial_q = quarantine_dir / f".gate-0.{uuid.uuid4().hex[:8]}.parquet"
         con.execute(
-            f"COPY (SELECT x.source_file, NULL::BIGINT AS line, h.rule, 'failed quality rule ' || h.rule AS detail, "
-            f"to_json(x)::VARCHAR AS raw FROM (SELECT b._file AS hf, b._row AS hr, CASE {rule_case} END AS rule "
+            f"CREATE OR REPLACE TEMP TABLE gate_rows AS SELECT row_number() OVER () AS _n, h.rule, x.* "
+            f"FROM (SELECT b._file AS hf, b._row AS hr, CASE {rule_case} END AS rule "
             f"FROM base b JOIN read_parquet({path_list([flags_file])}) f ON b._file = f._file AND b._row = f._row "
             f"WHERE {condition}) h JOIN (SELECT * EXCLUDE (_file, _row), _file AS hf, _row AS hr FROM base) x0 "
-            f"USING (hf, hr) CROSS JOIN LATERAL (SELECT x0.* EXCLUDE (hf, hr)) x) "
+            f"USING (hf, hr) CROSS JOIN LATERAL (SELECT x0.* EXCLUDE (hf, hr)) x"
+        )
+        names = _add_lines(con, source, layout)
+        row_json = "to_json(struct_pack(" + ", ".join(f"{_quote(n)} := g.{_quote(n)}" for n in names) + "))"
+        con.execute(
+            "COPY (SELECT g.source_file, l.line, g.rule, 'failed quality rule ' || g.rule AS detail, "
+            f"{row_json}::VARCHAR AS raw, 1::BIGINT AS rows, NULL::BIGINT AS file_size, NULL::VARCHAR AS file_sha256 "
+            "FROM gate_rows g JOIN gate_lines l USING (_n) ORDER BY g.source_file, l.line) "
             f"TO '{partial_q}' (FORMAT parquet, COMPRESSION zstd)"
         )
         partial_q.replace(gate_file)
@@ -172,6 +182,29 @@ def _publish(
     total = con.execute("SELECT count(*) FROM base").fetchone()
     rows = int(total[0]) if total else 0
     return GatedPartition(key, rows, rows - dropped, dropped, evaluation.overall, evaluation.grade, str(final))
+
+
+def _add_lines(con: duckdb.DuckDBPyConnection, source: SourceConfig, layout: Layout) -> list[str]:
+    """Table `gate_lines` (_n, line): the export line of each row of `gate_rows`, kept by row-path sources,
+    found again in the export file for the others. Returns the canonical columns of `gate_rows`."""
+    names = [str(row[0]) for row in con.execute("DESCRIBE gate_rows").fetchall() if row[0] not in {"_n", "rule"}]
+    if source.needs_line_numbers:
+        con.execute("CREATE OR REPLACE TEMP TABLE gate_lines AS SELECT _n, source_line AS line FROM gate_rows")
+        return names
+    cursor = con.execute(
+        f"SELECT {', '.join(f'CAST({_quote(n)} AS VARCHAR)' for n in names)} FROM gate_rows ORDER BY _n"
+    )
+    rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    lines = locate_lines(source, layout, rows)
+    found = pa.table({"_n": list(range(1, len(lines) + 1)), "line": pa.array(lines, pa.int64())})
+    con.register("gate_lines_arrow", found)
+    con.execute("CREATE OR REPLACE TEMP TABLE gate_lines AS SELECT * FROM gate_lines_arrow")
+    con.unregister("gate_lines_arrow")
+    return names
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def limit_memory(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:

@@ -13,6 +13,7 @@ from typing import Literal
 
 from config.kinds import READING_KINDS, SourceKind
 from config.quality import QualityOptions, Severity
+from config.sources import SequenceOptions
 from quality.dimensions import Dimension
 
 Level = Literal["row", "partition"]
@@ -46,7 +47,13 @@ def _ident(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
 
-def default_rules(kind: SourceKind, options: QualityOptions, has_register: bool, columns: list[str]) -> list[Rule]:
+def default_rules(
+    kind: SourceKind,
+    options: QualityOptions,
+    has_register: bool,
+    columns: list[str],
+    sequence: SequenceOptions | None = None,
+) -> list[Rule]:
     """The suite of a source kind with the source's options applied (disabled rules dropped, severities set)."""
     rules = [
         _partition("schema", Dimension.CONFORMITY, "error", "columns and types match the canonical schema"),
@@ -136,6 +143,8 @@ def default_rules(kind: SourceKind, options: QualityOptions, has_register: bool,
                 "r.low_limit >= r.high_limit",
             )
         )
+    if sequence is not None:
+        rules += _sequence_rules(sequence)
     if options.unique:
         rules.append(_row("unique_key", Dimension.ACCURACY, "error", f"{options.unique} is unique", "r._key_rank > 1"))
     for column, allowed in options.value_sets.items():
@@ -152,6 +161,36 @@ def default_rules(kind: SourceKind, options: QualityOptions, has_register: bool,
     return [
         Rule(r.name, r.dimension, r.level, options.severity.get(r.name, r.severity), r.description, r.predicate)
         for r in chosen
+    ]
+
+
+def _sequence_rules(sequence: SequenceOptions) -> list[Rule]:
+    """Rules of a counter axis, per entity; their SQL uses the window columns of quality.evaluate's sequence view."""
+    entity, counter = _ident(sequence.entity), _ident(sequence.counter)
+    step = f"{sequence.max_step!r}" if sequence.max_step else "1.5 * r._usual_step"
+    allowed = f"at most {sequence.max_step}" if sequence.max_step else "at most 1.5 x the entity's usual step"
+    return [
+        _row(
+            "duplicate_counter",
+            Dimension.ACCURACY,
+            "error",
+            f"one row per {sequence.entity} and {sequence.counter} (the first by file and line is kept)",
+            "r._counter_rank > 1",
+        ),
+        _row(
+            "counter_backwards",
+            Dimension.CONSISTENCY,
+            "warn",
+            f"within a file, {sequence.counter} never goes down from one row of a {sequence.entity} to its next",
+            f"r._prev_in_file IS NOT NULL AND r.{counter} < r._prev_in_file",
+        ),
+        _row(
+            "counter_gap",
+            Dimension.COMPLETENESS,
+            "warn",
+            f"{sequence.counter} advances by {allowed} within a {sequence.entity}",
+            f"r.{entity} IS NOT NULL AND r._step > {step}",
+        ),
     ]
 
 

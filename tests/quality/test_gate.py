@@ -91,11 +91,12 @@ def test_gate_moves_error_rows_to_quarantine_and_keeps_balance(plant: Path, layo
     [published] = publish_gated(source, ["2024-03-30"], layout).published
     assert (published.rows_standardised, published.rows_gated, published.rows_quarantined) == (92, 90, 2)
     gate_rows = duckdb.execute(
-        "SELECT rule, raw FROM read_parquet(?) ORDER BY rule",
+        "SELECT rule, raw, source_file, line FROM read_parquet(?) ORDER BY rule",
         [str(layout.quarantine("hist") / "day=2024-03-30" / "gate-0.parquet")],
     ).fetchall()
     assert [r[0] for r in gate_rows] == ["duplicate_reading", "physical_range"]
     assert '"value":150.0' in gate_rows[1][1]
+    assert [(r[2], r[3]) for r in gate_rows] == [("h.csv", 15), ("h.csv", 63)], "rows keep their file and line"
     gated = duckdb.execute("SELECT tag, ts FROM read_parquet(?)", [published.path]).fetchall()
     assert gated == sorted(gated), "gated readings are sorted by tag and time"
     assert len({(t, ts) for t, ts in gated}) == len(gated), "no duplicate readings remain"
