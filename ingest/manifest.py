@@ -47,4 +47,5 @@ def summarise(layout: Layout, source: str) -> dict[str, Any]:
         "rows_quarantined": sum(m["rows_quarantined"] for m in manifests),
         "balanced": all(m["rows_in"] == m["rows_out"] + m["rows_quarantined"] for m in manifests),
         "rules": rules,
+        "unreadable_files": sorted({u["file"] for m in manifests for u in m.get("unreadable", [])}),
     }

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 
 from config.kinds import SourceKind
-from config.layout import Layout
+from config.layout import Layout, partition_dir
 from config.sources import SourceConfig, SourcesFile
 from ingest.files import discover
 from ingest.index import IndexedFile, index_files
-from ingest.manifest import write_manifest
+from ingest.manifest import read_manifests, write_manifest
 from ingest.register import Register, load_register
 from ingest.standardise import PartitionResult, Progress, standardise
 
@@ -57,6 +58,24 @@ def ingest_partitions(
     for result in results:
         write_manifest(layout, result, run_id)
     return results
+
+
+def retire_stale_partitions(layout: Layout, discovery: Discovery) -> list[str]:
+    """Remove partitions no current file feeds and that published nothing (a file that was unreadable, then
+    fixed or removed); return their keys. Partitions with published rows are kept even when their files are gone:
+    exports are often archived once ingested."""
+    source = discovery.source
+    fed = set(discovery.partitions)
+    retired = []
+    for manifest in read_manifests(layout, source.name):
+        key = manifest["key"]
+        if key in fed or manifest["rows_out"]:
+            continue
+        for base in (layout.standardised(source.name), layout.quarantine(source.name), layout.gated(source.name)):
+            shutil.rmtree(partition_dir(base, source.partitioning, key), ignore_errors=True)
+        (layout.manifests(source.name) / f"{key}.json").unlink(missing_ok=True)
+        retired.append(key)
+    return retired
 
 
 def ordered_sources(sources: SourcesFile) -> list[SourceConfig]:

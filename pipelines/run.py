@@ -21,7 +21,7 @@ from assets.ingest import partitions_for
 from config.layout import Layout
 from config.sources import SourceConfig, SourcesFile, load_sources
 from ingest.manifest import read_manifests
-from ingest.runner import discover_source, ordered_sources
+from ingest.runner import discover_source, ordered_sources, retire_stale_partitions
 from pipelines.definitions import build_definitions
 from pipelines.jobs import PUBLISH_JOB, job_name
 from pipelines.partitions import add_missing_partitions
@@ -66,8 +66,11 @@ def run_all(
         if not keys:
             outcomes.append(_nothing_to_ingest(sources, source, len(discovery.files)))
             continue
+        partitions_name = partitions_for(source).name or ""
+        for stale in retire_stale_partitions(layout, discovery):
+            instance.delete_dynamic_partition(partitions_name, stale)
         add_missing_partitions(instance, source, keys)
-        known = instance.get_dynamic_partitions(partitions_for(source).name or "")
+        known = instance.get_dynamic_partitions(partitions_name)
         job = definitions.resolve_job_def(job_name(source))
         result = job.execute_in_process(
             instance=instance,

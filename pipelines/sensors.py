@@ -11,7 +11,7 @@ from assets.gated import gated_key
 from assets.ingest import partitions_for
 from assets.resources import PlantdataResource
 from config.sources import SourceConfig, SourcesFile
-from ingest.runner import discover_source
+from ingest.runner import discover_source, retire_stale_partitions
 
 
 def build_new_files_sensor(
@@ -29,7 +29,10 @@ def build_new_files_sensor(
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
         discovery = discover_source(sources, source, plantdata.layout())
         changed = [f for f in discovery.files if seen.get(f.uri) != f.sha256]
+        retired = retire_stale_partitions(plantdata.layout(), discovery)
         if not changed:
+            if retired:
+                return dg.SensorResult(dynamic_partitions_requests=[partitions.build_delete_request(retired)])
             return dg.SkipReason(f"no new or changed files among {len(discovery.files)}")
         keys = sorted({key for f in changed for key in f.partitions})
         known = set(context.instance.get_dynamic_partitions(partitions.name or ""))
@@ -41,7 +44,10 @@ def build_new_files_sensor(
         cursor = {f.uri: f.sha256 for f in discovery.files}
         return dg.SensorResult(
             run_requests=requests,
-            dynamic_partitions_requests=[partitions.build_add_request(new_keys)] if new_keys else [],
+            dynamic_partitions_requests=[
+                *([partitions.build_add_request(new_keys)] if new_keys else []),
+                *([partitions.build_delete_request(retired)] if retired else []),
+            ],
             cursor=json.dumps(cursor, sort_keys=True),
         )
 

@@ -45,16 +45,34 @@ def sources_status(sources_file: str | None, as_json: bool, summary: bool) -> No
     """Per source and partition: files, rows in/out/quarantined and the last run."""
     from config.sources import load_sources
     from ingest.manifest import read_manifests, summarise
+    from quality.evaluate import quarantine_summary
 
     loaded = load_sources(sources_path(sources_file))
     layout = Layout(home())
     if summary:
         totals = [summarise(layout, s.name) for s in loaded.sources]
-        emit(totals, as_json, ["source", "partitions", "files", "rows_in", "rows_out", "rows_quarantined", "balanced"])
+        for total in totals:
+            total["unreadable"] = ", ".join(total["unreadable_files"]) or "-"
+        columns = ["source", "partitions", "files", "rows_in", "rows_out", "rows_quarantined", "balanced", "unreadable"]
+        emit(totals, as_json, columns)
         return
     rows = []
     for source in loaded.sources:
+        alert_share = source.quality.quarantine_alert_share
         for manifest in read_manifests(layout, source.name):
+            share = manifest["rows_quarantined"] / manifest["rows_in"] if manifest["rows_in"] else 0.0
+            unreadable = manifest.get("unreadable", [])
+            alert = ""
+            if unreadable:
+                alert = "; ".join(f"unreadable file {u['file']}: {u['cause']}" for u in unreadable)
+            elif share > alert_share:
+                alert = quarantine_summary(
+                    manifest["rows_in"],
+                    manifest["rows_quarantined"],
+                    manifest.get("top_rule"),
+                    manifest.get("example", {}),
+                    alert_share,
+                )
             rows.append(
                 {
                     "source": source.name,
@@ -63,10 +81,16 @@ def sources_status(sources_file: str | None, as_json: bool, summary: bool) -> No
                     "rows_in": manifest["rows_in"],
                     "rows_out": manifest["rows_out"],
                     "rows_quarantined": manifest["rows_quarantined"],
+                    "quarantined_share": round(share, 4),
                     "balanced": manifest["rows_in"] == manifest["rows_out"] + manifest["rows_quarantined"],
                     "rules": manifest["rules"],
+                    "top_rule": manifest.get("top_rule"),
+                    "example": manifest.get("example", {}),
+                    "unreadable": unreadable,
+                    "alert": alert,
                     "last_run": manifest["run_id"],
                     "finished_at": manifest["finished_at"],
                 }
             )
-    emit(rows, as_json, ["source", "partition", "rows_in", "rows_out", "rows_quarantined", "balanced", "finished_at"])
+    columns = ["source", "partition", "rows_in", "rows_out", "rows_quarantined", "balanced", "alert", "finished_at"]
+    emit(rows, as_json, columns)

@@ -45,9 +45,14 @@ def test_run_then_status_json(write: Callable[..., Path], layout: Layout) -> Non
             "rows_quarantined": 1,
             "balanced": True,
             "rules": {"unparseable_value": 1},
+            "unreadable_files": [],
+            "unreadable": "-",
         }
     ]
     assert "2 rows in, 1 out, 1 quarantined" in ran.output
+    assert rows[0]["alert"].startswith("MOSTLY QUARANTINED (over 20%): 1 of 2 rows (50%)"), "said plainly"
+    assert "top rule unparseable_value, e.g. 1.csv line 3" in rows[0]["alert"]
+    assert "MOSTLY QUARANTINED" in " ".join(ran.output.split()), "the console says so too"
 
 
 def test_sources_list_json_reads_the_skab_example() -> None:
