@@ -11,7 +11,7 @@ import re
 from config.kinds import CANONICAL_FIELDS, READING_KINDS, SourceKind
 from config.sources import SourceConfig
 
-_LOOKS_LIKE_DATA = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|\d{4}-\d{2}-\d{2}.*|\d{1,2}[./]\d{1,2}[./]\d{2,4}.*)\s*$")
+LOOKS_LIKE_DATA = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|\d{4}-\d{2}-\d{2}.*|\d{1,2}[./]\d{1,2}[./]\d{2,4}.*)\s*$")
 
 
 def quote_ident(name: str) -> str:
@@ -67,7 +67,7 @@ def missing_columns_problem(source: SourceConfig, header: list[str]) -> tuple[st
         return None
     canonical, column = missing[0]
     cause = f"column {column!r} (for {canonical!r}) is not in the header {header}"
-    if source.csv.header and not source.csv.column_names and any(_LOOKS_LIKE_DATA.match(h) for h in header):
+    if source.csv.header and not source.csv.column_names and any(LOOKS_LIKE_DATA.match(h) for h in header):
         return (
             cause + "; its first line looks like data, not a header",
             f"if the export has no header row, set sources[{source.name}].csv: {{header: false, column_names: "

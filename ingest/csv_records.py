@@ -87,6 +87,8 @@ def read_records(path: str, options: CsvOptions, width: int, preamble: int) -> I
                 open_ = _quote_open_after(following[1], True, options.delimiter, options.quote)
             raw = "".join(t for _, t in lines).rstrip("\r\n")
             fields = None if open_ else _fields(raw, options)
+            if fields is not None and len(fields) == width + 1 and not fields[-1]:
+                fields = fields[:-1]  # a trailing delimiter, as DuckDB's reader allows it
             if fields is not None and len(fields) == width:
                 span = sum(1 for _, t in lines if t.strip("\r\n"))
                 yield Record(start, span, raw, [None if f.strip() in nulls else f for f in fields])

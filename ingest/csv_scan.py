@@ -13,6 +13,7 @@ from typing import Any
 
 from config.kinds import QuarantineRule
 from config.sources import CsvOptions
+from ingest.columns import LOOKS_LIKE_DATA
 from ingest.errors import SourceFileError
 from ingest.line_finder import lone_carriage_return_line
 
@@ -66,7 +67,13 @@ def read_header(path: str, options: CsvOptions, display: str) -> list[str]:
         )
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise SourceFileError(display, f"the header repeats column names {duplicated}", fix="rename them in the export")
+        fix = "rename them in the export"
+        if any(LOOKS_LIKE_DATA.match(n) for n in names):
+            fix = (
+                "its first line looks like data, not a header: if the export has no header row, set csv: "
+                f"{{header: false, column_names: [...]}} listing its {len(names)} columns in order"
+            )
+        raise SourceFileError(display, f"the header repeats column names {duplicated}", fix=fix)
     return names
 
 

@@ -35,6 +35,7 @@ from ingest.time_sql import has_offset_sql, text_time_sql, time_reading
 
 INDEX_VERSION = 2
 UNREADABLE_PREFIX = "unreadable-"
+UNKEYED_PREFIX = "unkeyed-"  # a file none of whose rows has a readable key: each row is quarantined with its rule
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class _Counts:
     partitions: dict[str | None, int]
     with_offset: int = 0
     naive: int = 0
+    castable: int = 0  # of the timestamps with an offset, those DuckDB's typed reader takes as written
 
 
 def options_digest(source: SourceConfig) -> str:
@@ -173,7 +175,7 @@ def _index_rows(source: SourceConfig, file: SourceFile, digest: str, facts: Futu
 def _entry(
     source: SourceConfig, file: SourceFile, sha: str, counts: _Counts, digest: str, **how: str | int | None
 ) -> IndexedFile:
-    reading = time_reading(source, counts.with_offset, counts.naive).value
+    reading = time_reading(source, counts.with_offset, counts.naive, counts.castable).value
     total = sum(counts.partitions.values())
     common = dict(time_reading=reading, config=digest, **how)
     if source.partitioning == "file":
@@ -182,27 +184,11 @@ def _entry(
     if not counts.partitions:  # a header without rows: the file feeds no partition
         return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, 0, {}, "", **common)  # type: ignore[arg-type]
     keyed = {k: n for k, n in counts.partitions.items() if k is not None}
-    home = min(keyed) if keyed else _no_key(source, file)
+    home = min(keyed) if keyed else UNKEYED_PREFIX + partition_key_for_file(file.name)
     partitions = dict(keyed)
     if None in counts.partitions:
         partitions[home] = partitions.get(home, 0) + counts.partitions[None]
     return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, total, partitions, home, **common)  # type: ignore[arg-type]
-
-
-def _no_key(source: SourceConfig, file: SourceFile) -> str:
-    if source.partitioning == "entity" and source.sequence is not None:
-        column = source.source_column(source.sequence.entity)
-        raise SourceFileError(
-            file.uri,
-            f"no row has a value in the entity column {column!r}",
-            fix="check sequence.entity and the column mapping",
-        )
-    column = source.source_column(source.time_column or "ts")
-    raise SourceFileError(
-        file.uri,
-        f"no row has a readable timestamp in column {column!r} (format {source.timestamp.format or 'ISO 8601'})",
-        fix=f"check sources[{source.name}].timestamp.format and the column mapping",
-    )
 
 
 def key_column(source: SourceConfig) -> str | None:
@@ -257,17 +243,19 @@ def _count_csv(source: SourceConfig, text: ReadableText, header: list[str]) -> t
         try:
             rows = con.execute(
                 f"SELECT {key_sql} AS key, sum(n), sum(n) FILTER (WHERE {has_offset_sql('s.t')}), "
-                f"sum(n) FILTER (WHERE s.t IS NOT NULL AND NOT {has_offset_sql('s.t')}) "
+                f"sum(n) FILTER (WHERE s.t IS NOT NULL AND NOT {has_offset_sql('s.t')}), "
+                f"sum(n) FILTER (WHERE {has_offset_sql('s.t')} AND TRY_CAST(s.t AS TIMESTAMPTZ) IS NOT NULL) "
                 f"FROM (SELECT {k_raw} AS k, {t_raw} AS t, count(*) AS n FROM {call} s GROUP BY ALL) s GROUP BY key",
                 [text.path, *params],
             ).fetchall()
         except duckdb.Error:
             return None
         partitions: dict[str | None, int] = {}
-        with_offset = naive = 0
-        for key, n, offset_n, naive_n in rows:
+        with_offset = naive = castable = 0
+        for key, n, offset_n, naive_n, castable_n in rows:
             partitions[key] = partitions.get(key, 0) + int(n)
             with_offset, naive = with_offset + int(offset_n or 0), naive + int(naive_n or 0)
+            castable += int(castable_n or 0)
         if by is None:
             field_sql, reject_params = "NULL::VARCHAR", []
         else:
@@ -281,7 +269,7 @@ def _count_csv(source: SourceConfig, text: ReadableText, header: list[str]) -> t
         con.close()
     for key, n in rejected:
         partitions[key] = partitions.get(key, 0) + int(n)
-    return _Counts(partitions, with_offset, naive), sum(partitions.values())
+    return _Counts(partitions, with_offset, naive, castable), sum(partitions.values())
 
 
 def _count_records(source: SourceConfig, text: ReadableText, header: list[str]) -> tuple[_Counts, int, int]:

@@ -29,13 +29,13 @@ def find_lines(path: str, options: CsvOptions, rows: Sequence[tuple[str | None, 
     remaining = len(rows)
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
         reader = csv.reader(handle, delimiter=options.delimiter, quotechar=options.quote)
-        skip = options.skip_rows + (1 if options.header and not options.column_names else 0)
+        skip = options.skip_rows + (1 if options.header else 0)
         start = 1  # a record's first line: line_num is its last one when a quoted field holds line breaks
         for record in reader:
             line, start = start, reader.line_num + 1
             if reader.line_num <= skip:
                 continue
-            key = tuple(None if value.strip() in nulls else value.strip() for value in record)
+            key = tuple(None if value in nulls else value for value in record)
             positions = wanted.get(key)
             if positions:
                 found[positions.pop(0)] = line
@@ -43,6 +43,22 @@ def find_lines(path: str, options: CsvOptions, rows: Sequence[tuple[str | None, 
                 if remaining == 0:
                     break
     return found
+
+
+def line_texts(path: str, lines: Sequence[int | None]) -> dict[int, str]:
+    """The raw text of physical `lines` (1-based), as the export wrote them (quotes and all)."""
+    wanted = {line for line in lines if line is not None}
+    texts: dict[int, str] = {}
+    if not wanted:
+        return texts
+    last = max(wanted)
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number in wanted:
+                texts[number] = raw.decode("utf-8-sig" if number == 1 else "utf-8", errors="replace").rstrip("\r\n")
+            if number >= last:
+                break
+    return texts
 
 
 def lines_at(path: str, positions: Sequence[int]) -> list[int]:

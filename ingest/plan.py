@@ -24,6 +24,7 @@ TAG_ENUM = "plantdata_tag"
 EQUIPMENT_ENUM = "plantdata_equipment"
 UNIT_ENUM = "plantdata_unit"
 LINE_COLUMN = "source_line"
+BLANKS = "' ' || chr(9) || chr(160) || chr(13) || chr(10)"  # space, tab, no-break space, stray line ends
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,13 @@ class ScanPlan:
     enums: dict[str, tuple[str, ...]]  # ENUM types the SQL uses (name -> values), declared before the scan
     derived: list[tuple[str, str]]  # (name, SQL over the scanned row `s`): computed once, as `s.<name>`
     details: dict[str, str] = field(default_factory=dict)  # rule -> what it means here; `{value}`: the bad value
-    detail_columns: dict[str, str] = field(default_factory=dict)  # rule -> file column whose value `{value}` is
+    detail_values: dict[str, str] = field(default_factory=dict)  # rule -> SQL of the value `{value}` quotes
 
     def value_sql(self, rule_sql: str) -> str:
         """SQL giving, for a row breaking `rule_sql`, the text of the value its detail quotes (else NULL)."""
-        if not self.detail_columns:
+        if not self.detail_values:
             return "NULL::VARCHAR"
-        cases = " ".join(
-            f"WHEN '{rule}' THEN s.{quote_ident(column)}::VARCHAR" for rule, column in self.detail_columns.items()
-        )
+        cases = " ".join(f"WHEN '{rule}' THEN {sql}" for rule, sql in self.detail_values.items())
         return f"CASE {rule_sql} {cases} END"
 
     @property
@@ -84,7 +83,8 @@ class _Builder:
         self.rules: list[str] = []
         self.time_columns: set[str] = set()
         self.details: dict[str, str] = {}
-        self.detail_columns: dict[str, str] = {}
+        self.detail_values: dict[str, str] = {}
+        self.time_rules: list[tuple[str, str]] = []  # (file column, its rule SQL): which time a row's rule is about
 
     def ref(self, column: str) -> str:
         return f"s.{quote_ident(column)}"
@@ -92,7 +92,7 @@ class _Builder:
     def text(self, field_: Field, column: str) -> str:
         """A text column, trimmed when it is a key and the source trims keys."""
         ref = self.ref(column)
-        return f"NULLIF(trim({ref}), '')" if self.source.trim_keys and field_.is_key else ref
+        return f"NULLIF(trim({ref}, {BLANKS}), '')" if self.source.trim_keys and field_.is_key else ref
 
     def time(self, column: str, primary: bool) -> tuple[str, str]:
         """The derived UTC column and the rule of a time column; the primary one may be typed by the reader
@@ -106,6 +106,13 @@ class _Builder:
             time = text_time_sql(self.source, self.ref(column))
         else:
             time = typed_time_sql(self.source, self.ref(column), reading, utc_ref=f"s.{name}")
+        self.time_rules.append((column, time.rule))
+        mismatch = QuarantineRule.OFFSET_MISMATCH.value
+        self.detail_values[mismatch] = (
+            "CASE "
+            + " ".join(f"WHEN {rule} = '{mismatch}' THEN {self.ref(c)}::VARCHAR" for c, rule in self.time_rules)
+            + " END"
+        )
         return self.derive(name, time.utc), time.rule
 
     def derive(self, name: str, sql: str) -> str:
@@ -120,7 +127,7 @@ class _Builder:
     def explain(self, rule: QuarantineRule, detail: str, column: str | None = None) -> None:
         self.details[rule.value] = detail
         if column is not None:
-            self.detail_columns[rule.value] = column
+            self.detail_values[rule.value] = f"{self.ref(column)}::VARCHAR"
 
 
 def build_plan(
@@ -207,7 +214,7 @@ def build_plan(
         enums={},
         derived=builder.derived,
         details=builder.details,
-        detail_columns=builder.detail_columns,
+        detail_values=builder.detail_values,
     )
 
 
@@ -316,7 +323,7 @@ def _readings_plan(builder: _Builder, register: Register, file_key: str) -> Scan
         enums=enums,
         derived=builder.derived,
         details=builder.details,
-        detail_columns=builder.detail_columns,
+        detail_values=builder.detail_values,
     )
 
 

@@ -21,7 +21,7 @@ from ingest.csv_scan import (
     rule_for_reject,
 )
 from ingest.index import IndexedFile, key_column, key_of_text_sql
-from ingest.line_finder import find_lines, lines_at
+from ingest.line_finder import find_lines, line_texts, lines_at
 from ingest.plan import ScanPlan
 from ingest.plan_sql import declare_enum, partition_expr, with_derived
 from ingest.time_sql import offset_detail
@@ -100,13 +100,15 @@ def quarantine_row_rules(
         return
     raw_rows = [tuple(r[3:]) for r in rows]
     lines = find_lines(path, source.csv, raw_rows)
+    texts = line_texts(path, lines)
     time_at = header.index(plan.timestamp_column) if plan.timestamp_column in header else None
     batch = []
     for (rule, row_key, value, *_), raw, line in zip(rows, raw_rows, lines, strict=True):
         key = row_key or file.home
         if key not in keys:
             continue
-        text = source.csv.delimiter.join("" if v is None else v for v in raw)
+        text = texts.get(line) if line is not None else None
+        text = text if text is not None else source.csv.delimiter.join("" if v is None else v for v in raw)
         time_text = raw[time_at] if time_at is not None else None
         batch.append((file.name, line, rule, rule_detail(source, rule, plan, time_text, value), text, key))
     if batch:
@@ -137,13 +139,14 @@ def rule_detail(source: SourceConfig, rule: str, plan: ScanPlan, time_text: str 
     """What a row rule means for this row, naming the column as the export calls it and quoting the bad value."""
     column = plan.timestamp_column or next(iter(sorted(plan.time_columns)), "time")
     if rule == QuarantineRule.OFFSET_MISMATCH.value:
-        return offset_detail(time_text, source.timestamp.timezone)
+        return offset_detail(value if value is not None else time_text, source.timestamp.timezone)
     return {
         QuarantineRule.NONEXISTENT_LOCAL_TIME.value: f"local time in {column!r} does not exist (clocks jumped forward)",
         QuarantineRule.AMBIGUOUS_LOCAL_TIME.value: f"local time in {column!r} happens twice (clocks went back)",
         QuarantineRule.INVALID_TIMESTAMP.value: f"{column!r} is not a timestamp"
         + (f" in format {source.timestamp.format!r}" if source.timestamp.format else ""),
         QuarantineRule.INVALID_JSON.value: "the line is not a JSON object",
+        QuarantineRule.INVALID_ENCODING.value: "the line is not UTF-8 (JSON lines must be); re-export it as UTF-8",
         **{r: d.format(value=value) for r, d in plan.details.items()},
     }.get(rule, rule)
 

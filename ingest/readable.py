@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import lzma
 import os
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,7 +144,7 @@ def _decompressed(uri: str, compression: str, display: str) -> Iterator[bytes]:
                 yield chunk
     except FileNotFoundError as exc:
         raise SourceFileError(display, "the file disappeared while being read", retryable=True) from exc
-    except (OSError, EOFError, lzma.LZMAError, zstandard.ZstdError) as exc:
+    except (OSError, EOFError, zlib.error, lzma.LZMAError, zstandard.ZstdError) as exc:
         raise SourceFileError(
             display,
             f"it is not a valid {compression} file ({exc})",

@@ -100,7 +100,14 @@ def _load_jsonl(con: duckdb.DuckDBPyConnection, file: SourceFile, table: str) ->
     try:
         with open_text_stream(file.uri, file.name) as handle:
             for number, raw_bytes in enumerate(handle, start=1):
-                text = raw_bytes.decode("utf-8", errors="replace").rstrip("\r\n")
+                try:
+                    text = raw_bytes.decode("utf-8").rstrip("\r\n")
+                except UnicodeDecodeError:  # JSON is UTF-8: a line that is not is kept, not published garbled
+                    lines.append(number)
+                    raws.append(raw_bytes.decode("utf-8", errors="replace").rstrip("\r\n"))
+                    bad.append("invalid_encoding")
+                    records.append({})
+                    continue
                 if not text.strip():
                     continue
                 lines.append(number)

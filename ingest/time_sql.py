@@ -20,8 +20,11 @@ from config.kinds import QuarantineRule
 from config.sources import SourceConfig
 from ingest.timezones import local_time_problem_sql, local_to_utc_sql
 
-# a time of day followed by Z or a numeric offset: '08:00:02+08:00', '08:00Z', '08:00:02.5 -0500'
-OFFSET_PATTERN = r"\d:\d{2}(:\d{2}([.,]\d+)?)?\s*([zZ]|[+-]\d{2}(:?\d{2})?)\s*$"
+# a time of day followed by anything that names its clock: Z, a numeric offset ('08:00:02+08:00',
+# '08:00:02.5 -0500') or a zone name ('08:00 UTC', '08:00 Asia/Shanghai'). DuckDB's TIMESTAMP cast drops such a
+# suffix silently (even '08:00 PM'), so whatever follows a time is either converted with it or quarantined.
+OFFSET_PATTERN = r"\d:\d{2}(:\d{2}([.,]\d+)?)?\s*([zZ]|[+-]\d{2}(:?\d{2})?|[A-Za-z][A-Za-z0-9_/+-]*)\s*$"
+_SPACED_OFFSET = r"\s+([zZ]|[+-]\d{2}(:?\d{2})?)\s*$"
 
 
 class TimeReading(StrEnum):
@@ -48,8 +51,14 @@ def has_offset_sql(raw_sql: str) -> str:
     return f"regexp_matches({raw_sql}, {_str(OFFSET_PATTERN)})"
 
 
-def time_reading(source: SourceConfig, with_offset: int, naive: int) -> TimeReading:
-    """The fastest reading that is still exact for a file whose time texts were counted by kind."""
+def instant_sql(raw_sql: str) -> str:
+    """The instant a timestamp text with its offset or zone names (blanks before a numeric offset allowed)."""
+    return f"TRY_CAST(regexp_replace(trim({raw_sql}), {_str(_SPACED_OFFSET)}, '\\1') AS TIMESTAMPTZ)::TIMESTAMP"
+
+
+def time_reading(source: SourceConfig, with_offset: int, naive: int, castable: int | None = None) -> TimeReading:
+    """The fastest reading that is still exact for a file whose time texts were counted by kind (`castable`: of
+    those with an offset, how many DuckDB's reader takes as they are)."""
     configured = source.timestamp.timezone
     if source.timestamp.format_has_offset:
         return TimeReading.INSTANT
@@ -57,7 +66,7 @@ def time_reading(source: SourceConfig, with_offset: int, naive: int) -> TimeRead
         return TimeReading.NAIVE if configured != "data" else TimeReading.TEXT
     if with_offset == 0 and configured != "data":
         return TimeReading.NAIVE
-    if naive == 0 and configured in {None, "data"}:
+    if naive == 0 and configured in {None, "data"} and castable == with_offset:
         return TimeReading.INSTANT
     return TimeReading.TEXT
 
@@ -95,10 +104,13 @@ def text_time_sql(source: SourceConfig, raw_sql: str) -> TimeSql:
     else:
         wall = f"TRY_CAST({raw_sql} AS TIMESTAMP)"  # the wall time as written: DuckDB drops the offset here
         stated = has_offset_sql(raw_sql)
-        instant = f"TRY_CAST({raw_sql} AS TIMESTAMPTZ)::TIMESTAMP"
+        instant = instant_sql(raw_sql)
     if options.timezone == "data":
         utc = f"CASE WHEN {stated} THEN {instant} END"
-        rule = f"CASE {missing} WHEN {wall} IS NULL THEN {invalid} WHEN NOT {stated} THEN {mismatch} END"
+        rule = (
+            f"CASE {missing} WHEN {wall} IS NULL OR ({stated} AND {instant} IS NULL) THEN {invalid} "
+            f"WHEN NOT {stated} THEN {mismatch} END"
+        )
         return TimeSql(utc, rule)
     zone = options.zone
     local = local_to_utc_sql(wall, zone, options.ambiguous)
@@ -106,10 +118,10 @@ def text_time_sql(source: SourceConfig, raw_sql: str) -> TimeSql:
         agrees = "true"
     else:
         earliest, latest = local_to_utc_sql(wall, zone, "earliest"), local_to_utc_sql(wall, zone, "latest")
-        agrees = f"({instant} = {earliest} OR {instant} = {latest})"
+        agrees = f"COALESCE({instant} = {earliest} OR {instant} = {latest}, false)"
     utc = f"CASE WHEN {stated} THEN CASE WHEN {agrees} THEN {instant} END ELSE {local} END"
     rule = (
-        f"CASE {missing} WHEN {wall} IS NULL THEN {invalid} "
+        f"CASE {missing} WHEN {wall} IS NULL OR ({stated} AND {instant} IS NULL) THEN {invalid} "
         f"WHEN {stated} THEN CASE WHEN NOT {agrees} THEN {mismatch} END "
         f"WHEN {local} IS NULL THEN {_local_problem(wall, zone)} END"
     )

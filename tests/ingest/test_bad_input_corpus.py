@@ -9,12 +9,14 @@ Each case is a folder `tests/corpus/<case>/` holding the input file(s) and a `ca
 - `expect`: either the rows: `rows` (data rows in the file), `published` (input rows written),
   `quarantined` ({rule: count}), `lines` ({line: rule}), optionally `partitions` ({key: [rows_in, rows_out,
   rows_quarantined]}), `raw` and `detail` ({line: substring of the quarantined row's text}), `readings`
-  (readings written, when not one per row) and `values` ({column: output values, in any order}); or a file
-  quarantined whole: `unreadable` (a substring of the cause and fix its quarantine record gives) and `rows`
-  (its raw lines, which the record stands for); or a run error (retry may help): `error` (a substring of the
-  message), `file` (the file whose full path the message names) or `file_name` (named by its name only),
-  optionally `type` (default SourceFileError) and `retryable`.
-- `encoding` (optional): the encoding the index records for the file.
+  (readings written, when not one per row), `values` ({column: output values, in any order}) and `records`
+  (the published rows as [{column: value}], in any order: every row, projected on the columns the entries
+  name, so values that belong together are checked together); or a file quarantined whole: `unreadable` (a
+  substring of the cause and fix its quarantine record gives), `rows` (its raw lines, which the record stands
+  for) and optionally `file_name` (the file the record names); or a run error (retry may help): `error` (a
+  substring of the message), `file` (the file whose full path the message names) or `file_name` (named by its
+  name only), optionally `type` (default SourceFileError) and `retryable`. Also under `expect`, optionally:
+  `encoding`, the encoding the index records for the file.
 - `xfail` (optional): the reason a case is a known, unfixed problem (strict: it must fail).
 - `vanish: true`: discovery finds the file, then it is deleted before standardising.
 
@@ -153,7 +155,14 @@ def outcome(case: Case, tmp_path: Path, layout: Layout) -> dict[str, Any]:
         "raw": {row["line"]: row["raw"] for row in quarantined},
         "detail": {row["line"]: row["detail"] for row in quarantined},
         "values": {c: _sorted([_render(row[c]) for row in published]) for c in case.expect.get("values", {})},
+        "records": _records(published, case.expect.get("records", [])),
     }
+
+
+def _records(rows: list[dict[str, Any]], expected: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Rows projected on the columns `expected` names, as sorted tuples of rendered values."""
+    columns = sorted({c for entry in expected for c in entry})
+    return sorted((tuple(_render(row.get(c)) for c in columns) for row in rows), key=repr)
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
@@ -177,8 +186,9 @@ def test_bad_input(case: Case, tmp_path: Path, layout: Layout) -> None:
     if "encoding" in expect:
         assert set(got["encodings"].values()) == {expect["encoding"]}
     if "unreadable" in expect:
-        [record] = got["unreadable"].values()
+        [(name, record)] = got["unreadable"].items()
         assert expect["unreadable"] in record["detail"]
+        assert name == expect.get("file_name", name), "the record names the file"
         assert record["rows"] == expect["rows"], "the record stands for the file's raw lines"
         assert len(record["sha256"]) == 64
         assert got["published"] == 0
@@ -197,6 +207,8 @@ def test_bad_input(case: Case, tmp_path: Path, layout: Layout) -> None:
         assert text in got["detail"][line], f"the detail of line {line} says {text!r}"
     for column, values in expect.get("values", {}).items():
         assert got["values"][column] == _sorted([_render(v) for v in values]), column
+    if "records" in expect:
+        assert got["records"] == _records(expect["records"], expect["records"])
 
 
 def test_the_corpus_is_large_enough_and_small() -> None:
