@@ -14,6 +14,9 @@ from config.sources import SourceConfig
 LOOKS_LIKE_DATA = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|\d{4}-\d{2}-\d{2}.*|\d{1,2}[./]\d{1,2}[./]\d{2,4}.*)\s*$")
 
 
+BLANKS = "' \t\u00a0\r\n'"  # SQL literal: space, tab, no-break space and stray line ends, trimmed around keys
+
+
 def quote_ident(name: str) -> str:
     """A column name from a file header or configuration, safe to use as a DuckDB identifier."""
     return '"' + name.replace('"', '""') + '"'

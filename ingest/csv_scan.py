@@ -175,7 +175,7 @@ def reject_detail(rule: QuarantineRule, column: str | None, message: str) -> str
     match = _BAD_VALUE.search(message)
     value = match["value"] if match else None
     if rule is QuarantineRule.UNKNOWN_TAG:
-        return f"tag {value!r} is not in the asset register"
+        return f"tag {value!r} (column {column!r}) is not in the asset register"
     if rule in {QuarantineRule.UNPARSEABLE_VALUE, QuarantineRule.INVALID_TIMESTAMP} and value is not None:
         return f"column {column!r}: cannot read {value[:80]!r}"
     return message[:300]

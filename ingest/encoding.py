@@ -70,6 +70,44 @@ def detect_encoding(read: Callable[[int, int], bytes], size: int) -> DetectedEnc
     return DetectedEncoding(name, "detected", round(1.0 - best.chaos, 3))
 
 
+def is_utf8(path: str) -> bool:
+    """Whether a whole file is valid UTF-8; ASCII chunks (nearly all of a plant export) cost a byte scan only."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    with open(path, "rb") as handle:
+        while chunk := handle.read(8 << 20):
+            if chunk.isascii() and decoder.getstate()[0] == b"":
+                continue
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return False
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def recheck_utf8(path: str, limit: int = 4 << 20) -> DetectedEncoding | None:
+    """For a file the sample called UTF-8: None if every line is UTF-8, else the encoding of the lines that are
+    not (at most `limit` bytes of them are looked at). One streaming pass; only non-ASCII lines are decoded."""
+    bad = bytearray()
+    with open(path, "rb") as handle:
+        for line in handle:
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                bad += line
+                if len(bad) >= limit:
+                    break
+    if not bad:
+        return None
+    found = detect_encoding(lambda offset, length: bytes(bad[offset : offset + length]), len(bad))
+    return found if found.how == "detected" else None
+
+
 def _sample(read: Callable[[int, int], bytes], size: int, head: bytes) -> bytes:
     """The head, and for big files evenly spaced chunks and the tail, each cut at line breaks.
 

@@ -13,6 +13,7 @@ Entries are cached by (uri, size, mtime) and the source options they were comput
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -22,11 +23,12 @@ from pathlib import Path
 
 import duckdb
 
-from config.kinds import FileFormat
+from config.kinds import FileFormat, SourceKind
 from config.layout import Layout
 from config.sources import SourceConfig
-from ingest.columns import entity_key_sql, missing_columns_problem, quote_ident
+from ingest.columns import BLANKS, entity_key_sql, missing_columns_problem, quote_ident
 from ingest.csv_scan import read_csv_call, read_header, reject_field_params, reject_field_sql
+from ingest.encoding import is_utf8, recheck_utf8
 from ingest.errors import RowsLostError, SourceFileError
 from ingest.files import SourceFile, partition_key_for_file
 from ingest.readable import RawFacts, ReadableText, raw_facts, readable_text
@@ -56,6 +58,7 @@ class IndexedFile:
     encoding_how: str = ""  # declared | bom | ascii | utf-8 | detected | fallback
     compression: str = ""
     time_reading: str = "naive"  # see ingest.time_sql.TimeReading
+    padded_tags: bool = False  # some tag has blanks around it: the standardiser trims before matching
     unreadable: str = ""  # why the file cannot be read at all, and the fix ('' when readable)
     config: str = ""  # digest of the source options this entry was computed with
 
@@ -70,6 +73,7 @@ class _Counts:
     with_offset: int = 0
     naive: int = 0
     castable: int = 0  # of the timestamps with an offset, those DuckDB's typed reader takes as written
+    padded_tags: int = 0  # tags with blanks around them (the typed tag reader would call them unknown)
 
 
 def options_digest(source: SourceConfig) -> str:
@@ -130,30 +134,54 @@ def _index_csv(
     token = hashlib.sha256(f"{file.fingerprint}|{digest}".encode()).hexdigest()[:32]
     text = readable_text(file, source.csv, scratch, token, original_lines=lambda: facts.result().lines)
     try:
-        header = read_header(text.path, source.csv, file.uri)
-        problem = missing_columns_problem(source, header)
-        if problem is not None:
-            raise SourceFileError(file.uri, problem[0], fix=problem[1])
-        preamble = source.csv.skip_rows + (1 if source.csv.header else 0)
-        data_lines = text.lines.data_lines(preamble)
-        reader = "records"
-        if not source.needs_line_numbers:
-            counted = _count_csv(source, text, header)
-            if counted is not None:
-                counts, records = counted
-                reader = "csv" if records == data_lines else "records"
-        if reader == "records":
-            counts, records, spans = _count_records(source, text, header)
-            if spans != data_lines:
-                raise RowsLostError(source.name, file.name, data_lines, spans, 0)
+        counted = _count_text(source, file, text)
+        sampled_utf8 = source.csv.encoding == "auto" and text.encoding_how in {"ascii", "utf-8"}
+        if sampled_utf8 and (counted.invalid_utf8 or not is_utf8(text.path)):
+            recheck = recheck_utf8(text.path)  # the sample missed legacy-encoded lines far into the file
+            if recheck is not None:
+                text.discard()
+                options = source.csv.model_copy(update={"encoding": recheck.encoding})
+                text = readable_text(file, options, scratch, token)
+                text = dataclasses.replace(text, encoding_how=f"{recheck.how} (whole file)")
+                counted = _count_text(source, file, text)
     except SourceFileError:
         text.discard()
         raise
     return _entry(
-        source, file, facts.result().sha256, counts, digest,
-        lines=data_lines, reader=reader, encoding=text.encoding, encoding_how=text.encoding_how,
+        source, file, facts.result().sha256, counted.counts, digest,
+        lines=counted.lines, reader=counted.reader, encoding=text.encoding, encoding_how=text.encoding_how,
         compression=text.compression,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Counted:
+    counts: _Counts
+    lines: int  # raw non-empty data lines
+    reader: str
+    invalid_utf8: int  # lines DuckDB's reader rejected as not UTF-8
+
+
+def _count_text(source: SourceConfig, file: SourceFile, text: ReadableText) -> _Counted:
+    """Header checked, rows counted per partition, and the reader the file needs: DuckDB's when its records are
+    the raw lines one to one, else record by record (whose records must cover every raw line)."""
+    header = read_header(text.path, source.csv, file.uri)
+    problem = missing_columns_problem(source, header)
+    if problem is not None:
+        raise SourceFileError(file.uri, problem[0], fix=problem[1])
+    preamble = source.csv.skip_rows + (1 if source.csv.header else 0)
+    data_lines = text.lines.data_lines(preamble)
+    invalid_utf8 = 0
+    if not source.needs_line_numbers:
+        counted = _count_csv(source, text, header)
+        if counted is not None:
+            counts, records, invalid_utf8 = counted
+            if records == data_lines:
+                return _Counted(counts, data_lines, "csv", invalid_utf8)
+    counts, records, spans = _count_records(source, text, header)
+    if spans != data_lines:
+        raise RowsLostError(source.name, file.name, data_lines, spans, 0)
+    return _Counted(counts, data_lines, "records", invalid_utf8)
 
 
 def _index_rows(source: SourceConfig, file: SourceFile, digest: str, facts: Future[RawFacts]) -> IndexedFile:
@@ -177,7 +205,7 @@ def _entry(
 ) -> IndexedFile:
     reading = time_reading(source, counts.with_offset, counts.naive, counts.castable).value
     total = sum(counts.partitions.values())
-    common = dict(time_reading=reading, config=digest, **how)
+    common = dict(time_reading=reading, config=digest, padded_tags=counts.padded_tags > 0, **how)
     if source.partitioning == "file":
         key = partition_key_for_file(file.name)
         return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, total, {key: total}, key, **common)  # type: ignore[arg-type]
@@ -223,8 +251,9 @@ def key_of_text_sql(source: SourceConfig, raw_sql: str) -> str:
     return "NULL"
 
 
-def _count_csv(source: SourceConfig, text: ReadableText, header: list[str]) -> tuple[_Counts, int] | None:
-    """Rows per partition through DuckDB's reader, all columns as text; and the records it saw (good and bad).
+def _count_csv(source: SourceConfig, text: ReadableText, header: list[str]) -> tuple[_Counts, int, int] | None:
+    """Rows per partition through DuckDB's reader, all columns as text; the records it saw (good and bad), and
+    how many of them it rejected as not UTF-8.
 
     None when DuckDB's parser gives up on the file (a lone carriage return, say): it is then read record by
     record, which splits lines at line feeds only.
@@ -239,20 +268,30 @@ def _count_csv(source: SourceConfig, text: ReadableText, header: list[str]) -> t
         key_sql = key_of_text_sql(source, "s.k") if by is not None else "NULL"
         k_raw = f"s.{quote_ident(by)}" if by is not None else "NULL"
         t_raw = f"s.{quote_ident(time_column)}" if time_column is not None else "NULL::VARCHAR"
+        tag = _padded_tag_column(source, header)
+        padded_raw = f"s.{quote_ident(tag)} <> trim(s.{quote_ident(tag)}, {BLANKS})" if tag else "false"
         # count per distinct key text first: parsing and mapping to UTC then runs once per value, not per row
+        inner = (
+            f"SELECT {t_raw} AS t, {t_raw} AS k"
+            if by is not None and by == time_column
+            else f"SELECT {t_raw} AS t, {k_raw} AS k"
+        )
         try:
             rows = con.execute(
                 f"SELECT {key_sql} AS key, sum(n), sum(n) FILTER (WHERE {has_offset_sql('s.t')}), "
                 f"sum(n) FILTER (WHERE s.t IS NOT NULL AND NOT {has_offset_sql('s.t')}), "
-                f"sum(n) FILTER (WHERE {has_offset_sql('s.t')} AND TRY_CAST(s.t AS TIMESTAMPTZ) IS NOT NULL) "
-                f"FROM (SELECT {k_raw} AS k, {t_raw} AS t, count(*) AS n FROM {call} s GROUP BY ALL) s GROUP BY key",
+                f"sum(n) FILTER (WHERE {has_offset_sql('s.t')} AND TRY_CAST(s.t AS TIMESTAMPTZ) IS NOT NULL), "
+                f"sum(padded) FROM ({inner}, count(*) AS n, count(*) FILTER (WHERE {padded_raw}) AS padded "
+                f"FROM {call} s GROUP BY ALL) s GROUP BY key",
                 [text.path, *params],
             ).fetchall()
         except duckdb.Error:
             return None
         partitions: dict[str | None, int] = {}
         with_offset = naive = castable = 0
-        for key, n, offset_n, naive_n, castable_n in rows:
+        padded = 0
+        for key, n, offset_n, naive_n, castable_n, padded_n in rows:
+            padded += int(padded_n or 0)
             partitions[key] = partitions.get(key, 0) + int(n)
             with_offset, naive = with_offset + int(offset_n or 0), naive + int(naive_n or 0)
             castable += int(castable_n or 0)
@@ -265,11 +304,22 @@ def _count_csv(source: SourceConfig, text: ReadableText, header: list[str]) -> t
             "(SELECT DISTINCT ON (line) line, csv_line FROM idx_rej) s) s GROUP BY key",
             reject_params,
         ).fetchall()
+        invalid = con.execute(
+            "SELECT count(DISTINCT line) FROM idx_rej WHERE error_type IN ('INVALID UNICODE', 'INVALID ENCODING')"
+        ).fetchall()[0][0]
     finally:
         con.close()
     for key, n in rejected:
         partitions[key] = partitions.get(key, 0) + int(n)
-    return _Counts(partitions, with_offset, naive, castable), sum(partitions.values())
+    return _Counts(partitions, with_offset, naive, castable, padded), sum(partitions.values()), int(invalid)
+
+
+def _padded_tag_column(source: SourceConfig, header: list[str]) -> str | None:
+    """The tag column whose blanks the index counts: only historian_long tags are typed by the reader."""
+    if source.kind is not SourceKind.HISTORIAN_LONG or not source.trim_keys:
+        return None
+    column = source.source_column("tag")
+    return column if column in header else None
 
 
 def _count_records(source: SourceConfig, text: ReadableText, header: list[str]) -> tuple[_Counts, int, int]:

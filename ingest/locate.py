@@ -64,7 +64,10 @@ def _locate_in_file(
             numbered = f"(SELECT _line AS _loc, * FROM ({typed_rows_sql(source, plan, 'loc_rows')}))"
             return _match(con, plan, numbered, rows, None)
         token = hashlib.sha256(f"{entry.fingerprint}|{entry.config}".encode()).hexdigest()[:32]
-        text = readable_text(found, source.csv, layout.scratch() / "transcoded", token)
+        options = source.csv
+        if options.encoding == "auto" and entry.encoding:
+            options = options.model_copy(update={"encoding": entry.encoding})
+        text = readable_text(found, options, layout.scratch() / "transcoded", token)
         try:
             header = read_header(text.path, source.csv, entry.uri)
             if entry.reader == "records":
@@ -72,7 +75,9 @@ def _locate_in_file(
                 plan = build_plan(source, header, register, entry.name, TimeReading.TEXT, row_path=True)
                 numbered = f"(SELECT _line AS _loc, * FROM ({typed_rows_sql(source, plan, 'loc_rows')}))"
                 return _match(con, plan, numbered, rows, None)
-            plan = build_plan(source, header, register, entry.name, TimeReading(entry.time_reading))
+            plan = build_plan(
+                source, header, register, entry.name, TimeReading(entry.time_reading), padded_tags=entry.padded_tags
+            )
             call, params = read_csv_call(
                 dict.fromkeys(header, "VARCHAR"), source.csv, timestamp_format=None, rejects=("loc_rej", "loc_scan")
             )

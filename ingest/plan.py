@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from config.kinds import CANONICAL_FIELDS, READING_KINDS, Field, QuarantineRule, SourceKind
 from config.sources import SourceConfig
 from config.units import conversion
-from ingest.columns import entity_key_sql, missing_columns_problem, quote_ident, sql_literal, sql_str
+from ingest.columns import BLANKS, entity_key_sql, missing_columns_problem, quote_ident, sql_literal, sql_str
 from ingest.errors import SourceFileError
-from ingest.quality_codes import quality_sql
+from ingest.quality_codes import quality_number_sql, quality_sql
 from ingest.register import Register
 from ingest.time_sql import TimeReading, TimeSql, text_time_sql, typed_time_sql, typed_type
 
@@ -24,7 +24,6 @@ TAG_ENUM = "plantdata_tag"
 EQUIPMENT_ENUM = "plantdata_equipment"
 UNIT_ENUM = "plantdata_unit"
 LINE_COLUMN = "source_line"
-BLANKS = "' ' || chr(9) || chr(160) || chr(13) || chr(10)"  # space, tab, no-break space, stray line ends
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class ScanPlan:
     partition_sql: str  # SQL: the partition key of a good row (NULL: the caller's per-file key)
     unpivot: list[str] | None  # historian_wide: file columns that become readings
     enums: dict[str, tuple[str, ...]]  # ENUM types the SQL uses (name -> values), declared before the scan
-    derived: list[tuple[str, str]]  # (name, SQL over the scanned row `s`): computed once, as `s.<name>`
+    derived: list[tuple[str, str, int]]  # (name, SQL, layer): computed once as `s.<name>`; a layer sees those below
     details: dict[str, str] = field(default_factory=dict)  # rule -> what it means here; `{value}`: the bad value
     detail_values: dict[str, str] = field(default_factory=dict)  # rule -> SQL of the value `{value}` quotes
 
@@ -57,7 +56,7 @@ class ScanPlan:
 
     @property
     def utc_sql(self) -> str:
-        return dict(self.derived).get("_utc", "NULL::TIMESTAMP")
+        return next((sql for name, sql, _ in self.derived if name == "_utc"), "NULL::TIMESTAMP")
 
 
 def _fields(source: SourceConfig) -> tuple[Field, ...]:
@@ -75,11 +74,13 @@ def _check_columns(source: SourceConfig, header: list[str], file_key: str) -> No
 class _Builder:
     """Accumulates the plan of one file: read types, derived values, outputs and rules."""
 
-    def __init__(self, source: SourceConfig, header: list[str], reading: TimeReading, row_path: bool) -> None:
-        self.source, self.header, self.row_path = source, header, row_path
+    def __init__(
+        self, source: SourceConfig, header: list[str], reading: TimeReading, row_path: bool, padded_tags: bool
+    ) -> None:
+        self.source, self.header, self.row_path, self.padded_tags = source, header, row_path, padded_tags
         self.reading = TimeReading.TEXT if row_path else reading
         self.read_types = {name: "VARCHAR" for name in header}
-        self.derived: list[tuple[str, str]] = []
+        self.derived: list[tuple[str, str, int]] = []
         self.rules: list[str] = []
         self.time_columns: set[str] = set()
         self.details: dict[str, str] = {}
@@ -115,8 +116,9 @@ class _Builder:
         )
         return self.derive(name, time.utc), time.rule
 
-    def derive(self, name: str, sql: str) -> str:
-        self.derived.append((name, sql))
+    def derive(self, name: str, sql: str, layer: int = 0) -> str:
+        """A value computed once per row as `s.<name>`; SQL of layer 1 may use the values of layer 0."""
+        self.derived.append((name, sql, layer))
         return f"s.{name}"
 
     def missing_rule(self, sql: str, column: str) -> None:
@@ -137,10 +139,15 @@ def build_plan(
     file_key: str,
     reading: TimeReading = TimeReading.NAIVE,
     row_path: bool = False,
+    padded_tags: bool = True,
 ) -> ScanPlan:
-    """The plan for one file with `header`; a missing mapped column is a clear file-level error."""
+    """The plan for one file with `header`; a missing mapped column is a clear file-level error.
+
+    `reading` and `padded_tags` come from discovery: how the time column can be read, and whether tags need
+    trimming before they are matched (if not, DuckDB's reader types them as the register's ENUM directly).
+    """
     _check_columns(source, header, file_key)
-    builder = _Builder(source, header, reading, row_path)
+    builder = _Builder(source, header, reading, row_path, padded_tags)
     if source.kind in READING_KINDS:
         return _readings_plan(builder, register, file_key)
     output: list[tuple[str, str]] = []
@@ -232,11 +239,20 @@ def _readings_plan(builder: _Builder, register: Register, file_key: str) -> Scan
         quality_column = source.source_column("quality")
         builder.read_types[value_column] = "DOUBLE"
         value_sql = builder.ref(value_column)
-        raw_tag = builder.text(Field("tag", "VARCHAR"), tag_file_column)
-        if register.tags:
+        if register.tags and not ((source.trim_keys and builder.padded_tags) or builder.row_path):
+            # the fast path: DuckDB's reader types the tag as the register's ENUM; an unknown tag is a reject
             tag_enum = tuple(t.tag for t in register.tags)
-            if source.trim_keys or builder.row_path:
-                tag_sql = builder.derive("_tag", f"TRY_CAST({raw_tag} AS {TAG_ENUM})")
+            builder.read_types[tag_file_column] = TAG_ENUM
+            tag_column = tag_file_column
+            tag_sql = builder.ref(tag_file_column)
+            builder.missing_rule(tag_sql, tag_file_column)
+        else:
+            raw_tag = builder.derive("_tag_text", builder.text(Field("tag", "VARCHAR"), tag_file_column))
+            builder.missing_rule(raw_tag, tag_file_column)
+            tag_sql = raw_tag
+            if register.tags:
+                tag_enum = tuple(t.tag for t in register.tags)
+                tag_sql = builder.derive("_tag", f"TRY_CAST({raw_tag} AS {TAG_ENUM})", layer=1)
                 builder.rules.append(
                     f"CASE WHEN {raw_tag} IS NOT NULL AND {tag_sql} IS NULL THEN '{QuarantineRule.UNKNOWN_TAG}' END"
                 )
@@ -245,17 +261,11 @@ def _readings_plan(builder: _Builder, register: Register, file_key: str) -> Scan
                     f"tag {{value!r}} (column {tag_file_column!r}) is not in the asset register",
                     tag_file_column,
                 )
-            else:
-                builder.read_types[tag_file_column] = TAG_ENUM
-                tag_column = tag_file_column
-                tag_sql = builder.ref(tag_file_column)
-        else:
-            tag_sql = raw_tag
-        builder.missing_rule(raw_tag, tag_file_column)
         if quality_column is not None and quality_column in builder.header:
-            code, class_ = quality_sql(builder.ref(quality_column), source.quality_codes)
-            quality_sql_ = builder.derive("_quality", code)
-            quality_class = builder.derive("_quality_class", class_)
+            number = builder.derive("_quality_number", quality_number_sql(builder.ref(quality_column)))
+            code, class_ = quality_sql(builder.ref(quality_column), number, source.quality_codes)
+            quality_sql_ = builder.derive("_quality", code, layer=1)
+            quality_class = builder.derive("_quality_class", class_, layer=1)
             builder.rules.append(
                 f"CASE WHEN {builder.ref(quality_column)} IS NOT NULL AND {quality_class} IS NULL "
                 f"THEN '{QuarantineRule.UNKNOWN_QUALITY_CODE}' END"

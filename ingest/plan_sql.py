@@ -21,14 +21,15 @@ def with_utc(plan: ScanPlan, scan: str) -> str:
     if plan.unpivot:
         columns = ", ".join(quote_ident(c) for c in plan.unpivot)
         scan = f"(SELECT * FROM {scan} u UNPIVOT INCLUDE NULLS (value FOR tag IN ({columns})))"
-    derived = ", ".join(f"{sql} AS {name}" for name, sql in plan.derived)
-    return f"(SELECT *, {derived} FROM {scan} s)"
+    return with_derived(plan, scan)
 
 
 def with_derived(plan: ScanPlan, scan: str) -> str:
     """`scan` with the plan's derived values but without unpivoting: rules of input rows (wide: time only)."""
-    derived = ", ".join(f"{sql} AS {name}" for name, sql in plan.derived)
-    return f"(SELECT *, {derived} FROM {scan} s)"
+    for layer in sorted({layer for _, _, layer in plan.derived}):
+        derived = ", ".join(f"{sql} AS {name}" for name, sql, at in plan.derived if at == layer)
+        scan = f"(SELECT *, {derived} FROM {scan} s)"
+    return scan
 
 
 def partition_expr(plan: ScanPlan) -> str:

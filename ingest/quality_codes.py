@@ -5,6 +5,9 @@ Exports write quality as OPC DA bytes (192), OPC UA status codes in hex or decim
 (`Good`, `Questionable`, `Substituted`). OPC UA puts the class in the top two bits of the 32-bit code
 (00 good, 01 uncertain, 10 bad); OPC DA in bits 6-7 of the byte (11 good, 01 uncertain, 00 bad).
 Words and status names keep the base code of their class (OPC UA), unless the source's map gives one.
+
+The SQL runs on every reading, so numbers (almost every historian) take one cast and some bit arithmetic;
+only text that is not a number reaches the word table.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ HISTORIAN_WORDS: dict[str, str] = {
     "out of service": "bad",
     "shutdown": "bad",
 }
-_HEX = r"^0X[0-9A-F]{1,8}$"
+_CLASSES = ("good", "uncertain", "bad")
 
 
 def _words(options: QualityCodeOptions) -> dict[str, tuple[int, str]]:
@@ -62,38 +65,34 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def quality_sql(column_sql: str, options: QualityCodeOptions) -> tuple[str, str]:
-    """SQL (code BIGINT, class VARCHAR) for a text quality column; both NULL when the text is not a known code.
+def quality_number_sql(column_sql: str) -> str:
+    """The quality as an unsigned number (decimal or 0x-hex; a signed 32-bit code made unsigned); NULL for words."""
+    number = f"TRY_CAST(trim({column_sql}) AS BIGINT)"
+    return f"(CASE WHEN {number} < 0 THEN {number} + 4294967296 ELSE {number} END)"
 
-    A NULL quality stays NULL (no quality column, or an empty cell): only unknown text is a problem.
-    """
+
+def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions) -> tuple[str, str]:
+    """SQL (code BIGINT, class VARCHAR) for a text quality column whose number is `number_sql` (computed once, by
+    `quality_number_sql`); both NULL when the text is not a known code. A NULL quality stays NULL."""
+    hexadecimal = f"starts_with(lower(ltrim({column_sql})), '0x')"
+    ua = {"auto": f"({number_sql} > 255 OR {hexadecimal})", "opc_ua": "true", "opc_da": hexadecimal}[options.numeric]
+    in_range = f"{number_sql} BETWEEN 0 AND 4294967295 AND ({ua} OR {number_sql} <= 255)"
+    ua_class = f"['good', 'uncertain', 'bad', 'bad'][({number_sql} >> 30) + 1]"
+    da_class = f"['bad', 'uncertain', 'bad', 'good'][(({number_sql} >> 6) & 3) + 1]"
     text = f"lower(trim(regexp_replace({column_sql}, '\\s+', ' ', 'g')))"
     words = _words(options)
-    word_codes = "MAP {" + ", ".join(f"{_literal(w)}: {code}" for w, (code, _) in words.items()) + "}"
-    word_classes = "MAP {" + ", ".join(f"{_literal(w)}: {_literal(c)}" for w, (_, c) in words.items()) + "}"
-    number = f"TRY_CAST(trim({column_sql}) AS BIGINT)"
-    unsigned = f"(CASE WHEN {number} < 0 AND {number} >= -2147483648 THEN {number} + 4294967296 ELSE {number} END)"
-    is_hex = f"regexp_matches(upper(trim({column_sql})), '{_HEX}')"
-    ua_numeric = {"auto": f"({is_hex} OR {unsigned} > 255)", "opc_ua": "true", "opc_da": f"{is_hex}"}[options.numeric]
-    ua_class = f"CASE ({unsigned} >> 30) WHEN 0 THEN 'good' WHEN 1 THEN 'uncertain' ELSE 'bad' END"
-    da_class = f"CASE ({unsigned} >> 6) & 3 WHEN 3 THEN 'good' WHEN 1 THEN 'uncertain' ELSE 'bad' END"
-    name_class = (
-        f"CASE WHEN starts_with({text}, 'good') THEN 'good' WHEN starts_with({text}, 'uncertain') THEN 'uncertain' "
-        f"WHEN starts_with({text}, 'bad') THEN 'bad' END"
-    )
-    in_range = f"{unsigned} BETWEEN 0 AND 4294967295 AND ({ua_numeric} OR {unsigned} <= 255)"
+    word_code = " ".join(f"WHEN {_literal(w)} THEN {code}" for w, (code, _) in words.items())
+    word_class = " ".join(f"WHEN {_literal(w)} THEN {_literal(cls)}" for w, (_, cls) in words.items())
+    prefix = " ".join(f"WHEN starts_with({text}, '{c}') THEN '{c}'" for c in _CLASSES)
+    prefix_code = " ".join(f"WHEN starts_with({text}, '{c}') THEN {OPC_UA_BASE[c]}" for c in _CLASSES)
     code = (
-        f"CASE WHEN {column_sql} IS NULL THEN NULL "
-        f"WHEN {in_range} THEN {unsigned} "
-        f"WHEN {word_codes}[{text}] IS NOT NULL THEN {word_codes}[{text}] "
-        f"WHEN {name_class} IS NOT NULL THEN "
-        f"CASE {name_class} WHEN 'good' THEN 0 WHEN 'uncertain' THEN {OPC_UA_BASE['uncertain']} "
-        f"ELSE {OPC_UA_BASE['bad']} END END"
+        f"CASE WHEN {column_sql} IS NULL THEN NULL WHEN {number_sql} IS NOT NULL THEN "
+        f"CASE WHEN {in_range} THEN {number_sql} END "
+        f"ELSE CASE {text} {word_code} ELSE CASE {prefix_code} END END END"
     )
     class_ = (
-        f"CASE WHEN {column_sql} IS NULL THEN NULL "
-        f"WHEN {in_range} THEN CASE WHEN {ua_numeric} THEN {ua_class} ELSE {da_class} END "
-        f"WHEN {word_classes}[{text}] IS NOT NULL THEN {word_classes}[{text}] "
-        f"ELSE {name_class} END"
+        f"CASE WHEN {column_sql} IS NULL THEN NULL WHEN {number_sql} IS NOT NULL THEN "
+        f"CASE WHEN {in_range} THEN CASE WHEN {ua} THEN {ua_class} ELSE {da_class} END END "
+        f"ELSE CASE {text} {word_class} ELSE CASE {prefix} END END END"
     )
     return code, class_

@@ -185,7 +185,10 @@ def _standardise_file(
     reading = TimeReading(file.time_reading)
     if file.reader in {"csv", "records"}:
         token = hashlib.sha256(f"{file.fingerprint}|{file.config}".encode()).hexdigest()[:32]
-        text = readable_text(found, source.csv, layout.scratch() / "transcoded", token, count=False)
+        options = source.csv
+        if options.encoding == "auto" and file.encoding:  # decided once, by discovery
+            options = options.model_copy(update={"encoding": file.encoding})
+        text = readable_text(found, options, layout.scratch() / "transcoded", token, count=False)
         try:
             header = read_header(text.path, source.csv, file.uri)
             if file.reader == "csv":
@@ -218,7 +221,7 @@ def _standardise_csv(
     """The fast path: DuckDB's typed CSV reader; rejected lines and rows breaking a row rule are quarantined.
 
     Returns the readings each input row becomes (wide exports: one per value column)."""
-    plan = build_plan(source, header, register, file.name, reading)
+    plan = build_plan(source, header, register, file.name, reading, padded_tags=file.padded_tags)
     declare_enum(con, plan)
     rejects = (f"rej{number}", f"scan{number}")
     call, params = read_csv_call(plan.read_types, source.csv, timestamp_format=source.timestamp.format, rejects=rejects)

@@ -159,6 +159,7 @@ def test_the_table_covers_every_style_and_zone() -> None:
     assert all(len(outcomes) == len(ZONES) for outcomes in EXPECTED.values())
     assert set(EXPECTED) == set(STYLES)
 
+
 # (text, configured timezone, the UTC time the text states): converted with the zone it names, or quarantined as
 # offset_mismatch when that is not the configured zone
 NAMED_ZONES = [
