@@ -170,15 +170,16 @@ def _count_text(source: SourceConfig, file: SourceFile, text: ReadableText) -> _
     if problem is not None:
         raise SourceFileError(file.uri, problem[0], fix=problem[1])
     preamble = source.csv.skip_rows + (1 if source.csv.header else 0)
-    data_lines = text.lines.data_lines(preamble)
     invalid_utf8 = 0
     if not source.needs_line_numbers:
         counted = _count_csv(source, text, header)
+        data_lines = text.lines.data_lines(preamble)  # counted meanwhile on the sha256 thread
         if counted is not None:
             counts, records, invalid_utf8 = counted
             if records == data_lines:
                 return _Counted(counts, data_lines, "csv", invalid_utf8)
     counts, records, spans = _count_records(source, text, header)
+    data_lines = text.lines.data_lines(preamble)
     if spans != data_lines:
         raise RowsLostError(source.name, file.name, data_lines, spans, 0)
     return _Counted(counts, data_lines, "records", invalid_utf8)

@@ -50,8 +50,12 @@ class ReadableText:
     encoding: str  # the file's encoding, declared or detected
     encoding_how: str  # declared | bom | ascii | utf-8 | detected | fallback
     compression: str  # '' when the file is not compressed
-    lines: RawLines
+    counted: Callable[[], RawLines]  # its line count, when asked for (it may still be being counted)
     temporary: bool  # a scratch copy, to delete once read
+
+    @property
+    def lines(self) -> RawLines:
+        return self.counted()
 
     def discard(self) -> None:
         if self.temporary:
@@ -89,7 +93,7 @@ def readable_text(
     compression = compression_of(file.name)
     kept = scratch / f"{token}.utf8.csv"
     if not count and kept.exists():  # complete (written atomically): discovery's transcoded copy
-        return ReadableText(str(kept), options.encoding, "transcoded", compression, RawLines(), True)
+        return ReadableText(str(kept), options.encoding, "transcoded", compression, RawLines, True)
     local, temporary = file.uri, False
     if compression or not file.is_local:
         local, temporary = str(scratch / f"{token}.raw"), True
@@ -105,9 +109,11 @@ def readable_text(
         encoding, how = detected.encoding, detected.how
     if codecs.lookup(encoding).name in _UTF8:
         if not count:
-            return ReadableText(local, encoding, how, compression, RawLines(), temporary)
-        lines = original_lines() if original_lines is not None and not temporary else _count(local)
-        return ReadableText(local, encoding, how, compression, lines, temporary)
+            return ReadableText(local, encoding, how, compression, RawLines, temporary)
+        if original_lines is not None and not temporary:  # counted by the sha256 pass, still running maybe
+            return ReadableText(local, encoding, how, compression, original_lines, temporary)
+        lines = _count(local)
+        return ReadableText(local, encoding, how, compression, lambda: lines, temporary)
     target = str(scratch / f"{token}.utf8.csv")
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
 
@@ -119,7 +125,8 @@ def readable_text(
     _write(scratch, target, transcoded())
     if temporary:
         Path(local).unlink(missing_ok=True)
-    return ReadableText(target, encoding, how, compression, _count(target) if count else RawLines(), True)
+    lines = _count(target) if count else RawLines()
+    return ReadableText(target, encoding, how, compression, lambda: lines, True)
 
 
 def open_text_stream(uri: str, name: str) -> IO[bytes]:

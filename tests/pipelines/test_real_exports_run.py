@@ -7,10 +7,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import dagster as dg
 from click.testing import CliRunner
 
 from config.layout import Layout
 from pipelines.cli import main
+from pipelines.run import instance_for
 
 SOURCES = """
 sources:
@@ -63,6 +65,18 @@ def test_good_files_are_published_and_the_run_names_each_bad_one(write: Callable
     assert rows["unreadable-2024-05-04.csv"]["rows_in"] == rows["unreadable-2024-05-04.csv"]["rows_quarantined"] == 3
     assert rows["unreadable-2024-05-04.csv"]["alert"].startswith("unreadable file 2024-05-04.csv")
     assert rows["2024-05-02"]["rows_out"] == 2 and rows["2024-05-02"]["alert"] == ""
+
+    instance = instance_for(layout.root)
+    standardised, gated = dg.AssetKey(["standardised", "hist"]), dg.AssetKey(["gated", "hist"])
+    checks = [dg.AssetCheckKey(standardised, "readable"), dg.AssetCheckKey(gated, "gate_verdict")]
+    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(checks)
+    for check in checks:
+        assert records[check].status.value == "FAILED", check
+    readable = records[checks[0]].event
+    assert readable is not None and readable.dagster_event is not None
+    description = readable.dagster_event.event_specific_data.description  # type: ignore[union-attr]
+    assert "unreadable-2024-05-04.csv: export files quarantined whole: 2024-05-04.csv" in description
+    assert sorted(p.name for p in layout.gated("hist").iterdir()) == ["day=2024-05-01", "day=2024-05-02"]
 
     fixed = write("hist/2024-05-04.csv", "timestamp,tag,value\n2024-05-04 10:00:00,T1,1\n")
     assert fixed.exists()
