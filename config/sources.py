@@ -30,6 +30,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+WHITESPACE = "whitespace"  # csv.delimiter for columns separated by runs of blanks (fixed-width-like exports)
+
+
 class CsvOptions(_Strict):
     """How to read a delimited text export."""
 
@@ -38,6 +41,7 @@ class CsvOptions(_Strict):
     header: bool = True
     column_names: list[str] | None = None
     decimal: Literal[".", ","] = "."
+    thousands: Literal[".", ",", " ", "'"] | None = None  # digit grouping in numbers: '1.234,5' has '.'
     quote: str = '"'
     skip_rows: int = Field(default=0, ge=0)
     null_values: list[str] = Field(default_factory=lambda: ["", "NULL", "null", "NaN", "nan"])
@@ -46,9 +50,18 @@ class CsvOptions(_Strict):
     @field_validator("delimiter", "quote")
     @classmethod
     def _one_char(cls, value: str) -> str:
-        if len(value) != 1:
-            raise ValueError("must be exactly one character, e.g. ',' or ';' (use '\\t' for tab)")
+        if len(value) != 1 and value != WHITESPACE:
+            raise ValueError(
+                "must be exactly one character, e.g. ',' or ';' (use '\\t' for tab), or 'whitespace' for columns "
+                "separated by runs of blanks"
+            )
         return value
+
+    @property
+    def field_delimiter(self) -> str:
+        """The one character between fields once the file is read: a tab for whitespace-separated exports, whose
+        runs of blanks are turned into single tabs as the file is made readable."""
+        return "\t" if self.delimiter == WHITESPACE else self.delimiter
 
     @field_validator("encoding")
     @classmethod
@@ -72,6 +85,8 @@ class CsvOptions(_Strict):
             raise ValueError("header: false needs column_names: [...] listing the file's columns in order")
         if self.decimal == "," and self.delimiter == ",":
             raise ValueError("decimal ',' needs another delimiter, e.g. delimiter: ';'")
+        if self.thousands is not None and self.thousands in {self.decimal, self.delimiter}:
+            raise ValueError(f"thousands {self.thousands!r} must differ from the decimal mark and the delimiter")
         return self
 
 
@@ -84,9 +99,29 @@ class TimestampOptions(_Strict):
     else the row is quarantined as `offset_mismatch` (never published shifted). Unset: UTC for naive times.
     """
 
-    format: str | None = None
+    format: str | list[str] | None = None  # strptime specifiers; a list: the first that fits each value
     timezone: str | None = None
     ambiguous: Literal["earliest", "latest", "quarantine"] = "earliest"
+
+    @field_validator("format")
+    @classmethod
+    def _valid_format(cls, value: str | list[str] | None) -> str | list[str] | None:
+        import duckdb
+
+        if value is None:
+            return value
+        if isinstance(value, list) and not value:
+            raise ValueError("give at least one format, e.g. '%Y-%m-%d %H:%M:%S'")
+        for one in [value] if isinstance(value, str) else value:
+            try:
+                duckdb.execute("SELECT try_strptime('', ?)", [one]).fetchall()
+            except duckdb.Error as exc:
+                raise ValueError(
+                    f"{one!r} is not a format DuckDB can read ({str(exc).split(': ')[-1]}); use strptime "
+                    "specifiers such as '%Y-%m-%d %H:%M:%S', '%d.%m.%Y %H:%M' or '%d-%b-%Y %H:%M:%S.%f', or a list "
+                    "of them when values come in several shapes"
+                ) from exc
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -101,8 +136,17 @@ class TimestampOptions(_Strict):
         return self.timezone or "UTC"
 
     @property
+    def formats(self) -> list[str]:
+        return [] if self.format is None else [self.format] if isinstance(self.format, str) else list(self.format)
+
+    @property
+    def single_format(self) -> str | None:
+        """The format when there is exactly one (DuckDB's CSV reader takes one; a list is parsed as text)."""
+        return self.format if isinstance(self.format, str) else None
+
+    @property
     def format_has_offset(self) -> bool:
-        return self.format is not None and "%z" in self.format.lower()
+        return any("%z" in f.lower() for f in self.formats)
 
 
 QualityClass = Literal["good", "uncertain", "bad"]

@@ -29,6 +29,10 @@ _ALIASES = {
     "gpm": "gallon / minute",
     "Nm": "N * m",  # torque; pint would read number_meter
     "-": "no_unit",
+    "U/min": "rpm",  # German Umdrehungen pro Minute; pint would read enzyme units per minute
+    "U/s": "revolution / second",
+    "min-1": "rpm",
+    "1/min": "rpm",
 }
 # all-caps exports ('DEGC', 'KPA', 'MM/S') match these spellings case-insensitively; pint itself stays
 # case-sensitive because case matters (mbar/Mbar, mPa/MPa, mm/Mm)

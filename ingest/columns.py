@@ -50,14 +50,14 @@ def mapped_columns(source: SourceConfig) -> list[tuple[str, str, bool]]:
     if source.kind is SourceKind.HISTORIAN_LONG:
         wanted = [("ts", True), ("tag", True), ("value", True), ("quality", "quality" in source.columns)]
     elif source.kind is SourceKind.TABLE:
-        wanted = [(name, name == source.time_column or name in source.columns) for name in source.schema_]
+        wanted = [(name, True) for name in source.schema_]  # a table lists its columns: each must be in the file
     else:
         wanted = [(f.name, f.required or f.name in source.columns) for f in CANONICAL_FIELDS[source.kind]]
     found = []
     for canonical, must in wanted:
-        column = source.source_column(canonical)
-        if column is not None:
-            found.append((canonical, column, must))
+        origin = source.column_source(canonical)
+        if origin.column is not None:  # a column with a default may be missing from the file entirely
+            found.append((canonical, origin.column, must and origin.default is None))
     return found
 
 

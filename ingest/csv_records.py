@@ -81,10 +81,10 @@ def read_records(path: str, options: CsvOptions, width: int, preamble: int) -> I
             if not text.strip("\r\n"):
                 continue  # an empty line is no record for any reader
             lines = [first]
-            open_ = _quote_open_after(text, False, options.delimiter, options.quote)
+            open_ = _quote_open_after(text, False, options.field_delimiter, options.quote)
             while open_ and len(lines) < MAX_RECORD_LINES and (following := next_line()) is not None:
                 lines.append(following)
-                open_ = _quote_open_after(following[1], True, options.delimiter, options.quote)
+                open_ = _quote_open_after(following[1], True, options.field_delimiter, options.quote)
             raw = "".join(t for _, t in lines).rstrip("\r\n")
             fields = None if open_ else _fields(raw, options)
             if fields is not None and len(fields) == width + 1 and not fields[-1]:
@@ -111,7 +111,7 @@ def read_records(path: str, options: CsvOptions, width: int, preamble: int) -> I
 def _fields(raw: str, options: CsvOptions) -> list[str]:
     """The record's fields; a lone carriage return is text here (Python's csv module refuses it unquoted)."""
     guarded = raw.replace("\r", _CR_STAND_IN)
-    fields = next(csv.reader([guarded], delimiter=options.delimiter, quotechar=options.quote))
+    fields = next(csv.reader([guarded], delimiter=options.field_delimiter, quotechar=options.quote))
     return [f.replace(_CR_STAND_IN, "\r") for f in fields]
 
 

@@ -7,7 +7,6 @@ parse with its file, line number, raw text and error: that is our quarantine for
 from __future__ import annotations
 
 import csv
-import io
 import re
 from typing import Any
 
@@ -40,7 +39,9 @@ def read_header(path: str, options: CsvOptions, display: str) -> list[str]:
     except FileNotFoundError as exc:
         raise SourceFileError(display, "the file disappeared while being read", retryable=True) from exc
     text = head.decode("utf-8-sig", errors="replace")
-    lines = text.splitlines()
+    lines = [line.rstrip("\r") for line in text.split("\n")] if text else []
+    if text.endswith("\n"):
+        lines.pop()
     if len(lines) <= options.skip_rows:
         raise SourceFileError(
             display,
@@ -48,23 +49,36 @@ def read_header(path: str, options: CsvOptions, display: str) -> list[str]:
             fix="check that the export is complete (an export still being written is picked up again when it changes)",
         )
     line = lines[options.skip_rows]
-    if "\x00" in line or (b"\x00" in head and line.count(options.delimiter) < 1):
+    if "\x00" in line or (b"\x00" in head and line.count(options.field_delimiter) < 1):
         raise SourceFileError(
             display,
             "it does not look like delimited text (it holds NUL bytes): a binary file, or text in an encoding "
             "detection did not recognise",
             fix="check that it is a CSV export; if it is, declare csv.encoding (e.g. utf-16)",
         )
-    row = next(csv.reader(io.StringIO(line), delimiter=options.delimiter, quotechar=options.quote))
-    names = [name.strip() for name in row]
     if options.column_names:  # header present but names overridden
         return list(options.column_names)
-    if len(names) < 2:
-        raise SourceFileError(
-            display,
-            f"the header {line[:120]!r} has fewer than two columns with delimiter {options.delimiter!r}",
-            fix=f"set csv.delimiter to the file's separator{_guess_delimiter(line, options.delimiter)}",
-        )
+    fields = next(csv.reader([line], delimiter=options.field_delimiter, quotechar=options.quote), [])
+    names = [name.strip() for name in fields]
+    if len([n for n in names if n]) < 2:
+        header_at = _header_further_down(lines, options)
+        if not line.strip() or header_at is not None:
+            where = f"line {options.skip_rows + 1}, where the header should be, is " + (
+                "empty" if not line.strip() else f"{line[:80]!r}"
+            )
+            fix = (
+                f"set csv.skip_rows: {header_at} (the header looks like line {header_at + 1})"
+                if header_at is not None
+                else "set csv.skip_rows to the number of lines before the header"
+            )
+            raise SourceFileError(display, where, fix=fix)
+        guess = _guess_delimiter(line, options.delimiter)
+        if guess:
+            raise SourceFileError(
+                display,
+                f"the header {line[:120]!r} has fewer than two columns with delimiter {options.delimiter!r}",
+                fix=f"set csv.delimiter to the file's separator{guess}",
+            )
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         fix = "rename them in the export"
@@ -75,6 +89,16 @@ def read_header(path: str, options: CsvOptions, display: str) -> list[str]:
             )
         raise SourceFileError(display, f"the header repeats column names {duplicated}", fix=fix)
     return names
+
+
+def _header_further_down(lines: list[str], options: CsvOptions) -> int | None:
+    """The skip_rows that would put the header on the first of the next lines splitting into two named columns
+    or more with the delimiter (a preamble longer than configured)."""
+    for number in range(options.skip_rows + 1, min(len(lines), options.skip_rows + 30)):
+        fields = next(csv.reader([lines[number]], delimiter=options.field_delimiter, quotechar=options.quote), [])
+        if len([f for f in fields if f.strip()]) >= 2:
+            return number
+    return None
 
 
 def _guess_delimiter(line: str, configured: str) -> str:
@@ -120,7 +144,7 @@ def read_csv_call(
     ]
     params: list[Any] = [
         options.header and not options.column_names,
-        options.delimiter,
+        options.field_delimiter,
         options.quote,
         options.quote,
         options.decimal,
@@ -131,6 +155,9 @@ def read_csv_call(
     ]
     if options.header and options.column_names:  # header present but names overridden
         params[0] = True
+    if options.thousands:
+        args.append("thousands=?")
+        params.append(options.thousands)
     if timestamp_format:
         args.append("timestampformat=?")
         params.append(timestamp_format)
@@ -164,7 +191,7 @@ def reject_field_sql(position: int) -> str:
 
 def reject_field_params(options: CsvOptions) -> list[str]:
     """The parameters of `reject_field_sql`, in its textual order."""
-    return [options.delimiter, options.quote]
+    return [options.field_delimiter, options.quote]
 
 
 _BAD_VALUE = re.compile(r'Could not convert string "(?P<value>.*?)" to')

@@ -8,7 +8,7 @@ answers on short, repetitive exports are steered towards the supersets plants ac
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
@@ -56,6 +56,8 @@ def detect_encoding(read: Callable[[int, int], bytes], size: int) -> DetectedEnc
         return DetectedEncoding("utf-8", "ascii", 1.0)
     if _decoded(sample, "utf-8") is not None:
         return DetectedEncoding("utf-8", "utf-8", 1.0)
+    if _mostly_utf8(line for line in sample.splitlines() if not line.isascii()):
+        return DetectedEncoding("utf-8", "utf-8 (some lines not)", 0.9)
     # ASCII lines decode alike in every candidate and would dilute charset-normalizer's small windows
     matches = from_bytes(b"".join(line for line in sample.splitlines(keepends=True) if not line.isascii()))
     best = matches.best()
@@ -92,20 +94,36 @@ def recheck_utf8(path: str, limit: int = 4 << 20) -> DetectedEncoding | None:
     """For a file the sample called UTF-8: None if every line is UTF-8, else the encoding of the lines that are
     not (at most `limit` bytes of them are looked at). One streaming pass; only non-ASCII lines are decoded."""
     bad = bytearray()
+    good = 0
     with open(path, "rb") as handle:
         for line in handle:
             if line.isascii():
                 continue
             try:
                 line.decode("utf-8")
+                good += 1
             except UnicodeDecodeError:
                 bad += line
                 if len(bad) >= limit:
                     break
-    if not bad:
+    if not bad or good >= MOSTLY * (good + bad.count(b"\n")):  # UTF-8 with a few broken lines: those are quarantined
         return None
     found = detect_encoding(lambda offset, length: bytes(bad[offset : offset + length]), len(bad))
     return found if found.how == "detected" else None
+
+
+MOSTLY = 0.8  # of the lines with non-ASCII bytes, this share valid UTF-8 means a UTF-8 file with a few bad lines
+
+
+def _mostly_utf8(lines: Iterable[bytes]) -> bool:
+    """Most lines with non-ASCII bytes are valid UTF-8 (a UTF-8 export with a few lines pasted from elsewhere)."""
+    good = bad = 0
+    for line in lines:
+        if _decoded(line, "utf-8") is None:
+            bad += 1
+        else:
+            good += 1
+    return good > 0 and good >= MOSTLY * (good + bad)
 
 
 def _sample(read: Callable[[int, int], bytes], size: int, head: bytes) -> bytes:

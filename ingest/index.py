@@ -111,10 +111,15 @@ def index_file(source: SourceConfig, file: SourceFile, scratch: Path) -> Indexed
     with ThreadPoolExecutor(max_workers=1) as pool:
         facts = pool.submit(raw_facts, file.uri)
         try:
-            if source.format is FileFormat.CSV:
-                entry = _index_csv(source, file, scratch, digest, facts)
-            else:
-                entry = _index_rows(source, file, digest, facts)
+            try:
+                if source.format is FileFormat.CSV:
+                    entry = _index_csv(source, file, scratch, digest, facts)
+                else:
+                    entry = _index_rows(source, file, digest, facts)
+            except duckdb.Error as exc:  # a shape of file the options do not describe; never stops the others
+                first = str(exc).splitlines()[0]
+                fix = "check the source's csv and timestamp options against the file"
+                raise SourceFileError(file.uri, f"DuckDB could not read it: {first}", fix=fix) from exc
         except SourceFileError as exc:
             if exc.retryable:
                 raise

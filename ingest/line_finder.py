@@ -28,7 +28,7 @@ def find_lines(path: str, options: CsvOptions, rows: Sequence[tuple[str | None, 
     found: list[int | None] = [None] * len(rows)
     remaining = len(rows)
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = csv.reader(handle, delimiter=options.delimiter, quotechar=options.quote)
+        reader = csv.reader(handle, delimiter=options.field_delimiter, quotechar=options.quote)
         skip = options.skip_rows + (1 if options.header else 0)
         start = 1  # a record's first line: line_num is its last one when a quoted field holds line breaks
         for record in reader:

@@ -28,7 +28,7 @@ from ingest.quarantine_sql import cast_text_sql, typed_rows_sql
 from ingest.readable import readable_text
 from ingest.register import Register, load_register
 from ingest.rows import load_csv_records, load_rows
-from ingest.time_sql import TimeReading
+from ingest.time_sql import TimeReading, format_literal
 
 
 def locate_lines(source: SourceConfig, layout: Layout, rows: list[dict[str, str | None]]) -> list[int | None]:
@@ -99,10 +99,8 @@ def _typed(source: SourceConfig, plan: ScanPlan, column: str) -> str:
     type_ = plan.read_types[column]
     ident = f"s.{quote_ident(column)}"
     if type_ in {"TIMESTAMP", "TIMESTAMPTZ"}:
-        fmt = source.timestamp.format
-        casted = (
-            f"TRY_STRPTIME({ident}, '{fmt.replace(chr(39), chr(39) * 2)}')" if fmt else f"TRY_CAST({ident} AS {type_})"
-        )
+        formats = source.timestamp.formats
+        casted = f"TRY_STRPTIME({ident}, {format_literal(formats)})" if formats else f"TRY_CAST({ident} AS {type_})"
     else:
         casted = cast_text_sql(source, ident, type_)
     return f"{casted} AS {quote_ident(column)}"

@@ -168,6 +168,8 @@ def build_plan(
             continue
         if column not in builder.read_types:
             default = field_.default.format(tag=tag_output) if field_.default else f"NULL::{field_.type}"
+            if origin.default is not None:
+                default = sql_literal(origin.default)
             output.append((field_.name, f"CAST({default} AS {field_.type})"))
             continue
         if field_.type == "TIMESTAMP":

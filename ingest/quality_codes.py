@@ -47,6 +47,20 @@ HISTORIAN_WORDS: dict[str, str] = {
 _CLASSES = ("good", "uncertain", "bad")
 
 
+def _numbers(options: QualityCodeOptions) -> dict[int, tuple[int, str]]:
+    """Codes the source's map gives a meaning by number ('128' and '0x80' are the same code): they win over the
+    OPC DA and UA rules (a historian's own numbering)."""
+    found: dict[int, tuple[int, str]] = {}
+    for key, meaning in options.map.items():
+        try:
+            number = int(key.strip(), 0)
+        except ValueError:
+            continue
+        number = number + 4294967296 if number < 0 else number
+        found[number] = (meaning.code, meaning.quality_class) if isinstance(meaning, QualityCode) else (number, meaning)
+    return found
+
+
 def _words(options: QualityCodeOptions) -> dict[str, tuple[int, str]]:
     words = {word: (OPC_UA_BASE[cls], cls) for word, cls in HISTORIAN_WORDS.items()}
     for word, meaning in options.map.items():
@@ -85,14 +99,23 @@ def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions) -
     word_class = " ".join(f"WHEN {_literal(w)} THEN {_literal(cls)}" for w, (_, cls) in words.items())
     prefix = " ".join(f"WHEN starts_with({text}, '{c}') THEN '{c}'" for c in _CLASSES)
     prefix_code = " ".join(f"WHEN starts_with({text}, '{c}') THEN {OPC_UA_BASE[c]}" for c in _CLASSES)
+    numbers = _numbers(options)
+    number_code, number_class = number_sql, f"CASE WHEN {ua} THEN {ua_class} ELSE {da_class} END"
+    if numbers:  # the source's own numbering first
+        listed = ", ".join(str(n) for n in numbers)
+        in_range = f"({number_sql} IN ({listed}) OR {in_range})"
+        mapped_code = " ".join(f"WHEN {n} THEN {code}" for n, (code, _) in numbers.items())
+        mapped_class = " ".join(f"WHEN {n} THEN {_literal(cls)}" for n, (_, cls) in numbers.items())
+        number_code = f"CASE {number_sql} {mapped_code} ELSE {number_sql} END"
+        number_class = f"CASE {number_sql} {mapped_class} ELSE {number_class} END"
     code = (
         f"CASE WHEN {column_sql} IS NULL THEN NULL WHEN {number_sql} IS NOT NULL THEN "
-        f"CASE WHEN {in_range} THEN {number_sql} END "
+        f"CASE WHEN {in_range} THEN {number_code} END "
         f"ELSE CASE {text} {word_code} ELSE CASE {prefix_code} END END END"
     )
     class_ = (
         f"CASE WHEN {column_sql} IS NULL THEN NULL WHEN {number_sql} IS NOT NULL THEN "
-        f"CASE WHEN {in_range} THEN CASE WHEN {ua} THEN {ua_class} ELSE {da_class} END END "
+        f"CASE WHEN {in_range} THEN {number_class} END "
         f"ELSE CASE {text} {word_class} ELSE CASE {prefix} END END END"
     )
     return code, class_

@@ -24,7 +24,7 @@ from ingest.index import IndexedFile, key_column, key_of_text_sql
 from ingest.line_finder import find_lines, line_texts, lines_at
 from ingest.plan import ScanPlan
 from ingest.plan_sql import declare_enum, partition_expr, with_derived
-from ingest.time_sql import offset_detail
+from ingest.time_sql import format_literal, offset_detail
 
 INSERT = "INSERT INTO quarantine (source_file, line, rule, detail, raw, _part) VALUES (?, ?, ?, ?, ?, ?)"
 
@@ -108,7 +108,7 @@ def quarantine_row_rules(
         if key not in keys:
             continue
         text = texts.get(line) if line is not None else None
-        text = text if text is not None else source.csv.delimiter.join("" if v is None else v for v in raw)
+        text = text if text is not None else source.csv.field_delimiter.join("" if v is None else v for v in raw)
         time_text = raw[time_at] if time_at is not None else None
         batch.append((file.name, line, rule, rule_detail(source, rule, plan, time_text, value), text, key))
     if batch:
@@ -119,17 +119,18 @@ def _try_cast(source: SourceConfig, plan: ScanPlan, column: str) -> str:
     """A text column typed as the fast path's reader types it."""
     ident = f"s.{quote_ident(column)}"
     type_ = plan.read_types[column]
-    fmt = source.timestamp.format
+    formats = source.timestamp.formats
     if type_ in {"TIMESTAMP", "TIMESTAMPTZ"}:
-        casted = (
-            f"TRY_STRPTIME({ident}, '{fmt.replace(chr(39), chr(39) * 2)}')" if fmt else f"TRY_CAST({ident} AS {type_})"
-        )
+        casted = f"TRY_STRPTIME({ident}, {format_literal(formats)})" if formats else f"TRY_CAST({ident} AS {type_})"
         return f"{casted} AS {quote_ident(column)}"
     return f"{cast_text_sql(source, ident, type_)} AS {quote_ident(column)}"
 
 
 def cast_text_sql(source: SourceConfig, ident: str, type_: str) -> str:
     """Text to a typed value, as the CSV reader would read it (decimal comma included)."""
+    numeric = type_ in {"DOUBLE", "DECIMAL(18,6)", "BIGINT", "INTEGER", "SMALLINT"}
+    if numeric and source.csv.thousands:
+        ident = f"replace({ident}, '{source.csv.thousands.replace(chr(39), chr(39) * 2)}', '')"
     if type_ in {"DOUBLE", "DECIMAL(18,6)"} and source.csv.decimal == ",":
         return f"TRY_CAST(replace({ident}, ',', '.') AS {type_})"
     return f"TRY_CAST({ident} AS {type_})"

@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import lzma
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import IO, Any, cast
 import fsspec
 import zstandard
 
-from config.sources import CsvOptions
+from config.sources import WHITESPACE, CsvOptions
 from ingest.encoding import detect_encoding
 from ingest.errors import SourceFileError
 from ingest.files import SourceFile
@@ -32,6 +33,7 @@ from ingest.raw_lines import LineCounter, RawLines
 _CHUNK = 8 << 20
 _UTF8 = {"utf-8", "utf-8-sig"}
 _COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2", ".xz": "xz"}
+_MAGIC = {"gzip": b"\x1f\x8b", "zstd": b"\x28\xb5\x2f\xfd", "bz2": b"BZh", "xz": b"\xfd7zXZ\x00"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,20 @@ def compression_of(name: str) -> str:
     return next((kind for suffix, kind in _COMPRESSIONS.items() if name.lower().endswith(suffix)), "")
 
 
+def compression_in(uri: str, name: str) -> str:
+    """The compression a file really has: its name's, if its first bytes agree (a '.gz' file of plain text is
+    read as text), else ''."""
+    named = compression_of(name)
+    if not named:
+        return ""
+    try:
+        with fsspec.open(uri, "rb") as handle:
+            head: bytes = handle.read(8)
+    except FileNotFoundError as exc:
+        raise SourceFileError(uri, "the file disappeared while being read", retryable=True) from exc
+    return named if head.startswith(_MAGIC[named]) else ""
+
+
 def raw_facts(uri: str) -> RawFacts:
     """Stream the original file once: sha256 and line count; a vanished file is a retryable error."""
     digest, counter = hashlib.sha256(), LineCounter()
@@ -90,7 +106,7 @@ def readable_text(
     a local UTF-8 file is then not read a third time. Without `count`, lines are not counted and a scratch copy
     left by discovery is reused.
     """
-    compression = compression_of(file.name)
+    compression = compression_in(file.uri, file.name)
     kept = scratch / f"{token}.utf8.csv"
     if not count and kept.exists():  # complete (written atomically): discovery's transcoded copy
         return ReadableText(str(kept), options.encoding, "transcoded", compression, RawLines, True)
@@ -107,6 +123,13 @@ def readable_text(
         with open(local, "rb") as handle:
             detected = detect_encoding(_reader(handle), size)
         encoding, how = detected.encoding, detected.how
+    if options.delimiter == WHITESPACE:
+        target = str(scratch / f"{token}.utf8.csv")
+        _write(scratch, target, _blank_separated(local, encoding))
+        if temporary:
+            Path(local).unlink(missing_ok=True)
+        lines = _count(target) if count else RawLines()
+        return ReadableText(target, encoding, how, compression, lambda: lines, True)
     if codecs.lookup(encoding).name in _UTF8:
         if not count:
             return ReadableText(local, encoding, how, compression, RawLines, temporary)
@@ -129,9 +152,25 @@ def readable_text(
     return ReadableText(target, encoding, how, compression, lambda: lines, True)
 
 
+_BLANKS = re.compile(r"[ \t]+")
+
+
+def _blank_separated(path: str, encoding: str) -> Iterator[bytes]:
+    """A whitespace-separated export as tab-separated UTF-8: blanks around a line dropped, runs of them one tab."""
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+        batch: list[str] = []
+        for line in handle:
+            body = line.rstrip("\r\n")
+            batch.append(_BLANKS.sub("\t", body.strip(" \t")) + line[len(body) :])
+            if len(batch) >= 10_000:
+                yield "".join(batch).encode("utf-8")
+                batch = []
+        yield "".join(batch).encode("utf-8")
+
+
 def open_text_stream(uri: str, name: str) -> IO[bytes]:
     """A binary stream of the file's content, decompressed when its name says it is compressed."""
-    compression = compression_of(name)
+    compression = compression_in(uri, name)
     handle: IO[bytes] = fsspec.open(uri, "rb").open()
     if compression == "gzip":
         return cast(IO[bytes], gzip.GzipFile(fileobj=handle))

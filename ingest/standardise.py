@@ -224,7 +224,9 @@ def _standardise_csv(
     plan = build_plan(source, header, register, file.name, reading, padded_tags=file.padded_tags)
     declare_enum(con, plan)
     rejects = (f"rej{number}", f"scan{number}")
-    call, params = read_csv_call(plan.read_types, source.csv, timestamp_format=source.timestamp.format, rejects=rejects)
+    call, params = read_csv_call(
+        plan.read_types, source.csv, timestamp_format=source.timestamp.single_format, rejects=rejects
+    )
     only = keys if set(keys) != set(file.partitions) else None
     try:
         _copy_good(con, plan, f"(SELECT * FROM {call})", [path, *params], only, file.home, target)

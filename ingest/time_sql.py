@@ -47,6 +47,11 @@ def _str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def format_literal(formats: list[str]) -> str:
+    """strptime formats as a SQL literal: one string, or a list (DuckDB tries each in turn)."""
+    return _str(formats[0]) if len(formats) == 1 else "[" + ", ".join(_str(f) for f in formats) + "]"
+
+
 def has_offset_sql(raw_sql: str) -> str:
     return f"regexp_matches({raw_sql}, {_str(OFFSET_PATTERN)})"
 
@@ -60,6 +65,8 @@ def time_reading(source: SourceConfig, with_offset: int, naive: int, castable: i
     """The fastest reading that is still exact for a file whose time texts were counted by kind (`castable`: of
     those with an offset, how many DuckDB's reader takes as they are)."""
     configured = source.timestamp.timezone
+    if isinstance(source.timestamp.format, list):
+        return TimeReading.TEXT  # the CSV reader takes a single format
     if source.timestamp.format_has_offset:
         return TimeReading.INSTANT
     if source.timestamp.format is not None:
@@ -96,10 +103,10 @@ def text_time_sql(source: SourceConfig, raw_sql: str) -> TimeSql:
     invalid = f"'{QuarantineRule.INVALID_TIMESTAMP}'"
     mismatch = f"'{QuarantineRule.OFFSET_MISMATCH}'"
     if options.format_has_offset:
-        instant = f"TRY_STRPTIME({raw_sql}, {_str(options.format or '')})::TIMESTAMP"
+        instant = f"TRY_STRPTIME({raw_sql}, {format_literal(options.formats)})::TIMESTAMP"
         return TimeSql(instant, f"CASE {missing} WHEN {instant} IS NULL THEN {invalid} END")
     if options.format is not None:
-        wall = f"TRY_STRPTIME({raw_sql}, {_str(options.format)})"
+        wall = f"TRY_STRPTIME({raw_sql}, {format_literal(options.formats)})"
         stated, instant = "false", "NULL::TIMESTAMP"
     else:
         wall = f"TRY_CAST({raw_sql} AS TIMESTAMP)"  # the wall time as written: DuckDB drops the offset here

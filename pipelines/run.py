@@ -27,6 +27,7 @@ from pipelines.jobs import PUBLISH_JOB, job_name
 from pipelines.partitions import add_missing_partitions
 from pipelines.settings import prepare_dagster_home
 from quality.evaluate import quarantine_summary
+from quality.gate import suite_for
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class SourceRun:
     error: str | None
     problems: list[str] = field(default_factory=list)  # each makes the run end non-zero
     warnings: list[str] = field(default_factory=list)
+    removed_by_gate: int = 0  # rows the gate quarantined (error-severity row rules) in this run
 
 
 def instance_for(root: Path) -> dg.DagsterInstance:
@@ -80,7 +82,10 @@ def run_all(
         )
         error = None if result.success else _first_error(result)
         problems, warnings = _findings(source, layout, result)
-        outcomes.append(SourceRun(source.name, len(known), result.success, result.run_id, error, problems, warnings))
+        removed = _removed_by_gate(result)
+        outcomes.append(
+            SourceRun(source.name, len(known), result.success, result.run_id, error, problems, warnings, removed)
+        )
     # publish whatever passed the gate: gated/ holds only partitions that passed, whatever else failed
     catalog_keys = [catalog_key(s.name) for s in ordered_sources(sources) if layout.gated(s.name).is_dir()]
     if catalog_keys:
@@ -107,6 +112,8 @@ def _findings(source: SourceConfig, layout: Layout, result: dg.ExecuteInProcessR
     problems: list[str] = []
     warnings: list[str] = []
     this_run = [m for m in read_manifests(layout, source.name) if m["run_id"] == result.run_id]
+    explained = {m["key"] for m in this_run if m.get("unreadable")}  # held back because of the file named
+    meaning = {rule.name: rule.description for rule in suite_for(source)}
     for manifest in this_run:
         for unreadable in manifest.get("unreadable", []):
             problems.append(f"unreadable file {unreadable['file']}: {unreadable['cause']}")
@@ -125,8 +132,19 @@ def _findings(source: SourceConfig, layout: Layout, result: dg.ExecuteInProcessR
             blocked = evaluation.metadata.get("blocked_partitions")
             held: dict[str, list[str]] = blocked.value if isinstance(blocked, dg.JsonMetadataValue) else {}  # type: ignore[assignment]
             for key, rules in sorted(held.items()):
-                problems.append(f"partition {key} held back by the gate: {', '.join(rules)}")
+                if key not in explained:
+                    why = "; ".join(f"{rule} ({meaning.get(rule, 'see quality report')})" for rule in rules)
+                    problems.append(f"partition {key} held back by the gate: {why}")
     return problems, warnings
+
+
+def _removed_by_gate(result: dg.ExecuteInProcessResult) -> int:
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key.path[0] == "gated":
+            removed = materialization.metadata.get("rows_quarantined_by_gate")
+            return int(removed.value) if isinstance(removed, dg.IntMetadataValue) and removed.value else 0
+    return 0
 
 
 def _first_error(result: dg.ExecuteInProcessResult) -> str:

@@ -59,10 +59,13 @@ def run(sources_file: str | None) -> None:
             console.print(f"[red]FAILED[/] {plain(outcome.source)}: {plain(outcome.error)}")
         elif outcome.partitions:
             totals = summarise(Layout(root), outcome.source)
-            state = "[yellow]partly[/]" if outcome.problems else "[green]ok[/]"
+            state = (
+                "[yellow]partly[/]" if outcome.problems else "[yellow]warn[/]" if outcome.warnings else "[green]ok[/]"
+            )
             console.print(
                 f"{state} {plain(outcome.source)}: {outcome.partitions} partition(s), {totals['rows_in']:,} rows in, "
                 f"{totals['rows_out']:,} out, {totals['rows_quarantined']:,} quarantined"
+                + (f", {outcome.removed_by_gate:,} removed by the quality gate" if outcome.removed_by_gate else "")
             )
         for problem in outcome.problems:
             console.print(f"  [red]✗[/] {plain(outcome.source)}: {plain(problem)}")

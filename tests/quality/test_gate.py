@@ -155,7 +155,9 @@ def test_in_dagster_a_blocked_partition_is_held_back_and_the_run_says_so(
         record = instance.event_log_storage.get_latest_asset_check_execution_by_key([check])[check]
         assert record.status.value == "FAILED", check
     [hist, *_] = outcomes
-    assert hist.problems == ["partition 2024-03-30 held back by the gate: freshness"]
+    assert hist.problems == [
+        "partition 2024-03-30 held back by the gate: freshness (the newest row is at most 1.0 h old)"
+    ]
 
 
 def test_gate_passes_clean_data_through_dagster(plant: Path, layout: Layout) -> None:
