@@ -178,19 +178,29 @@ class ColumnSource(_Strict):
 
     `{column: X}` is the same as `X`; `{column: X, default: D}` fills empty values with D; `{value: V}` is a
     constant for every row; `{line_number: true}` is the physical line the row starts on in its file (for
-    exports whose rows are keyed by position, such as one value per line).
+    exports whose rows are keyed by position, such as one value per line); `{columns: [Date, Time]}` joins
+    export columns with a blank, for a timestamp exported as a date and a time of day.
     """
 
     column: str | None = None
+    columns: list[str] | None = Field(default=None, min_length=2)
     default: str | None = None
     value: str | int | float | bool | None = None
     line_number: bool = False
 
     @model_validator(mode="after")
     def _one_origin(self) -> ColumnSource:
-        origins = [self.column is not None, "value" in self.model_fields_set, self.line_number]
+        origins = [
+            self.column is not None,
+            self.columns is not None,
+            "value" in self.model_fields_set,
+            self.line_number,
+        ]
         if sum(origins) != 1:
-            raise ValueError("give exactly one of column: <export column>, value: <constant> or line_number: true")
+            raise ValueError(
+                "give exactly one of column: <export column>, columns: [<date column>, <time column>], "
+                "value: <constant> or line_number: true"
+            )
         if self.default is not None and self.column is None:
             raise ValueError("default: applies to column: <export column> only")
         return self
@@ -204,9 +214,13 @@ class SequenceOptions(_Strict):
     entity's usual step).
     """
 
-    entity: str
+    entity: str | list[str]  # several columns when one alone repeats (unit numbers restarting in each file)
     counter: str
     max_step: float | None = Field(default=None, gt=0)
+
+    @property
+    def entities(self) -> list[str]:
+        return [self.entity] if isinstance(self.entity, str) else list(self.entity)
 
 
 class SourceConfig(_Strict):
@@ -274,6 +288,13 @@ class SourceConfig(_Strict):
             canonical = set(self.schema_)
             if self.time_column is not None and self.schema_.get(self.time_column) != "TIMESTAMP":
                 raise ValueError(f"time_column {self.time_column!r} must be in schema with type TIMESTAMP")
+        joined = [name for name, m in self.columns.items() if isinstance(m, ColumnSource) and m.columns]
+        time_fields = {"ts", "closed_at", *(c for c, t in self.schema_.items() if t == "TIMESTAMP")}
+        if any(name not in time_fields for name in joined):
+            raise ValueError(
+                f"columns: [...] joins a date and a time into a timestamp; {sorted(set(joined) - time_fields)} "
+                "are not timestamp columns"
+            )
         unknown = sorted(set(self.columns) - canonical)
         if unknown:
             raise ValueError(
@@ -300,9 +321,15 @@ class SourceConfig(_Strict):
             raise ValueError("sequence applies to kind table (declare its columns under schema)")
         if self.time_column is not None:
             raise ValueError("give either time_column (a time axis) or sequence (a counter axis), not both")
-        for role, column in (("entity", self.sequence.entity), ("counter", self.sequence.counter)):
-            if column not in self.schema_:
-                raise ValueError(f"sequence.{role} {column!r} is not in schema {sorted(self.schema_)}")
+        roles = [*(("entity", e) for e in self.sequence.entities), ("counter", self.sequence.counter)]
+        for role, column in roles:
+            if column not in self.schema_ and not (role == "entity" and column == "source_file"):
+                raise ValueError(
+                    f"sequence.{role} {column!r} is not in schema {sorted(self.schema_)} (an entity may also "
+                    "include source_file, when ids restart in each file)"
+                )
+        if self.partition == "entity" and (len(self.sequence.entities) != 1 or "source_file" in self.sequence.entities):
+            raise ValueError("partition: entity needs a single entity column; use partition: file for composite ones")
         if self.schema_[self.sequence.counter] not in {"BIGINT", "INTEGER", "SMALLINT", "DOUBLE", "DECIMAL(18,6)"}:
             raise ValueError(
                 f"sequence.counter {self.sequence.counter!r} must be numeric in schema (BIGINT, INTEGER or DOUBLE), "
@@ -320,9 +347,17 @@ class SourceConfig(_Strict):
         return "day" if self.is_timed else "file"
 
     def source_column(self, canonical: str) -> str | None:
-        """The export's column that feeds canonical column `canonical` (None: a constant or the line number)."""
+        """The export's column that feeds canonical column `canonical` (None: a constant or the line number; the
+        first one when several are joined)."""
         mapped = self.columns.get(canonical, canonical)
-        return mapped if isinstance(mapped, str) else mapped.column
+        if isinstance(mapped, str):
+            return mapped
+        return mapped.columns[0] if mapped.columns else mapped.column
+
+    def source_columns(self, canonical: str) -> list[str]:
+        """Every export column that feeds canonical column `canonical` (several for a joined date and time)."""
+        origin = self.column_source(canonical)
+        return list(origin.columns) if origin.columns else [origin.column] if origin.column else []
 
     def column_source(self, canonical: str) -> ColumnSource:
         """How canonical column `canonical` is filled: an export column (maybe with a default), a constant, a line."""

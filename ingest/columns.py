@@ -38,6 +38,11 @@ def sql_literal(value: object) -> str:
     return f"'{sql_str(str(value))}'"
 
 
+def joined_sql(parts: list[str]) -> str:
+    """Text columns joined with a blank (a date and a time of day); NULL when any part is."""
+    return parts[0] if len(parts) == 1 else "(" + " || ' ' || ".join(parts) + ")"
+
+
 def entity_key_sql(value_sql: str) -> str:
     """The partition key of an entity value: its text, with anything unusual replaced (as file keys are)."""
     return f"NULLIF(regexp_replace(trim(CAST({value_sql} AS VARCHAR)), '[^A-Za-z0-9._-]', '_', 'g'), '')"
@@ -46,7 +51,7 @@ def entity_key_sql(value_sql: str) -> str:
 def mapped_columns(source: SourceConfig) -> list[tuple[str, str, bool]]:
     """(canonical name, export column, must exist) for every canonical column fed by an export column."""
     if source.kind is SourceKind.HISTORIAN_WIDE:
-        return [("ts", source.source_column("ts") or "ts", True)]
+        return [("ts", column, True) for column in source.source_columns("ts")]
     if source.kind is SourceKind.HISTORIAN_LONG:
         wanted = [("ts", True), ("tag", True), ("value", True), ("quality", "quality" in source.columns)]
     elif source.kind is SourceKind.TABLE:
@@ -56,8 +61,8 @@ def mapped_columns(source: SourceConfig) -> list[tuple[str, str, bool]]:
     found = []
     for canonical, must in wanted:
         origin = source.column_source(canonical)
-        if origin.column is not None:  # a column with a default may be missing from the file entirely
-            found.append((canonical, origin.column, must and origin.default is None))
+        for column in source.source_columns(canonical):  # a column with a default may be missing entirely
+            found.append((canonical, column, must and origin.default is None))
     return found
 
 

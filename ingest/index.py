@@ -26,7 +26,7 @@ import duckdb
 from config.kinds import FileFormat, SourceKind
 from config.layout import Layout
 from config.sources import SourceConfig
-from ingest.columns import BLANKS, entity_key_sql, missing_columns_problem, quote_ident
+from ingest.columns import BLANKS, entity_key_sql, joined_sql, missing_columns_problem, quote_ident
 from ingest.csv_scan import read_csv_call, read_header, reject_field_params, reject_field_sql
 from ingest.encoding import is_utf8, recheck_utf8
 from ingest.errors import RowsLostError, SourceFileError
@@ -225,26 +225,35 @@ def _entry(
     return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, total, partitions, home, **common)  # type: ignore[arg-type]
 
 
-def key_column(source: SourceConfig) -> str | None:
-    """The export column the partition key is read from (None: one per file, or the entity is the line number)."""
+def key_columns(source: SourceConfig) -> list[str]:
+    """The export columns the partition key is read from, joined with a blank when several (a date and a time);
+    none: one partition per file, or the entity is the line number."""
     if source.partitioning == "day":
-        return source.source_column(source.time_column or "ts")
+        return source.source_columns(source.time_column or "ts")
     if source.partitioning == "entity" and source.sequence is not None:
-        return source.source_column(source.sequence.entity)
-    return None
+        return source.source_columns(source.sequence.entities[0])
+    return []
 
 
 def _entity_is_line(source: SourceConfig) -> bool:
     return (
         source.partitioning == "entity"
         and source.sequence is not None
-        and (source.column_source(source.sequence.entity).line_number)
+        and (source.column_source(source.sequence.entities[0]).line_number)
     )
 
 
-def _time_column(source: SourceConfig, header: list[str]) -> str | None:
-    column = source.source_column(source.time_column or "ts")
-    return column if column in header and (source.is_timed) else None
+def _time_columns(source: SourceConfig, header: list[str]) -> list[str]:
+    columns = source.source_columns(source.time_column or "ts")
+    return columns if source.is_timed and columns and all(c in header for c in columns) else []
+
+
+def reject_key_sql(source: SourceConfig, header: list[str], columns: list[str]) -> tuple[str, list[str]]:
+    """SQL of a rejected line's key text (from its raw fields) and its parameters; NULL without key columns."""
+    if not columns or any(c not in header for c in columns):
+        return "NULL::VARCHAR", []
+    fields = [reject_field_sql(header.index(c)) for c in columns]
+    return joined_sql(fields), reject_field_params(source.csv) * len(fields)
 
 
 def key_of_text_sql(source: SourceConfig, raw_sql: str) -> str:
@@ -252,7 +261,7 @@ def key_of_text_sql(source: SourceConfig, raw_sql: str) -> str:
     if source.partitioning == "day":
         return f"({text_time_sql(source, raw_sql).utc})::DATE::VARCHAR"
     if source.partitioning == "entity" and source.sequence is not None:
-        type_ = source.schema_[source.sequence.entity]
+        type_ = source.schema_[source.sequence.entities[0]]
         return entity_key_sql(f"TRY_CAST(trim({raw_sql}) AS {type_})")
     return "NULL"
 
@@ -270,17 +279,15 @@ def _count_csv(source: SourceConfig, text: ReadableText, header: list[str]) -> t
         call, params = read_csv_call(
             dict.fromkeys(header, "VARCHAR"), source.csv, timestamp_format=None, rejects=("idx_rej", "idx_scan")
         )
-        by, time_column = key_column(source), _time_column(source, header)
-        key_sql = key_of_text_sql(source, "s.k") if by is not None else "NULL"
-        k_raw = f"s.{quote_ident(by)}" if by is not None else "NULL"
-        t_raw = f"s.{quote_ident(time_column)}" if time_column is not None else "NULL::VARCHAR"
+        by, time_columns = key_columns(source), _time_columns(source, header)
+        key_sql = key_of_text_sql(source, "s.k") if by else "NULL"
+        k_raw = joined_sql([f"s.{quote_ident(c)}" for c in by]) if by else "NULL"
+        t_raw = joined_sql([f"s.{quote_ident(c)}" for c in time_columns]) if time_columns else "NULL::VARCHAR"
         tag = _padded_tag_column(source, header)
         padded_raw = f"s.{quote_ident(tag)} <> trim(s.{quote_ident(tag)}, {BLANKS})" if tag else "false"
         # count per distinct key text first: parsing and mapping to UTC then runs once per value, not per row
         inner = (
-            f"SELECT {t_raw} AS t, {t_raw} AS k"
-            if by is not None and by == time_column
-            else f"SELECT {t_raw} AS t, {k_raw} AS k"
+            f"SELECT {t_raw} AS t, {t_raw} AS k" if by and by == time_columns else f"SELECT {t_raw} AS t, {k_raw} AS k"
         )
         try:
             rows = con.execute(
@@ -301,10 +308,7 @@ def _count_csv(source: SourceConfig, text: ReadableText, header: list[str]) -> t
             partitions[key] = partitions.get(key, 0) + int(n)
             with_offset, naive = with_offset + int(offset_n or 0), naive + int(naive_n or 0)
             castable += int(castable_n or 0)
-        if by is None:
-            field_sql, reject_params = "NULL::VARCHAR", []
-        else:
-            field_sql, reject_params = reject_field_sql(header.index(by)), reject_field_params(source.csv)
+        field_sql, reject_params = reject_key_sql(source, header, by)
         rejected = con.execute(
             f"SELECT {key_of_text_sql(source, 's.f')} AS key, count(*) FROM (SELECT {field_sql} AS f FROM "
             "(SELECT DISTINCT ON (line) line, csv_line FROM idx_rej) s) s GROUP BY key",
@@ -341,14 +345,14 @@ def _count_records(source: SourceConfig, text: ReadableText, header: list[str]) 
 
 def _count_table(con: duckdb.DuckDBPyConnection, source: SourceConfig, table: str, fields: list[str]) -> _Counts:
     """Rows per partition of a row-path table; rows that are not records (`_bad`) go with unreadable keys."""
-    by = key_column(source)
+    by = key_columns(source)
     if _entity_is_line(source) and source.sequence is not None:
-        key_sql = entity_key_sql(f"CAST(s._line AS {source.schema_[source.sequence.entity]})")
-    elif by is None or by not in fields:
+        key_sql = entity_key_sql(f"CAST(s._line AS {source.schema_[source.sequence.entities[0]]})")
+    elif not by or any(c not in fields for c in by):
         rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()
         return _Counts({None: int(rows[0][0])} if rows and rows[0][0] else {})
     else:
-        key_sql = key_of_text_sql(source, f"s.{quote_ident(by)}")
+        key_sql = key_of_text_sql(source, joined_sql([f"s.{quote_ident(c)}" for c in by]))
     rows = con.execute(
         f"SELECT CASE WHEN s._bad IS NULL THEN {key_sql} END AS k, count(*) FROM {table} s GROUP BY k"
     ).fetchall()

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from config.kinds import CANONICAL_FIELDS, READING_KINDS, Field, QuarantineRule, SourceKind
 from config.sources import SourceConfig
 from config.units import conversion
-from ingest.columns import BLANKS, entity_key_sql, missing_columns_problem, quote_ident, sql_literal, sql_str
+from ingest.columns import (
+    BLANKS,
+    entity_key_sql,
+    joined_sql,
+    missing_columns_problem,
+    quote_ident,
+    sql_literal,
+    sql_str,
+)
 from ingest.errors import SourceFileError
 from ingest.quality_codes import quality_number_sql, quality_sql
 from ingest.register import Register
@@ -85,7 +93,8 @@ class _Builder:
         self.time_columns: set[str] = set()
         self.details: dict[str, str] = {}
         self.detail_values: dict[str, str] = {}
-        self.time_rules: list[tuple[str, str]] = []  # (file column, its rule SQL): which time a row's rule is about
+        self.time_rules: list[tuple[str, str]] = []  # (time text SQL, its rule SQL): which time a rule is about
+        self.required: list[tuple[str, str]] = []  # (SQL, export column) of values a row cannot do without
 
     def ref(self, column: str) -> str:
         return f"s.{quote_ident(column)}"
@@ -95,24 +104,26 @@ class _Builder:
         ref = self.ref(column)
         return f"NULLIF(trim({ref}, {BLANKS}), '')" if self.source.trim_keys and field_.is_key else ref
 
-    def time(self, column: str, primary: bool) -> tuple[str, str]:
-        """The derived UTC column and the rule of a time column; the primary one may be typed by the reader
-        (and is `s._utc`), others are read as text."""
-        self.time_columns.add(column)
-        reading = self.reading if primary else TimeReading.TEXT
-        self.read_types[column] = typed_type(reading)
+    def time(self, columns: list[str], primary: bool) -> tuple[str, str]:
+        """The derived UTC column and the rule of a time column (several joined: a date and a time of day); the
+        primary one may be typed by the reader (and is `s._utc`), others are read as text."""
+        self.time_columns.update(columns)
+        reading = self.reading if primary and len(columns) == 1 else TimeReading.TEXT
+        for column in columns:
+            self.read_types[column] = typed_type(reading)
         name = "_utc" if primary else f"_utc_{len(self.derived)}"
+        text = joined_sql([self.ref(c) for c in columns])
         time: TimeSql
         if reading is TimeReading.TEXT:
-            time = text_time_sql(self.source, self.ref(column))
+            time = text_time_sql(self.source, text)
         else:
-            time = typed_time_sql(self.source, self.ref(column), reading, utc_ref=f"s.{name}")
-        self.time_rules.append((column, time.rule))
+            time = typed_time_sql(self.source, text, reading, utc_ref=f"s.{name}")
+        if primary:
+            self.note_required(text, " + ".join(columns))
+        self.time_rules.append((text, time.rule))
         mismatch = QuarantineRule.OFFSET_MISMATCH.value
         self.detail_values[mismatch] = (
-            "CASE "
-            + " ".join(f"WHEN {rule} = '{mismatch}' THEN {self.ref(c)}::VARCHAR" for c, rule in self.time_rules)
-            + " END"
+            "CASE " + " ".join(f"WHEN {rule} = '{mismatch}' THEN {t}::VARCHAR" for t, rule in self.time_rules) + " END"
         )
         return self.derive(name, time.utc), time.rule
 
@@ -124,7 +135,15 @@ class _Builder:
     def missing_rule(self, sql: str, column: str) -> None:
         rule = QuarantineRule.MISSING_REQUIRED
         self.rules.append(f"CASE WHEN {sql} IS NULL THEN '{rule}' END")
-        self.details.setdefault(rule.value, f"a required value is empty ({column!r})")
+        self.note_required(sql, column)
+
+    def note_required(self, sql: str, column: str) -> None:
+        """A required value, for the detail of `missing_required` to name the column that is empty."""
+        self.required.append((sql, column))
+        rule = QuarantineRule.MISSING_REQUIRED.value
+        self.details[rule] = "a required value is empty ({value})"
+        cases = " ".join(f"WHEN {s} IS NULL THEN {sql_literal(repr(c))}" for s, c in self.required)
+        self.detail_values[rule] = f"CASE {cases} END"
 
     def explain(self, rule: QuarantineRule, detail: str, column: str | None = None) -> None:
         self.details[rule.value] = detail
@@ -159,14 +178,15 @@ def build_plan(
         tag_output = builder.text(Field("tag", "VARCHAR"), tag_file_column)
     for field_ in _fields(source):
         origin = source.column_source(field_.name)
-        column = origin.column
+        columns = source.source_columns(field_.name)
+        column = columns[0] if columns else None
         if origin.line_number:
             output.append((field_.name, f"CAST(s._line AS {field_.type})"))
             continue
         if column is None:
             output.append((field_.name, f"CAST({sql_literal(origin.value)} AS {field_.type})"))
             continue
-        if column not in builder.read_types:
+        if any(c not in builder.read_types for c in columns):
             default = field_.default.format(tag=tag_output) if field_.default else f"NULL::{field_.type}"
             if origin.default is not None:
                 default = sql_literal(origin.default)
@@ -174,14 +194,13 @@ def build_plan(
             continue
         if field_.type == "TIMESTAMP":
             primary = field_.name == primary_time
-            utc, rule = builder.time(column, primary)
+            utc, rule = builder.time(columns, primary)
             output.append((field_.name, f"make_timestamptz(epoch_us({utc}))"))
             if primary:
                 ts_column = column
             empty_allowed = not field_.required and not primary
-            builder.rules.append(
-                f"CASE WHEN {builder.ref(column)} IS NOT NULL THEN {rule} END" if empty_allowed else rule
-            )
+            present = " AND ".join(f"{builder.ref(c)} IS NOT NULL" for c in columns)
+            builder.rules.append(f"CASE WHEN {present} THEN {rule} END" if empty_allowed else rule)
             continue
         if field_.type == "VARCHAR":
             sql = builder.text(field_, column)
@@ -207,10 +226,11 @@ def build_plan(
         builder.derive("_utc", "NULL::TIMESTAMP")
     partition_sql = "s._utc::DATE" if by_day else "NULL"
     if source.sequence is not None:
-        entity = dict(output)[source.sequence.entity]
-        builder.missing_rule(entity, source.source_column(source.sequence.entity) or "line number")
+        for name in source.sequence.entities:
+            if name != "source_file":
+                builder.missing_rule(dict(output)[name], source.source_column(name) or "line number")
         if source.partitioning == "entity":
-            partition_sql = entity_key_sql(entity)
+            partition_sql = entity_key_sql(dict(output)[source.sequence.entities[0]])
     return ScanPlan(
         read_types=builder.read_types,
         timestamp_column=ts_column if by_day else None,
@@ -229,8 +249,9 @@ def build_plan(
 
 def _readings_plan(builder: _Builder, register: Register, file_key: str) -> ScanPlan:
     source = builder.source
-    ts_column = source.source_column("ts") or "ts"
-    _, rule = builder.time(ts_column, primary=True)
+    ts_columns = source.source_columns("ts") or ["ts"]
+    ts_column = ts_columns[0]
+    _, rule = builder.time(ts_columns, primary=True)
     builder.rules.append(rule)
     unpivot: list[str] | None = None
     tag_enum: tuple[str, ...] | None = None

@@ -16,11 +16,9 @@ from ingest.columns import quote_ident
 from ingest.csv_scan import (
     read_csv_call,
     reject_detail,
-    reject_field_params,
-    reject_field_sql,
     rule_for_reject,
 )
-from ingest.index import IndexedFile, key_column, key_of_text_sql
+from ingest.index import IndexedFile, key_columns, key_of_text_sql, reject_key_sql
 from ingest.line_finder import find_lines, line_texts, lines_at
 from ingest.plan import ScanPlan
 from ingest.plan_sql import declare_enum, partition_expr, with_derived
@@ -43,14 +41,12 @@ def quarantine_csv_rejects(
 
     DuckDB numbers them by record; their physical line is recounted from the byte position it reports.
     """
-    column = key_column(source)
-    by_key = column is not None and column in header
-    field_sql = reject_field_sql(header.index(column)) if by_key and column else "NULL::VARCHAR"
+    field_sql, field_params = reject_key_sql(source, header, key_columns(source))
     rows = con.execute(
         f"SELECT line_byte_position, column_name, error_type, raw, error_message, {key_of_text_sql(source, 's.f')} "
         f"FROM (SELECT *, ltrim(csv_line, chr(10) || chr(13)) AS raw, {field_sql} AS f FROM "
         f"(SELECT DISTINCT ON (line) * FROM {rejects_table} s ORDER BY line, column_idx) s) s",
-        reject_field_params(source.csv) if by_key else [],
+        field_params,
     ).fetchall()
     lines = lines_at(path, [int(row[0]) for row in rows]) if rows else []
     batch = []

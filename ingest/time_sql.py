@@ -65,7 +65,7 @@ def time_reading(source: SourceConfig, with_offset: int, naive: int, castable: i
     """The fastest reading that is still exact for a file whose time texts were counted by kind (`castable`: of
     those with an offset, how many DuckDB's reader takes as they are)."""
     configured = source.timestamp.timezone
-    if isinstance(source.timestamp.format, list):
+    if isinstance(source.timestamp.format, list) or len(source.source_columns(source.time_column or "ts")) > 1:
         return TimeReading.TEXT  # the CSV reader takes a single format
     if source.timestamp.format_has_offset:
         return TimeReading.INSTANT

@@ -241,19 +241,23 @@ def _sequence_views(sequence: SequenceOptions) -> list[str]:
     """Window columns of counter rules, per entity: the rank of a (entity, counter) pair in file and line order,
     the previous counter of the entity in its file, and the step from the entity's previous distinct counter with
     the entity's usual (median) step."""
-    entity, counter = _ident(sequence.entity), _ident(sequence.counter)
+    counter = _ident(sequence.counter)
+    entities = [_ident(e) for e in sequence.entities]
+    entity = entities[0] if len(entities) == 1 else "[" + ", ".join(f"{e}::VARCHAR" for e in entities) + "]"
+    b_entity = ", ".join(f"b.{e}" for e in entities)
+    b_key = f"b.{entities[0]}" if len(entities) == 1 else "[" + ", ".join(f"b.{e}::VARCHAR" for e in entities) + "]"
     file_order = "b.source_file, b.source_line, b._file, b._row"
     return [
         f"CREATE OR REPLACE TEMP TABLE counter_steps AS SELECT {entity} AS _entity, {counter} AS _counter, "
         f"{counter} - lag({counter}) OVER (PARTITION BY {entity} ORDER BY {counter}) AS _step "
-        f"FROM (SELECT DISTINCT {entity}, {counter} FROM base WHERE {counter} IS NOT NULL)",
+        f"FROM (SELECT DISTINCT {', '.join(entities)}, {counter} FROM base WHERE {counter} IS NOT NULL)",
         "CREATE OR REPLACE TEMP TABLE entity_steps AS SELECT _entity, median(_step) FILTER (WHERE _step > 0) "
         "AS _usual_step FROM counter_steps GROUP BY _entity",
         f"CREATE OR REPLACE TEMP VIEW r AS SELECT b.*, s._step, e._usual_step, "
-        f"row_number() OVER (PARTITION BY b.{entity}, b.{counter} ORDER BY {file_order}) AS _counter_rank, "
-        f"lag(b.{counter}) OVER (PARTITION BY b.{entity}, b.source_file ORDER BY b.source_line) AS _prev_in_file "
-        f"FROM base b LEFT JOIN counter_steps s ON s._entity IS NOT DISTINCT FROM b.{entity} "
-        f"AND s._counter = b.{counter} LEFT JOIN entity_steps e ON e._entity IS NOT DISTINCT FROM b.{entity}",
+        f"row_number() OVER (PARTITION BY {b_entity}, b.{counter} ORDER BY {file_order}) AS _counter_rank, "
+        f"lag(b.{counter}) OVER (PARTITION BY {b_entity}, b.source_file ORDER BY b.source_line) AS _prev_in_file "
+        f"FROM base b LEFT JOIN counter_steps s ON s._entity IS NOT DISTINCT FROM {b_key} "
+        f"AND s._counter = b.{counter} LEFT JOIN entity_steps e ON e._entity IS NOT DISTINCT FROM {b_key}",
     ]
 
 

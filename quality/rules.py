@@ -166,7 +166,9 @@ def default_rules(
 
 def _sequence_rules(sequence: SequenceOptions) -> list[Rule]:
     """Rules of a counter axis, per entity; their SQL uses the window columns of quality.evaluate's sequence view."""
-    entity, counter = _ident(sequence.entity), _ident(sequence.counter)
+    counter = _ident(sequence.counter)
+    entity = " + ".join(sequence.entities)
+    present = " AND ".join(f"r.{_ident(e)} IS NOT NULL" for e in sequence.entities)
     step = f"{sequence.max_step!r}" if sequence.max_step else "1.5 * r._usual_step"
     allowed = f"at most {sequence.max_step}" if sequence.max_step else "at most 1.5 x the entity's usual step"
     return [
@@ -174,22 +176,22 @@ def _sequence_rules(sequence: SequenceOptions) -> list[Rule]:
             "duplicate_counter",
             Dimension.ACCURACY,
             "error",
-            f"one row per {sequence.entity} and {sequence.counter} (the first by file and line is kept)",
+            f"one row per {entity} and {sequence.counter} (the first by file and line is kept)",
             "r._counter_rank > 1",
         ),
         _row(
             "counter_backwards",
             Dimension.CONSISTENCY,
             "warn",
-            f"within a file, {sequence.counter} never goes down from one row of a {sequence.entity} to its next",
+            f"within a file, {sequence.counter} never goes down from one row of a {entity} to its next",
             f"r._prev_in_file IS NOT NULL AND r.{counter} < r._prev_in_file",
         ),
         _row(
             "counter_gap",
             Dimension.COMPLETENESS,
             "warn",
-            f"{sequence.counter} advances by {allowed} within a {sequence.entity}",
-            f"r.{entity} IS NOT NULL AND r._step > {step}",
+            f"{sequence.counter} advances by {allowed} within a {entity}",
+            f"{present} AND r._step > {step}",
         ),
     ]
 

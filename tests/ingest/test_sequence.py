@@ -105,3 +105,20 @@ def test_sequence_mistakes_are_named(write: Callable[..., Path], entry: str, mes
     with pytest.raises(ConfigError, match=message) as caught:
         load_sources(path)
     assert "sources[s]" in str(caught.value)
+
+
+def test_an_entity_of_several_columns_keeps_restarting_ids_apart(write: Callable[..., Path], layout: Layout) -> None:
+    """C-MAPSS numbers engines from 1 in every file: the entity is the file and the unit, not the unit alone."""
+    write("train_FD001.txt", "1 1 0.5 1.0\n1 2 0.5 1.0\n2 1 0.5 1.0\n")
+    write("train_FD002.txt", "1 1 0.5 2.0\n1 2 0.5 2.0\n1 2 0.5 2.0\n")
+    composite = SOURCES.replace(
+        "sequence: {entity: unit, counter: cycle}\n    partition: entity",
+        "sequence: {entity: [source_file, unit], counter: cycle}",
+    )
+    path = write("sources.yaml", composite)
+    ingest_all(path, layout)
+    source = load_sources(path).get("train")
+    keys = ["train_FD001.txt", "train_FD002.txt"]
+    evaluations = {e.key: {r.name: r.unexpected for r in e.results} for e in evaluate_source(source, keys, layout, "r")}
+    assert evaluations["train_FD001.txt"]["duplicate_counter"] == 0
+    assert evaluations["train_FD002.txt"]["duplicate_counter"] == 1, "only the real repeat in FD002"
