@@ -136,7 +136,7 @@ def index_file(source: SourceConfig, file: SourceFile, scratch: Path) -> Indexed
 def _index_csv(
     source: SourceConfig, file: SourceFile, scratch: Path, digest: str, facts: Future[RawFacts]
 ) -> IndexedFile:
-    token = hashlib.sha256(f"{file.fingerprint}|{digest}".encode()).hexdigest()[:32]
+    token = _token(file.fingerprint, digest)
     text = readable_text(file, source.csv, scratch, token, original_lines=lambda: facts.result().lines)
     try:
         counted = _count_text(source, file, text)
@@ -357,6 +357,21 @@ def _count_table(con: duckdb.DuckDBPyConnection, source: SourceConfig, table: st
         f"SELECT CASE WHEN s._bad IS NULL THEN {key_sql} END AS k, count(*) FROM {table} s GROUP BY k"
     ).fetchall()
     return _Counts({k: int(n) for k, n in rows})
+
+
+def readable_entry(entry: IndexedFile, source: SourceConfig, scratch: Path, count: bool = False) -> ReadableText:
+    """An indexed file as local UTF-8 text again, decoded as discovery decided (discovery's copy when it kept one);
+    `count`: with its raw line count."""
+    options = source.csv
+    if options.encoding == "auto" and entry.encoding:
+        options = options.model_copy(update={"encoding": entry.encoding})
+    found = SourceFile(entry.uri, entry.name, entry.size, entry.mtime, is_local="://" not in entry.uri)
+    return readable_text(found, options, scratch, _token(entry.fingerprint, entry.config), count=count)
+
+
+def _token(fingerprint: str, digest: str) -> str:
+    """Names the scratch copies of one version of a file read with one set of options."""
+    return hashlib.sha256(f"{fingerprint}|{digest}".encode()).hexdigest()[:32]
 
 
 def cached_entries(layout: Layout, source: SourceConfig) -> list[IndexedFile]:

@@ -9,7 +9,6 @@ record is one line: that is why it took the fast path). Row-path files keep thei
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import duckdb
@@ -20,12 +19,11 @@ from config.sources import SourceConfig
 from ingest.columns import quote_ident
 from ingest.csv_scan import read_csv_call, read_header
 from ingest.files import SourceFile
-from ingest.index import IndexedFile, cached_entries
+from ingest.index import IndexedFile, cached_entries, readable_entry
 from ingest.line_finder import lines_at
 from ingest.plan import ScanPlan, build_plan
 from ingest.plan_sql import declare_enum, with_utc
 from ingest.quarantine_sql import cast_text_sql, typed_rows_sql
-from ingest.readable import readable_text
 from ingest.register import Register, load_register
 from ingest.rows import load_csv_records, load_rows
 from ingest.time_sql import TimeReading, format_literal
@@ -63,11 +61,7 @@ def _locate_in_file(
             plan = build_plan(source, fields, register, entry.name, TimeReading.TEXT, row_path=True)
             numbered = f"(SELECT _line AS _loc, * FROM ({typed_rows_sql(source, plan, 'loc_rows')}))"
             return _match(con, plan, numbered, rows, None)
-        token = hashlib.sha256(f"{entry.fingerprint}|{entry.config}".encode()).hexdigest()[:32]
-        options = source.csv
-        if options.encoding == "auto" and entry.encoding:
-            options = options.model_copy(update={"encoding": entry.encoding})
-        text = readable_text(found, options, layout.scratch() / "transcoded", token)
+        text = readable_entry(entry, source, layout.scratch() / "transcoded", count=True)
         try:
             header = read_header(text.path, source.csv, entry.uri)
             if entry.reader == "records":

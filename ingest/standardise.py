@@ -10,7 +10,6 @@ replaces it.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import uuid
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from ingest.columns import quote_ident
 from ingest.csv_scan import read_csv_call, read_header, unparsable_cause
 from ingest.errors import RowsLostError, SourceFileError
 from ingest.files import SourceFile
-from ingest.index import IndexedFile
+from ingest.index import IndexedFile, readable_entry
 from ingest.plan import ScanPlan, build_plan
 from ingest.plan_sql import declare_enum, partition_expr, with_utc
 from ingest.quarantine_sql import (
@@ -36,7 +35,6 @@ from ingest.quarantine_sql import (
     quarantine_typed_rows,
     typed_rows_sql,
 )
-from ingest.readable import readable_text
 from ingest.register import Register
 from ingest.rows import load_csv_records, load_rows
 from ingest.time_sql import TimeReading
@@ -69,10 +67,6 @@ class PartitionResult:
     @property
     def balanced(self) -> bool:
         return self.rows_in == self.rows_out + self.rows_quarantined
-
-    @property
-    def quarantined_share(self) -> float:
-        return self.rows_quarantined / self.rows_in if self.rows_in else 0.0
 
 
 def standardise(
@@ -184,11 +178,7 @@ def _standardise_file(
     target.parent.mkdir(parents=True, exist_ok=True)
     reading = TimeReading(file.time_reading)
     if file.reader in {"csv", "records"}:
-        token = hashlib.sha256(f"{file.fingerprint}|{file.config}".encode()).hexdigest()[:32]
-        options = source.csv
-        if options.encoding == "auto" and file.encoding:  # decided once, by discovery
-            options = options.model_copy(update={"encoding": file.encoding})
-        text = readable_text(found, options, layout.scratch() / "transcoded", token, count=False)
+        text = readable_entry(file, source, layout.scratch() / "transcoded")
         try:
             header = read_header(text.path, source.csv, file.uri)
             if file.reader == "csv":
