@@ -26,14 +26,21 @@ import duckdb
 from config.kinds import FileFormat, SourceKind
 from config.layout import Layout
 from config.sources import SourceConfig
-from ingest.columns import BLANKS, entity_key_sql, joined_sql, missing_columns_problem, quote_ident
+from ingest.columns import entity_key_sql, joined_sql, missing_columns_problem, quote_ident
 from ingest.csv_scan import read_csv_call, read_header, reject_field_params, reject_field_sql
 from ingest.encoding import is_utf8, recheck_utf8
 from ingest.errors import RowsLostError, SourceFileError
 from ingest.files import SourceFile, partition_key_for_file
 from ingest.readable import RawFacts, ReadableText, raw_facts, readable_text
 from ingest.rows import load_csv_records, load_rows
-from ingest.time_sql import has_offset_sql, text_time_sql, time_reading
+from ingest.time_sql import (
+    TimeReading,
+    has_offset_sql,
+    naive_text_sql,
+    text_time_sql,
+    time_reading,
+    typed_time_sql,
+)
 
 INDEX_VERSION = 2
 UNREADABLE_PREFIX = "unreadable-"
@@ -256,9 +263,14 @@ def reject_key_sql(source: SourceConfig, header: list[str], columns: list[str]) 
     return joined_sql(fields), reject_field_params(source.csv) * len(fields)
 
 
-def key_of_text_sql(source: SourceConfig, raw_sql: str) -> str:
-    """A row's partition key from the raw text of its key column; NULL when it cannot be read."""
+def key_of_text_sql(source: SourceConfig, raw_sql: str, reading: TimeReading = TimeReading.TEXT) -> str:
+    """A row's partition key from the raw text of its key column; NULL when it cannot be read.
+
+    `reading` is how the standardiser will read the time (the same value must land in the same partition): a
+    file without offsets parses as the CSV reader does, cheaper than the text path that checks offsets."""
     if source.partitioning == "day":
+        if reading is TimeReading.NAIVE:
+            return f"({typed_time_sql(source, naive_text_sql(source, raw_sql), reading).utc})::DATE::VARCHAR"
         return f"({text_time_sql(source, raw_sql).utc})::DATE::VARCHAR"
     if source.partitioning == "entity" and source.sequence is not None:
         type_ = source.schema_[source.sequence.entities[0]]
@@ -284,30 +296,29 @@ def _count_csv(source: SourceConfig, text: ReadableText, header: list[str]) -> t
         k_raw = joined_sql([f"s.{quote_ident(c)}" for c in by]) if by else "NULL"
         t_raw = joined_sql([f"s.{quote_ident(c)}" for c in time_columns]) if time_columns else "NULL::VARCHAR"
         tag = _padded_tag_column(source, header)
-        padded_raw = f"s.{quote_ident(tag)} <> trim(s.{quote_ident(tag)}, {BLANKS})" if tag else "false"
+        padded_raw = padded_sql(f"s.{quote_ident(tag)}") if tag else "false"
         # count per distinct key text first: parsing and mapping to UTC then runs once per value, not per row
         inner = (
             f"SELECT {t_raw} AS t, {t_raw} AS k" if by and by == time_columns else f"SELECT {t_raw} AS t, {k_raw} AS k"
         )
         try:
-            rows = con.execute(
-                f"SELECT {key_sql} AS key, sum(n), sum(n) FILTER (WHERE {has_offset_sql('s.t')}), "
-                f"sum(n) FILTER (WHERE s.t IS NOT NULL AND NOT {has_offset_sql('s.t')}), "
-                f"sum(n) FILTER (WHERE {has_offset_sql('s.t')} AND TRY_CAST(s.t AS TIMESTAMPTZ) IS NOT NULL), "
-                f"sum(padded) FROM ({inner}, count(*) AS n, count(*) FILTER (WHERE {padded_raw}) AS padded "
-                f"FROM {call} s GROUP BY ALL) s GROUP BY key",
+            con.execute(
+                f"CREATE TEMP TABLE idx_groups AS {inner}, count(*) AS n, "
+                f"count(*) FILTER (WHERE {padded_raw}) AS padded FROM {call} s GROUP BY ALL",
                 [text.path, *params],
-            ).fetchall()
+            )
         except duckdb.Error:
             return None
-        partitions: dict[str | None, int] = {}
-        with_offset = naive = castable = 0
-        padded = 0
-        for key, n, offset_n, naive_n, castable_n, padded_n in rows:
-            padded += int(padded_n or 0)
-            partitions[key] = partitions.get(key, 0) + int(n)
-            with_offset, naive = with_offset + int(offset_n or 0), naive + int(naive_n or 0)
-            castable += int(castable_n or 0)
+        offset = has_offset_sql("t")
+        found = con.execute(
+            f"SELECT sum(n) FILTER (WHERE {offset}), sum(n) FILTER (WHERE t IS NOT NULL AND NOT {offset}), "
+            f"sum(n) FILTER (WHERE {offset} AND TRY_CAST(t AS TIMESTAMPTZ) IS NOT NULL), sum(padded) FROM idx_groups"
+        ).fetchall()[0]
+        with_offset, naive, castable, padded = (int(v or 0) for v in found)
+        reading = time_reading(source, with_offset, naive, castable)
+        key_sql = key_of_text_sql(source, "s.k", reading) if by else "NULL"
+        rows = con.execute(f"SELECT {key_sql} AS key, sum(n) FROM idx_groups s GROUP BY key").fetchall()
+        partitions: dict[str | None, int] = {key: int(n) for key, n in rows}
         field_sql, reject_params = reject_key_sql(source, header, by)
         rejected = con.execute(
             f"SELECT {key_of_text_sql(source, 's.f')} AS key, count(*) FROM (SELECT {field_sql} AS f FROM "
@@ -322,6 +333,12 @@ def _count_csv(source: SourceConfig, text: ReadableText, header: list[str]) -> t
     for key, n in rejected:
         partitions[key] = partitions.get(key, 0) + int(n)
     return _Counts(partitions, with_offset, naive, castable, padded), sum(partitions.values()), int(invalid)
+
+
+def padded_sql(text_sql: str) -> str:
+    """Whether a text starts or ends with a blank (LIKE on both ends: far cheaper per row than comparing a trim)."""
+    ends = [f"{text_sql} LIKE '{b}%' OR {text_sql} LIKE '%{b}'" for b in (" ", "\t", "\u00a0", "\r")]
+    return "(" + " OR ".join(ends) + ")"
 
 
 def _padded_tag_column(source: SourceConfig, header: list[str]) -> str | None:

@@ -24,13 +24,14 @@ from ingest.columns import (
     sql_str,
 )
 from ingest.errors import SourceFileError
-from ingest.quality_codes import quality_number_sql, quality_sql
+from ingest.quality_codes import QUALITY_CLASSES, quality_number_sql, quality_sql
 from ingest.register import Register
 from ingest.time_sql import TimeReading, TimeSql, text_time_sql, typed_time_sql, typed_type
 
 TAG_ENUM = "plantdata_tag"
 EQUIPMENT_ENUM = "plantdata_equipment"
 UNIT_ENUM = "plantdata_unit"
+QUALITY_ENUM = "plantdata_quality_class"
 LINE_COLUMN = "source_line"
 
 
@@ -93,6 +94,7 @@ class _Builder:
         self.time_columns: set[str] = set()
         self.details: dict[str, str] = {}
         self.detail_values: dict[str, str] = {}
+        self.enums: dict[str, tuple[str, ...]] = {}  # ENUM types the plan's SQL uses
         self.time_rules: list[tuple[str, str]] = []  # (time text SQL, its rule SQL): which time a rule is about
         self.required: list[tuple[str, str]] = []  # (SQL, export column) of values a row cannot do without
 
@@ -286,7 +288,8 @@ def _readings_plan(builder: _Builder, register: Register, file_key: str) -> Scan
                 )
         if quality_column is not None and quality_column in builder.header:
             number = builder.derive("_quality_number", quality_number_sql(builder.ref(quality_column)))
-            code, class_ = quality_sql(builder.ref(quality_column), number, source.quality_codes)
+            code, class_ = quality_sql(builder.ref(quality_column), number, source.quality_codes, QUALITY_ENUM)
+            builder.enums[QUALITY_ENUM] = QUALITY_CLASSES
             quality_sql_ = builder.derive("_quality", code, layer=1)
             quality_class = builder.derive("_quality_class", class_, layer=1)
             builder.rules.append(
@@ -333,6 +336,7 @@ def _readings_plan(builder: _Builder, register: Register, file_key: str) -> Scan
     )
     if tag_enum is not None:
         enums = {TAG_ENUM: tag_enum, **enums}
+    enums = {**builder.enums, **enums}
     output = [
         ("ts", "make_timestamptz(epoch_us(s._utc))"),
         ("tag", tag_sql),  # an ENUM is written to Parquet as a dictionary-encoded string

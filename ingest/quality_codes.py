@@ -44,7 +44,6 @@ HISTORIAN_WORDS: dict[str, str] = {
     "out of service": "bad",
     "shutdown": "bad",
 }
-_CLASSES = ("good", "uncertain", "bad")
 
 
 def _numbers(options: QualityCodeOptions) -> dict[int, tuple[int, str]]:
@@ -85,27 +84,31 @@ def quality_number_sql(column_sql: str) -> str:
     return f"(CASE WHEN {number} < 0 THEN {number} + 4294967296 ELSE {number} END)"
 
 
-def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions) -> tuple[str, str]:
-    """SQL (code BIGINT, class VARCHAR) for a text quality column whose number is `number_sql` (computed once, by
-    `quality_number_sql`); both NULL when the text is not a known code. A NULL quality stays NULL."""
+QUALITY_CLASSES = ("good", "uncertain", "bad")
+
+
+def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions, enum: str) -> tuple[str, str]:
+    """SQL (code BIGINT, class as ENUM type `enum` of QUALITY_CLASSES) for a text quality column whose number is
+    `number_sql` (computed once, by `quality_number_sql`); both NULL when the text is not a known code. A NULL
+    quality stays NULL. The class is an ENUM: one byte a reading, nearly free, where text costs a third more."""
     hexadecimal = f"starts_with(lower(ltrim({column_sql})), '0x')"
     ua = {"auto": f"({number_sql} > 255 OR {hexadecimal})", "opc_ua": "true", "opc_da": hexadecimal}[options.numeric]
     in_range = f"{number_sql} BETWEEN 0 AND 4294967295 AND ({ua} OR {number_sql} <= 255)"
-    ua_class = f"['good', 'uncertain', 'bad', 'bad'][({number_sql} >> 30) + 1]"
-    da_class = f"['bad', 'uncertain', 'bad', 'good'][(({number_sql} >> 6) & 3) + 1]"
+    ua_class = f"(['good', 'uncertain', 'bad', 'bad']::{enum}[])[({number_sql} >> 30) + 1]"
+    da_class = f"(['bad', 'uncertain', 'bad', 'good']::{enum}[])[(({number_sql} >> 6) & 3) + 1]"
     text = f"lower(trim(regexp_replace({column_sql}, '\\s+', ' ', 'g')))"
     words = _words(options)
     word_code = " ".join(f"WHEN {_literal(w)} THEN {code}" for w, (code, _) in words.items())
-    word_class = " ".join(f"WHEN {_literal(w)} THEN {_literal(cls)}" for w, (_, cls) in words.items())
-    prefix = " ".join(f"WHEN starts_with({text}, '{c}') THEN '{c}'" for c in _CLASSES)
-    prefix_code = " ".join(f"WHEN starts_with({text}, '{c}') THEN {OPC_UA_BASE[c]}" for c in _CLASSES)
+    word_class = " ".join(f"WHEN {_literal(w)} THEN {_literal(cls)}::{enum}" for w, (_, cls) in words.items())
+    prefix = " ".join(f"WHEN starts_with({text}, '{c}') THEN '{c}'::{enum}" for c in QUALITY_CLASSES)
+    prefix_code = " ".join(f"WHEN starts_with({text}, '{c}') THEN {OPC_UA_BASE[c]}" for c in QUALITY_CLASSES)
     numbers = _numbers(options)
     number_code, number_class = number_sql, f"CASE WHEN {ua} THEN {ua_class} ELSE {da_class} END"
     if numbers:  # the source's own numbering first
         listed = ", ".join(str(n) for n in numbers)
         in_range = f"({number_sql} IN ({listed}) OR {in_range})"
         mapped_code = " ".join(f"WHEN {n} THEN {code}" for n, (code, _) in numbers.items())
-        mapped_class = " ".join(f"WHEN {n} THEN {_literal(cls)}" for n, (_, cls) in numbers.items())
+        mapped_class = " ".join(f"WHEN {n} THEN {_literal(cls)}::{enum}" for n, (_, cls) in numbers.items())
         number_code = f"CASE {number_sql} {mapped_code} ELSE {number_sql} END"
         number_class = f"CASE {number_sql} {mapped_class} ELSE {number_class} END"
     code = (

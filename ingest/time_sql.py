@@ -83,6 +83,13 @@ def typed_type(reading: TimeReading) -> str:
     return {TimeReading.NAIVE: "TIMESTAMP", TimeReading.INSTANT: "TIMESTAMPTZ", TimeReading.TEXT: "VARCHAR"}[reading]
 
 
+def naive_text_sql(source: SourceConfig, raw_sql: str) -> str:
+    """A timestamp text parsed as the CSV reader types a naive time column (its format, or ISO 8601)."""
+    if source.timestamp.formats:
+        return f"TRY_STRPTIME({raw_sql}, {format_literal(source.timestamp.formats)})"
+    return f"TRY_CAST({raw_sql} AS TIMESTAMP)"
+
+
 def typed_time_sql(source: SourceConfig, column_sql: str, reading: TimeReading, utc_ref: str | None = None) -> TimeSql:
     """UTC and rule for a column the reader already typed (NAIVE or INSTANT); NULL means the cell was empty.
 
