@@ -18,6 +18,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from assets.catalog import catalog_key
 from assets.gated import GATE_VERDICT
 from assets.ingest import partitions_for
+from config.kinds import READING_KINDS
 from config.layout import Layout
 from config.sources import SourceConfig, SourcesFile, load_sources
 from ingest.manifest import read_manifests
@@ -39,7 +40,8 @@ class SourceRun:
     error: str | None
     problems: list[str] = field(default_factory=list)  # each makes the run end non-zero
     warnings: list[str] = field(default_factory=list)
-    removed_by_gate: int = 0  # rows the gate quarantined (error-severity row rules) in this run
+    removed_by_gate: int = 0  # canonical rows the gate quarantined (error-severity row rules) in this run
+    unit: str = "rows"  # what a canonical row is: readings for historians (a wide row holds many)
 
 
 def instance_for(root: Path) -> dg.DagsterInstance:
@@ -83,8 +85,9 @@ def run_all(
         error = None if result.success else _first_error(result)
         problems, warnings = _findings(source, layout, result)
         removed = _removed_by_gate(result)
+        unit = "readings" if source.kind in READING_KINDS else "rows"
         outcomes.append(
-            SourceRun(source.name, len(known), result.success, result.run_id, error, problems, warnings, removed)
+            SourceRun(source.name, len(known), result.success, result.run_id, error, problems, warnings, removed, unit)
         )
     # publish whatever passed the gate: gated/ holds only partitions that passed, whatever else failed
     catalog_keys = [catalog_key(s.name) for s in ordered_sources(sources) if layout.gated(s.name).is_dir()]

@@ -65,7 +65,11 @@ def run(sources_file: str | None) -> None:
             console.print(
                 f"{state} {plain(outcome.source)}: {outcome.partitions} partition(s), {totals['rows_in']:,} rows in, "
                 f"{totals['rows_out']:,} out, {totals['rows_quarantined']:,} quarantined"
-                + (f", {outcome.removed_by_gate:,} removed by the quality gate" if outcome.removed_by_gate else "")
+                + (
+                    f", {outcome.removed_by_gate:,} {outcome.unit} removed by the quality gate"
+                    if outcome.removed_by_gate
+                    else ""
+                )
             )
         for problem in outcome.problems:
             console.print(f"  [red]✗[/] {plain(outcome.source)}: {plain(problem)}")
