@@ -3,7 +3,8 @@
 dagster-ge does not support GX 1.x, and GX's SQL datasource on DuckDB loses results (it closes pooled
 connections); so DuckDB computes each rule's unexpected share over the Parquet, and one GX checkpoint
 per gate run validates a small table of those metrics: one expectation per rule, one row per partition.
-GX's verdict is the gate's verdict. Data Docs are rebuilt from the newest validations only (GX #11542).
+GX's verdict is the gate's verdict, taken from each result's `success` and failing closed when an expectation
+raises or cannot say which partition failed. Data Docs are rebuilt from the newest validations only (GX #11542).
 """
 
 from __future__ import annotations
@@ -59,18 +60,36 @@ def assert_with_gx(evaluations: list[PartitionEvaluation], gx_root: Path, suite_
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = checkpoint.run(batch_parameters={"dataframe": frame})
-    failing: set[tuple[str, str]] = set()
-    for run in result.run_results.values():
-        for outcome in run.results:
-            rule = str(outcome.expectation_config.meta["rule"])
-            for index in outcome.result.get("unexpected_index_list") or []:
-                failing.add((str(frame.loc[_index(index), "partition"]), rule))
+    verdicts = _verdicts(result, frame, set(allowed))
     for evaluation in evaluations:
         for rule_result in evaluation.results:
-            rule_result.passed = (evaluation.key, rule_result.name) not in failing
+            rule_result.passed = verdicts.get((evaluation.key, rule_result.name), False)
     _prune(gx_root)
     context.build_data_docs()
     return gx_root / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def _verdicts(result: Any, frame: Any, rules: set[str]) -> dict[tuple[str, str], bool]:
+    """GX's verdict per (partition, rule), failing closed: a rule whose expectation raised, is missing from the
+    result, or failed without naming the rows it failed on, fails in every partition; a rule passes only where
+    its expectation succeeded or did not list the partition's row as unexpected."""
+    partitions = {str(p) for p in frame["partition"]}
+    verdicts: dict[tuple[str, str], bool] = {}
+    seen: set[str] = set()
+    for run in result.run_results.values():
+        for outcome in run.results:
+            rule = str(outcome.expectation_config.meta["rule"])
+            seen.add(rule)
+            raised = bool((outcome.exception_info or {}).get("raised_exception"))
+            listed = outcome.result.get("unexpected_index_list")
+            failing = {str(frame.loc[_index(i), "partition"]) for i in listed or []}
+            decided = not raised and listed is not None and (bool(outcome.success) or bool(failing))
+            for partition in partitions:
+                verdicts[(partition, rule)] = decided and partition not in failing
+    for rule in rules - seen:
+        for partition in partitions:
+            verdicts[(partition, rule)] = False
+    return verdicts
 
 
 def _context(gx: Any, root: Path) -> Any:
