@@ -10,32 +10,14 @@ import re
 
 from config.kinds import CANONICAL_FIELDS, READING_KINDS, SourceKind
 from config.sources import SourceConfig
+from config.sql import quote_ident, sql_literal, sql_str
+
+__all__ = ["quote_ident", "sql_literal", "sql_str"]
 
 LOOKS_LIKE_DATA = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|\d{4}-\d{2}-\d{2}.*|\d{1,2}[./]\d{1,2}[./]\d{2,4}.*)\s*$")
 
 
 BLANKS = "' \t\u00a0\r\n'"  # SQL literal: space, tab, no-break space and stray line ends, trimmed around keys
-
-
-def quote_ident(name: str) -> str:
-    """A column name from a file header or configuration, safe to use as a DuckDB identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_str(value: str) -> str:
-    """A constant from configuration or the register as the body of a SQL string literal."""
-    return value.replace("'", "''")
-
-
-def sql_literal(value: object) -> str:
-    """A configuration constant as a SQL literal (text quoted; numbers and booleans as they are; None NULL)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return f"'{sql_str(str(value))}'"
 
 
 def joined_sql(parts: list[str]) -> str:

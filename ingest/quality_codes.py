@@ -13,6 +13,7 @@ only text that is not a number reaches the word table.
 from __future__ import annotations
 
 from config.sources import QualityCode, QualityCodeOptions
+from config.sql import sql_literal
 
 OPC_UA_BASE = {"good": 0, "uncertain": 0x40000000, "bad": 0x80000000}
 HISTORIAN_WORDS: dict[str, str] = {
@@ -74,10 +75,6 @@ def _normal(word: str) -> str:
     return " ".join(word.strip().lower().split())
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def quality_number_sql(column_sql: str) -> str:
     """The quality as an unsigned number (decimal or 0x-hex; a signed 32-bit code made unsigned); NULL for words."""
     number = f"TRY_CAST(trim({column_sql}) AS BIGINT)"
@@ -98,8 +95,8 @@ def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions, e
     da_class = f"(['bad', 'uncertain', 'bad', 'good']::{enum}[])[(({number_sql} >> 6) & 3) + 1]"
     text = f"lower(trim(regexp_replace({column_sql}, '\\s+', ' ', 'g')))"
     words = _words(options)
-    word_code = " ".join(f"WHEN {_literal(w)} THEN {code}" for w, (code, _) in words.items())
-    word_class = " ".join(f"WHEN {_literal(w)} THEN {_literal(cls)}::{enum}" for w, (_, cls) in words.items())
+    word_code = " ".join(f"WHEN {sql_literal(w)} THEN {code}" for w, (code, _) in words.items())
+    word_class = " ".join(f"WHEN {sql_literal(w)} THEN {sql_literal(cls)}::{enum}" for w, (_, cls) in words.items())
     prefix = " ".join(f"WHEN starts_with({text}, '{c}') THEN '{c}'::{enum}" for c in QUALITY_CLASSES)
     prefix_code = " ".join(f"WHEN starts_with({text}, '{c}') THEN {OPC_UA_BASE[c]}" for c in QUALITY_CLASSES)
     numbers = _numbers(options)
@@ -108,7 +105,7 @@ def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions, e
         listed = ", ".join(str(n) for n in numbers)
         in_range = f"({number_sql} IN ({listed}) OR {in_range})"
         mapped_code = " ".join(f"WHEN {n} THEN {code}" for n, (code, _) in numbers.items())
-        mapped_class = " ".join(f"WHEN {n} THEN {_literal(cls)}::{enum}" for n, (_, cls) in numbers.items())
+        mapped_class = " ".join(f"WHEN {n} THEN {sql_literal(cls)}::{enum}" for n, (_, cls) in numbers.items())
         number_code = f"CASE {number_sql} {mapped_code} ELSE {number_sql} END"
         number_class = f"CASE {number_sql} {mapped_class} ELSE {number_class} END"
     code = (

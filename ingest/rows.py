@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from config.kinds import FileFormat
 from config.sources import CsvOptions
+from config.sql import sql_literal
 from ingest.columns import quote_ident
 from ingest.csv_records import read_records
 from ingest.errors import SourceFileError
@@ -76,7 +77,7 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, file: SourceFile, table: str) 
         raise SourceFileError(file.uri, f"not a readable Parquet file ({exc})") from exc
     fields = [row[0] for row in described]
     idents = [quote_ident(f) for f in fields]
-    raw = "json_object(" + ", ".join(f"{_literal(f)}, {i}" for f, i in zip(fields, idents, strict=True)) + ")"
+    raw = "json_object(" + ", ".join(f"{sql_literal(f)}, {i}" for f, i in zip(fields, idents, strict=True)) + ")"
     casts = ", ".join(f"{i}::VARCHAR AS {i}" for i in idents)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT file_row_number + 1 AS _line, {raw}::VARCHAR AS _raw, "
@@ -85,10 +86,6 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, file: SourceFile, table: str) 
     )
     count = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     return fields, int(count[0]) if count else 0
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _load_jsonl(con: duckdb.DuckDBPyConnection, file: SourceFile, table: str) -> tuple[list[str], int]:

@@ -22,6 +22,7 @@ import duckdb
 from config.kinds import QuarantineRule
 from config.layout import Layout, partition_dir
 from config.sources import SourceConfig
+from config.sql import path_literal
 from ingest.columns import quote_ident
 from ingest.csv_scan import read_csv_call, read_header, unparsable_cause
 from ingest.errors import RowsLostError, SourceFileError
@@ -273,7 +274,7 @@ def _copy_good(
     sql = (
         f"COPY (SELECT {outputs}, {write_part} AS _part FROM {with_utc(plan, scan)} s "
         f"WHERE {plan.rule_sql} IS NULL{only}) "
-        f"TO '{_path_literal(target)}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_part), "
+        f"TO {path_literal(target)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_part), "
         f"FILENAME_PATTERN 'part-{{i}}', OVERWRITE_OR_IGNORE)"
     )
     filter_params = [] if keys is None else [keys, *part_params]
@@ -312,7 +313,7 @@ def _collect_quarantine(con: duckdb.DuckDBPyConnection, work: Path, results: dic
     if con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]:
         work.mkdir(parents=True, exist_ok=True)
         con.execute(
-            f"COPY (SELECT * FROM quarantine ORDER BY source_file, line) TO '{_path_literal(work / 'quarantine')}' "
+            f"COPY (SELECT * FROM quarantine ORDER BY source_file, line) TO {path_literal(work / 'quarantine')} "
             "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (_part), FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)"
         )
 
@@ -345,10 +346,3 @@ def _publish(source: SourceConfig, layout: Layout, work: Path, results: dict[str
             for stale in final_dir.glob("*.parquet"):  # includes the gate's: it runs again on the new data
                 if stale.name not in keep:
                     stale.unlink()
-
-
-def _path_literal(path: Path) -> str:
-    text = str(path)
-    if "'" in text:
-        raise SourceFileError(text, "the data root path contains a quote", fix="choose another PLANTDATA_HOME")
-    return text

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from config.kinds import QuarantineRule
 from config.sources import SourceConfig
+from config.sql import sql_literal
 from ingest.timezones import local_time_problem_sql, local_to_utc_sql
 
 # a time of day followed by anything that names its clock: Z, a numeric offset ('08:00:02+08:00',
@@ -43,22 +44,18 @@ class TimeSql:
     rule: str
 
 
-def _str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def format_literal(formats: list[str]) -> str:
     """strptime formats as a SQL literal: one string, or a list (DuckDB tries each in turn)."""
-    return _str(formats[0]) if len(formats) == 1 else "[" + ", ".join(_str(f) for f in formats) + "]"
+    return sql_literal(formats[0]) if len(formats) == 1 else "[" + ", ".join(sql_literal(f) for f in formats) + "]"
 
 
 def has_offset_sql(raw_sql: str) -> str:
-    return f"regexp_matches({raw_sql}, {_str(OFFSET_PATTERN)})"
+    return f"regexp_matches({raw_sql}, {sql_literal(OFFSET_PATTERN)})"
 
 
 def instant_sql(raw_sql: str) -> str:
     """The instant a timestamp text with its offset or zone names (blanks before a numeric offset allowed)."""
-    return f"TRY_CAST(regexp_replace(trim({raw_sql}), {_str(_SPACED_OFFSET)}, '\\1') AS TIMESTAMPTZ)::TIMESTAMP"
+    return f"TRY_CAST(regexp_replace(trim({raw_sql}), {sql_literal(_SPACED_OFFSET)}, '\\1') AS TIMESTAMPTZ)::TIMESTAMP"
 
 
 def time_reading(source: SourceConfig, with_offset: int, naive: int, castable: int | None = None) -> TimeReading:

@@ -17,6 +17,7 @@ import duckdb
 from config.kinds import CANONICAL_FIELDS, READING_KINDS, WITHHELD, SourceKind, sample_safe
 from config.quality import QualityOptions
 from config.sources import SequenceOptions
+from config.sql import path_list, quote_ident, sql_literal
 from quality.dimensions import Dimension, dimension_scores, grade, overall
 from quality.rules import Rule
 
@@ -197,14 +198,6 @@ def create_base_view(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
     )
 
 
-def path_list(files: list[Path] | list[str]) -> str:
-    """A SQL list literal of data-root paths."""
-    for path in files:
-        if "'" in str(path):
-            raise ValueError(f"path {path} contains a quote; choose a PLANTDATA_HOME without quotes")
-    return "[" + ", ".join(f"'{p}'" for p in files) + "]"
-
-
 TAG_STATS = (
     "CREATE OR REPLACE TEMP TABLE tag_stats AS SELECT tag, "
     "COALESCE(NULLIF(1.4826 * mad(value), 0), stddev_samp(value)) AS _sigma, "
@@ -241,8 +234,8 @@ def _sequence_views(sequence: SequenceOptions) -> list[str]:
     """Window columns of counter rules, per entity: the rank of a (entity, counter) pair in file and line order,
     the previous counter of the entity in its file, and the step from the entity's previous distinct counter with
     the entity's usual (median) step."""
-    counter = _ident(sequence.counter)
-    entities = [_ident(e) for e in sequence.entities]
+    counter = quote_ident(sequence.counter)
+    entities = [quote_ident(e) for e in sequence.entities]
     entity = entities[0] if len(entities) == 1 else "[" + ", ".join(f"{e}::VARCHAR" for e in entities) + "]"
     b_entity = ", ".join(f"b.{e}" for e in entities)
     b_key = f"b.{entities[0]}" if len(entities) == 1 else "[" + ", ".join(f"b.{e}::VARCHAR" for e in entities) + "]"
@@ -263,7 +256,11 @@ def _sequence_views(sequence: SequenceOptions) -> list[str]:
 
 def _records_view(kind: SourceKind, options: QualityOptions) -> str:
     key = {SourceKind.WORK_ORDERS: ["wo_id"], SourceKind.ASSET_REGISTER: ["node_id"]}.get(kind, options.unique)
-    rank = f"row_number() OVER (PARTITION BY {', '.join(_ident(k) for k in key)} ORDER BY _file, _row)" if key else "1"
+    rank = (
+        f"row_number() OVER (PARTITION BY {', '.join(quote_ident(k) for k in key)} ORDER BY _file, _row)"
+        if key
+        else "1"
+    )
     lookups = ""
     if kind is SourceKind.WORK_ORDERS:
         lookups = ", (SELECT 1 FROM register g WHERE g.node_id = b.equipment_id LIMIT 1) AS _equipment_known"
@@ -318,7 +315,7 @@ def _sample_columns(con: duckdb.DuckDBPyConnection, kind: SourceKind) -> list[st
     """Select expressions for sample rows: personal or unknown text columns are withheld, not shown."""
     described = [(str(row[0]), str(row[1])) for row in con.execute("DESCRIBE base").fetchall()]
     return [
-        _ident(name) if sample_safe(kind, name, type_) else f"'{WITHHELD}' AS {_ident(name)}"
+        quote_ident(name) if sample_safe(kind, name, type_) else f"{sql_literal(WITHHELD)} AS {quote_ident(name)}"
         for name, type_ in described
         if not name.startswith("_")
     ]
@@ -404,11 +401,7 @@ def quarantine_summary(
 
 
 def _flag(rule: Rule) -> str:
-    return _ident("flag_" + rule.name)
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return quote_ident("flag_" + rule.name)
 
 
 def _plain(value: Any) -> Any:

@@ -18,6 +18,7 @@ import pyarrow as pa
 from config.kinds import READING_KINDS
 from config.layout import Layout, partition_dir
 from config.sources import SourceConfig
+from config.sql import path_list, path_literal, quote_ident, sql_literal
 from ingest.locate import locate_lines
 from ingest.manifest import read_manifests
 from quality import history
@@ -28,7 +29,6 @@ from quality.evaluate import (
     create_base_view,
     evaluate_partition,
     expected_columns,
-    path_list,
 )
 from quality.gx_assert import assert_with_gx
 from quality.rules import Rule, default_rules
@@ -84,7 +84,7 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
             )
             evaluation = evaluate_partition(con, part, rules, source.quality, register_files, run_id)
             flags = scratch / f"{len(flag_files)}.parquet"
-            con.execute(f"COPY flags TO '{flags}' (FORMAT parquet)")
+            con.execute(f"COPY flags TO {path_literal(flags)} (FORMAT parquet)")
             flag_files.append((evaluation, flags))
             evaluations.append(evaluation)
         assert_with_gx(evaluations, layout.gx(), f"{source.name}")
@@ -137,7 +137,7 @@ def _publish(
     files = _partition_files(layout.standardised(source.name), source.partitioning, key)
     flags_file = _flags_file(layout, evaluation)
     removing = [r.name for r in evaluation.results if r.level == "row" and r.severity == "error"]
-    condition = " OR ".join(f'f."flag_{name}"' for name in removing) or "false"
+    condition = " OR ".join(f"f.{quote_ident('flag_' + name)}" for name in removing) or "false"
     create_base_view(con, files)
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW dropped AS SELECT * FROM read_parquet({path_list([flags_file])}) f "
@@ -149,11 +149,11 @@ def _publish(
     partial = target_dir / f".part-0.{uuid.uuid4().hex[:8]}.parquet"
     con.execute(
         f"COPY (SELECT b.* EXCLUDE (_file, _row) FROM base b ANTI JOIN dropped d ON b._file = d._file "
-        f"AND b._row = d._row {order}) TO '{partial}' (FORMAT parquet, COMPRESSION zstd)"
+        f"AND b._row = d._row {order}) TO {path_literal(partial)} (FORMAT parquet, COMPRESSION zstd)"
     )
     final = target_dir / "part-0.parquet"
     partial.replace(final)
-    rule_case = " ".join(f"WHEN f.\"flag_{name}\" THEN '{name}'" for name in removing)
+    rule_case = " ".join(f"WHEN f.{quote_ident('flag_' + name)} THEN {sql_literal(name)}" for name in removing)
     quarantine_dir = partition_dir(layout.quarantine(source.name), source.partitioning, key)
     gate_file = quarantine_dir / "gate-0.parquet"
     dropped_count = con.execute("SELECT count(*) FROM dropped").fetchone()
@@ -169,12 +169,12 @@ def _publish(
             f"USING (hf, hr) CROSS JOIN LATERAL (SELECT x0.* EXCLUDE (hf, hr)) x"
         )
         names = _add_lines(con, source, layout)
-        row_json = "to_json(struct_pack(" + ", ".join(f"{_quote(n)} := g.{_quote(n)}" for n in names) + "))"
+        row_json = "to_json(struct_pack(" + ", ".join(f"{quote_ident(n)} := g.{quote_ident(n)}" for n in names) + "))"
         con.execute(
             "COPY (SELECT g.source_file, l.line, g.rule, 'failed quality rule ' || g.rule AS detail, "
             f"{row_json}::VARCHAR AS raw, 1::BIGINT AS rows, NULL::BIGINT AS file_size, NULL::VARCHAR AS file_sha256 "
             "FROM gate_rows g JOIN gate_lines l USING (_n) ORDER BY g.source_file, l.line) "
-            f"TO '{partial_q}' (FORMAT parquet, COMPRESSION zstd)"
+            f"TO {path_literal(partial_q)} (FORMAT parquet, COMPRESSION zstd)"
         )
         partial_q.replace(gate_file)
     else:
@@ -192,7 +192,7 @@ def _add_lines(con: duckdb.DuckDBPyConnection, source: SourceConfig, layout: Lay
         con.execute("CREATE OR REPLACE TEMP TABLE gate_lines AS SELECT _n, source_line AS line FROM gate_rows")
         return names
     cursor = con.execute(
-        f"SELECT {', '.join(f'CAST({_quote(n)} AS VARCHAR)' for n in names)} FROM gate_rows ORDER BY _n"
+        f"SELECT {', '.join(f'CAST({quote_ident(n)} AS VARCHAR)' for n in names)} FROM gate_rows ORDER BY _n"
     )
     rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     lines = locate_lines(source, layout, rows)
@@ -203,17 +203,13 @@ def _add_lines(con: duckdb.DuckDBPyConnection, source: SourceConfig, layout: Lay
     return names
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def limit_memory(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     """Window passes over a big partition spill to the scratch folder instead of growing past the memory budget."""
     spill = layout.scratch() / "duckdb-spill"
     spill.mkdir(parents=True, exist_ok=True)
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute(f"SET temp_directory = '{spill}'")
+    con.execute(f"SET memory_limit = {sql_literal(MEMORY_LIMIT)}")
+    con.execute(f"SET temp_directory = {path_literal(spill)}")
     con.execute("SET preserve_insertion_order = false")
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 from config.kinds import READING_KINDS, SourceKind
 from config.quality import QualityOptions, Severity
 from config.sources import SequenceOptions
+from config.sql import quote_ident, sql_list
 from quality.dimensions import Dimension
 
 Level = Literal["row", "partition"]
@@ -37,14 +38,6 @@ def _row(name: str, dimension: Dimension, severity: Severity, description: str, 
 
 def _partition(name: str, dimension: Dimension, severity: Severity, description: str) -> Rule:
     return Rule(name, dimension, "partition", severity, description)
-
-
-def _sql_list(values: list[str] | list[int]) -> str:
-    return ", ".join(str(v) if isinstance(v, int) else "'" + str(v).replace("'", "''") + "'" for v in values)
-
-
-def _ident(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
 
 
 def default_rules(
@@ -154,7 +147,7 @@ def default_rules(
                 Dimension.CONFORMITY,
                 "warn",
                 f"{column} is one of {allowed}",
-                f"r.{_ident(column)} IS NOT NULL AND r.{_ident(column)}::VARCHAR NOT IN ({_sql_list(allowed)})",
+                f"r.{quote_ident(column)}::VARCHAR NOT IN ({sql_list(allowed)})",
             )
         )
     chosen = [r for r in rules if r.name not in set(options.disable)]
@@ -166,9 +159,9 @@ def default_rules(
 
 def _sequence_rules(sequence: SequenceOptions) -> list[Rule]:
     """Rules of a counter axis, per entity; their SQL uses the window columns of quality.evaluate's sequence view."""
-    counter = _ident(sequence.counter)
+    counter = quote_ident(sequence.counter)
     entity = " + ".join(sequence.entities)
-    present = " AND ".join(f"r.{_ident(e)} IS NOT NULL" for e in sequence.entities)
+    present = " AND ".join(f"r.{quote_ident(e)} IS NOT NULL" for e in sequence.entities)
     step = f"{sequence.max_step!r}" if sequence.max_step else "1.5 * r._usual_step"
     allowed = f"at most {sequence.max_step}" if sequence.max_step else "at most 1.5 x the entity's usual step"
     return [
@@ -199,7 +192,7 @@ def _sequence_rules(sequence: SequenceOptions) -> list[Rule]:
 def _reading_rules(options: QualityOptions, has_register: bool) -> list[Rule]:
     """Rules for sensor readings; their SQL uses the window columns of quality.evaluate's readings view."""
     k = options.spike_sigma
-    accepted = _sql_list(list[str](options.accepted_quality))
+    accepted = sql_list(list[str](options.accepted_quality))
     rules = [
         _row(
             "duplicate_reading", Dimension.ACCURACY, "error", "one reading per tag and timestamp", "r.ts = r._prev_ts"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from quality.evaluate import path_list
+from config.sql import path_list
 
 
 def text_value_counts(files: list[Path]) -> Iterator[tuple[str, dict[str, int]]]:
