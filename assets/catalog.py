@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.gated import gated_key
 from assets.resources import PlantdataResource
+from assets.retries import retry_transient
 from catalog.pii.scanner import Treatment
 from catalog.pii.settings import scanner_settings
 from catalog.pii.verify import listed_personal_data
@@ -35,7 +36,8 @@ def build_catalog_asset(sources: SourcesFile, source: SourceConfig) -> dg.Assets
     )
     def released(context: dg.AssetExecutionContext, plantdata: PlantdataResource) -> dg.MaterializeResult[None]:
         layout = plantdata.layout()
-        published = publish_source(CatalogStore(layout.catalog()), sources, source, layout, context.run.run_id)
+        with retry_transient(context):
+            published = publish_source(CatalogStore(layout.catalog()), sources, source, layout, context.run.run_id)
         shown = show_dataset(CatalogStore(layout.catalog()), source.name, published.version)
         [security] = shown["security"]
         findings = {f"{r['column_name']}.{r['entity_type']}": r["findings"] for r in shown["pii"] if r["entity_type"]}

@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.ingest import partitions_for, standardised_key
 from assets.resources import PlantdataResource
+from assets.retries import retry_transient
 from config.sources import SourceConfig
 from quality.gate import publish_gated
 
@@ -46,7 +47,8 @@ def _build(source: SourceConfig) -> dg.AssetsDefinition:
         "partition: a blocked one is held back, the others are published.",
     )
     def gated(context: dg.AssetExecutionContext, plantdata: PlantdataResource) -> dg.MaterializeResult:  # type: ignore[type-arg]  # Dagster matches the bare class
-        outcome = publish_gated(source, list(context.partition_keys), plantdata.layout())
+        with retry_transient(context):
+            outcome = publish_gated(source, list(context.partition_keys), plantdata.layout())
         published = outcome.published
         for partition, rules in sorted(outcome.blocked.items()):
             context.log.error(f"{source.name} partition {partition} held back by the gate: {', '.join(rules)}")

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 import dagster as dg
 
 from assets.resources import PlantdataResource
+from assets.retries import retry_transient
 from config.layout import Layout
 from config.sources import SourceConfig, SourcesFile
 from ingest.runner import ingest_partitions
@@ -50,7 +51,8 @@ def _build(sources: SourcesFile, source: SourceConfig) -> dg.AssetsDefinition:
         layout = plantdata.layout()
         keys = list(context.partition_keys)
         context.log.info(f"standardising {len(keys)} partition(s) of {source.name}")
-        results = ingest_partitions(sources, source, keys, layout, context.run.run_id, progress=context.log.info)
+        with retry_transient(context):
+            results = ingest_partitions(sources, source, keys, layout, context.run.run_id, progress=context.log.info)
         return dg.MaterializeResult(metadata=_metadata(results, layout))
 
     return standardised
