@@ -198,6 +198,10 @@ def create_base_view(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
     )
 
 
+# A tag's readings in time order, ties broken by file name, then value and quality: the first copy of a duplicated
+# reading is the same one on every run (the others are flagged), so the gate publishes the same bytes every time.
+READING_ORDER = "ts, source_file, value NULLS LAST, quality NULLS LAST"
+
 TAG_STATS = (
     "CREATE OR REPLACE TEMP TABLE tag_stats AS SELECT tag, "
     "COALESCE(NULLIF(1.4826 * mad(value), 0), stddev_samp(value)) AS _sigma, "
@@ -215,8 +219,8 @@ def _readings_view(chunk: str) -> str:
     """
     return f"""
     CREATE OR REPLACE TEMP VIEW r AS
-    SELECT *, max(CASE WHEN _changed THEN ts END) OVER (PARTITION BY tag ORDER BY ts ROWS UNBOUNDED PRECEDING)
-              AS _since
+    SELECT *, max(CASE WHEN _changed THEN ts END) OVER (PARTITION BY tag ORDER BY {READING_ORDER}
+              ROWS UNBOUNDED PRECEDING) AS _since
     FROM (
         SELECT b.*, g.low_limit AS _low, g.high_limit AS _high, s._sigma, s._period,
                lag(value) OVER w AS _prev, lead(value) OVER w AS _next, lag(ts) OVER w AS _prev_ts,
@@ -225,7 +229,7 @@ def _readings_view(chunk: str) -> str:
         LEFT JOIN (SELECT DISTINCT ON (tag) tag, low_limit, high_limit FROM register WHERE tag IS NOT NULL) g
             USING (tag)
         LEFT JOIN tag_stats s USING (tag)
-        WINDOW w AS (PARTITION BY tag ORDER BY ts)
+        WINDOW w AS (PARTITION BY tag ORDER BY {READING_ORDER})
     )
     """
 

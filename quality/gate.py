@@ -143,10 +143,11 @@ def _publish(
         f"CREATE OR REPLACE TEMP VIEW dropped AS SELECT * FROM read_parquet({path_list([flags_file])}) f "
         f"WHERE {condition}"
     )
-    order = "ORDER BY tag, ts" if source.kind in READING_KINDS else ""
+    order = f"ORDER BY {_total_order(con, source)}"
     target_dir = partition_dir(layout.gated(source.name), source.partitioning, key)
     target_dir.mkdir(parents=True, exist_ok=True)
     partial = target_dir / f".part-0.{uuid.uuid4().hex[:8]}.parquet"
+    con.execute("SET preserve_insertion_order = true")  # the ORDER BY must reach the file as it is
     con.execute(
         f"COPY (SELECT b.* EXCLUDE (_file, _row) FROM base b ANTI JOIN dropped d ON b._file = d._file "
         f"AND b._row = d._row {order}) TO {path_literal(partial)} (FORMAT parquet, COMPRESSION zstd)"
@@ -173,7 +174,7 @@ def _publish(
         con.execute(
             "COPY (SELECT g.source_file, l.line, g.rule, 'failed quality rule ' || g.rule AS detail, "
             f"{row_json}::VARCHAR AS raw, 1::BIGINT AS rows, NULL::BIGINT AS file_size, NULL::VARCHAR AS file_sha256 "
-            "FROM gate_rows g JOIN gate_lines l USING (_n) ORDER BY g.source_file, l.line) "
+            f"FROM gate_rows g JOIN gate_lines l USING (_n) ORDER BY g.source_file, l.line, {row_json}) "
             f"TO {path_literal(partial_q)} (FORMAT parquet, COMPRESSION zstd)"
         )
         partial_q.replace(gate_file)
@@ -182,6 +183,14 @@ def _publish(
     total = con.execute("SELECT count(*) FROM base").fetchone()
     rows = int(total[0]) if total else 0
     return GatedPartition(key, rows, rows - dropped, dropped, evaluation.overall, evaluation.grade, str(final))
+
+
+def _total_order(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> str:
+    """Every column of `base`, readings by tag and time first: a total order, so the same rows are written as the
+    same bytes on every run (and an unchanged source publishes no new catalog version)."""
+    columns = [str(row[0]) for row in con.execute("DESCRIBE base").fetchall() if not str(row[0]).startswith("_")]
+    first = ["tag", "ts"] if source.kind in READING_KINDS else []
+    return ", ".join(f"{quote_ident(c)} NULLS LAST" for c in [*first, *(c for c in columns if c not in first)])
 
 
 def _add_lines(con: duckdb.DuckDBPyConnection, source: SourceConfig, layout: Layout) -> list[str]:
