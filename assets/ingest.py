@@ -9,8 +9,8 @@ from assets.resources import PlantdataResource
 from assets.retries import retry_transient
 from config.layout import Layout
 from config.sources import SourceConfig, SourcesFile
+from ingest.manifest import PartitionResult
 from ingest.runner import ingest_partitions
-from ingest.standardise import PartitionResult
 
 GROUP = "standardised"
 
@@ -82,7 +82,7 @@ def _metadata(results: Iterable[PartitionResult], layout: Layout) -> dict[str, d
             records=[dg.TableRecord({"file": n, "sha256": f["sha256"]}) for n, f in sorted(files.items())],
             schema=dg.TableSchema(columns=[dg.TableColumn("file", "string"), dg.TableColumn("sha256", "string")]),
         ),
-        "outputs": dg.MetadataValue.json(sorted(p for r in results for p in r.outputs)),
-        "quarantine_files": dg.MetadataValue.json(sorted(p for r in results for p in r.quarantine)),
+        "outputs": dg.MetadataValue.json(sorted(f"{r.key}/{p}" for r in results for p in r.outputs)),
+        "quarantine_files": dg.MetadataValue.json(sorted(f"{r.key}/{p}" for r in results for p in r.quarantine)),
         "data_root": dg.MetadataValue.path(str(layout.root)),
     }

@@ -51,7 +51,7 @@ def locate_lines(source: SourceConfig, layout: Layout, rows: list[dict[str, str 
 def _locate_in_file(
     source: SourceConfig, layout: Layout, entry: IndexedFile, rows: list[dict[str, str | None]]
 ) -> list[int | None]:
-    register = load_register(layout.standardised(source.register_source)) if source.register_source else Register(())
+    register = load_register(layout, source.register_source) if source.register_source else Register(())
     found = SourceFile(entry.uri, entry.name, entry.size, entry.mtime, is_local="://" not in entry.uri)
     con = duckdb.connect()
     try:

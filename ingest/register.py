@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 import duckdb
+
+from config.layout import Layout
+from ingest.manifest import source_files
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,9 @@ class Register:
         return {info.tag: info for info in self.tags}
 
 
-def load_register(standardised_dir: Path) -> Register:
-    """Read the register source's standardised Parquet (all its partitions)."""
-    files = sorted(standardised_dir.glob("*/*.parquet"))
+def load_register(layout: Layout, register_source: str) -> Register:
+    """Read the register source's standardised Parquet (all its partitions, as their manifests list them)."""
+    files = sorted(source_files(layout, register_source, "file"))
     if not files:
         return Register(tags=())
     rows = duckdb.execute(

@@ -10,9 +10,9 @@ from config.layout import Layout, partition_dir
 from config.sources import SourceConfig, SourcesFile
 from ingest.files import discover
 from ingest.index import IndexedFile, index_files
-from ingest.manifest import read_manifests, write_manifest
+from ingest.manifest import PartitionResult, read_manifests
 from ingest.register import Register, load_register
-from ingest.standardise import PartitionResult, Progress, standardise
+from ingest.standardise import Progress, standardise
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def register_for(sources: SourcesFile, source: SourceConfig, layout: Layout) -> 
     """The asset register a source links its tags through (empty when it names none)."""
     if source.register_source is None:
         return Register(tags=())
-    return load_register(layout.standardised(source.register_source))
+    return load_register(layout, source.register_source)
 
 
 def ingest_partitions(
@@ -54,10 +54,8 @@ def ingest_partitions(
     """Standardise `keys` (all discovered partitions when None) and write their manifests."""
     discovery = discover_source(sources, source, layout)
     wanted = discovery.partitions if keys is None else keys
-    results = standardise(source, discovery.files, wanted, layout, register_for(sources, source, layout), progress)
-    for result in results:
-        write_manifest(layout, result, run_id)
-    return results
+    register = register_for(sources, source, layout)
+    return standardise(source, discovery.files, wanted, layout, register, progress, run_id)
 
 
 def retire_stale_partitions(layout: Layout, discovery: Discovery) -> list[str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from ingest.csv_scan import read_csv_call, read_header, unparsable_cause
 from ingest.errors import RowsLostError, SourceFileError
 from ingest.files import SourceFile
 from ingest.index import IndexedFile, readable_entry
+from ingest.manifest import PartitionResult, write_manifest
 from ingest.plan import ScanPlan, build_plan
 from ingest.plan_sql import declare_enum, partition_expr, with_utc
 from ingest.quarantine_sql import (
@@ -47,29 +47,6 @@ QUARANTINE_COLUMNS = (
 Progress = Callable[[str], None]
 
 
-@dataclass
-class PartitionResult:
-    """What standardising one partition produced; the materialisation metadata and the manifest."""
-
-    source: str
-    key: str
-    files: list[dict[str, Any]] = field(default_factory=list)
-    rows_in: int = 0
-    rows_out: int = 0
-    readings_out: int = 0
-    rows_quarantined: int = 0
-    rules: dict[str, int] = field(default_factory=dict)
-    outputs: list[str] = field(default_factory=list)
-    quarantine: list[str] = field(default_factory=list)
-    unreadable: list[dict[str, Any]] = field(default_factory=list)  # files quarantined whole: name, size, sha, why
-    top_rule: str | None = None  # the rule that quarantined the most rows
-    example: dict[str, Any] = field(default_factory=dict)  # one quarantined row of the top rule: line, raw, detail
-
-    @property
-    def balanced(self) -> bool:
-        return self.rows_in == self.rows_out + self.rows_quarantined
-
-
 def standardise(
     source: SourceConfig,
     files: list[IndexedFile],
@@ -77,8 +54,9 @@ def standardise(
     layout: Layout,
     register: Register,
     progress: Progress | None = None,
+    run_id: str = "manual",
 ) -> list[PartitionResult]:
-    """Standardise partitions `keys` of `source` from the indexed `files` that feed them.
+    """Standardise partitions `keys` of `source` from the indexed `files` that feed them; swap in their manifests.
 
     A file that cannot be read (found so by the index, or failing now) is quarantined whole in the
     partitions it feeds; every other file goes on.
@@ -114,7 +92,7 @@ def standardise(
             if reason:
                 _quarantine_whole(con, file, file_keys, reason, results)
         _collect_quarantine(con, work, results)
-        _publish(source, layout, work, results)
+        _publish(source, layout, work, results, run_id)
     except duckdb.Error as exc:
         raise SourceFileError(source.name, f"DuckDB failed while standardising: {exc}") from exc
     finally:
@@ -318,13 +296,19 @@ def _collect_quarantine(con: duckdb.DuckDBPyConnection, work: Path, results: dic
         )
 
 
-def _publish(source: SourceConfig, layout: Layout, work: Path, results: dict[str, PartitionResult]) -> None:
-    """Check the balance of every partition, then move its files into place and drop stale ones."""
+def _publish(
+    source: SourceConfig, layout: Layout, work: Path, results: dict[str, PartitionResult], run_id: str
+) -> None:
+    """Check the balance of every partition; then per partition move the new files in under run-unique names,
+    swap its manifest, and only then remove the files of the version it replaces (and the gate's quarantine of
+    it: the gate runs again on the new data)."""
     for result in results.values():
         if not result.balanced:
             raise RowsLostError(source.name, result.key, result.rows_in, result.rows_out, result.rows_quarantined)
+    token = uuid.uuid4().hex[:8]
     partitioning = source.partitioning
     for key, result in results.items():
+        folders = []
         for kind, base, names in (
             ("good", layout.standardised(source.name), result.outputs),
             ("quarantine", layout.quarantine(source.name), result.quarantine),
@@ -336,13 +320,14 @@ def _publish(source: SourceConfig, layout: Layout, work: Path, results: dict[str
                 if kind == "good"
                 else sorted(work.glob(f"{kind}/_part={key}/*.parquet"))
             )
-            keep = set()
             for number, piece in enumerate(pieces):
                 origin = piece.parent.parent.name if kind == "good" else "q"
-                name = f"part-{origin}-{number}.parquet"
+                name = f"part-{token}-{origin}-{number}.parquet"
                 piece.replace(final_dir / name)
-                keep.add(name)
-                names.append(str(final_dir / name))
-            for stale in final_dir.glob("*.parquet"):  # includes the gate's: it runs again on the new data
+                names.append(name)
+            folders.append((final_dir, set(names)))
+        write_manifest(layout, result, run_id)
+        for final_dir, keep in folders:
+            for stale in final_dir.glob("*.parquet"):
                 if stale.name not in keep:
-                    stale.unlink()
+                    stale.unlink(missing_ok=True)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import duckdb
 
 from config.kinds import SourceKind
-from config.layout import Layout, partition_dir
+from config.layout import Layout
 from config.sources import SourceConfig
 from ingest.index import IndexedFile
+from ingest.manifest import partition_files
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,10 @@ class Balance:
 
 def recount(source: SourceConfig, files: list[IndexedFile], key: str, layout: Layout) -> Balance:
     rows_in = sum(f.partitions.get(key, 0) for f in files)
-    good = sorted(partition_dir(layout.standardised(source.name), source.partitioning, key).glob("part-*.parquet"))
+    # listed by the manifest and still on disk (a listed file that is gone counts nothing: the balance fails);
     # the standardiser's quarantine only: gate-*.parquet holds rows the quality gate removed later
-    bad = sorted(partition_dir(layout.quarantine(source.name), source.partitioning, key).glob("part-*.parquet"))
+    good = [p for p in partition_files(layout, source.name, source.partitioning, key) if p.exists()]
+    bad = [p for p in partition_files(layout, source.name, source.partitioning, key, kind="quarantine") if p.exists()]
     con = duckdb.connect()
     try:
         rows_out = 0

@@ -65,6 +65,7 @@ class PartitionEvaluation:
     scores: dict[str, float] = field(default_factory=dict)
     overall: float = 0.0
     grade: str = "D"
+    content: str = ""  # the standardised content it judged (the manifest's content id): publish only that
 
     def score(self) -> None:
         """(Re)compute scores from the results; rules that evaluated nothing do not count."""
@@ -76,6 +77,12 @@ class PartitionEvaluation:
     @property
     def blocking_failures(self) -> list[RuleResult]:
         return [r for r in self.results if not r.passed and r.severity == "error" and r.level == "partition"]
+
+    @property
+    def content_is_bad(self) -> bool:
+        """A blocking failure says something about this partition's rows (not only about the source, like
+        freshness): its previously gated data must go too."""
+        return any(r.name not in SOURCE_RULES for r in self.blocking_failures)
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,8 @@ class PartitionInput:
     other_partition_rows: list[int]  # rows_out of the source's other partitions: the row-count history
     unreadable: list[dict[str, Any]] = field(default_factory=list)  # export files quarantined whole
     sequence: SequenceOptions | None = None  # a counter axis: entity and counter columns
+    content: str = ""  # the manifest's content id of the files above
+    newest: bool = True  # the source's newest partition (freshness is judged there only)
     top_rule: str | None = None  # what the standardiser quarantined most, and an example row of it
     example: dict[str, Any] = field(default_factory=dict)
 
@@ -134,8 +143,9 @@ def evaluate_partition(
         result.allowed_percent = allowed
         results.append(result)
     evaluation = PartitionEvaluation(
-        part.source, part.key, run_id, datetime.now(UTC).isoformat(timespec="seconds"), rows, results
-    )
+        part.source, part.key, run_id, datetime.now(UTC).isoformat(timespec="seconds"), rows, results,
+        content=part.content,
+    )  # fmt: skip
     evaluation.score()
     return evaluation
 
@@ -200,6 +210,7 @@ def create_base_view(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
 
 # A tag's readings in time order, ties broken by file name, then value and quality: the first copy of a duplicated
 # reading is the same one on every run (the others are flagged), so the gate publishes the same bytes every time.
+SOURCE_RULES = frozenset({"freshness"})  # partition rules about the source as a whole, not a partition's rows
 READING_ORDER = "ts, source_file, value NULLS LAST, quality NULLS LAST"
 
 TAG_STATS = (
@@ -379,7 +390,9 @@ def _partition_metric(
         low, high = median * (1 - options.row_count_tolerance), median * (1 + options.row_count_tolerance)
         outside = not low <= rows <= high
         return 1, int(outside), 0.0, f"{rows} rows; history median {median:.0f}, allowed {low:.0f}-{high:.0f}"
-    if rule.name == "freshness":
+    if rule.name == "freshness":  # about the source, not this partition's content: judged on the newest only
+        if not part.newest:
+            return 0, 0, 0.0, "not evaluated: freshness is judged on the source's newest partition"
         newest = con.execute("SELECT max(ts) FROM base").fetchone()
         stale = con.execute(
             "SELECT max(ts) < now() - to_seconds(?::DOUBLE) FROM base", [3600 * (options.freshness_hours or 0)]

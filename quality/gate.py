@@ -20,9 +20,9 @@ from config.layout import Layout, partition_dir
 from config.sources import SourceConfig
 from config.sql import path_list, path_literal, quote_ident, sql_literal
 from ingest.locate import locate_lines
-from ingest.manifest import read_manifests
+from ingest.manifest import partition_files, read_manifest, read_manifests, source_files
 from quality import history
-from quality.errors import NotEvaluatedError
+from quality.errors import NotEvaluatedError, StaleEvaluationError
 from quality.evaluate import (
     PartitionEvaluation,
     PartitionInput,
@@ -58,6 +58,7 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
     """Evaluate partitions `keys`, have GX decide, keep history and flagged rows; blocks nothing by itself."""
     rules = suite_for(source)
     manifests = {m["key"]: m for m in read_manifests(layout, source.name)}
+    newest = max((k for k, m in manifests.items() if m["rows_out"]), default=None)  # keys sort by day or file
     register_files = _register_files(source, layout)
     evaluations = []
     con = duckdb.connect()
@@ -72,13 +73,15 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
                 source=source.name,
                 kind=source.kind,
                 key=key,
-                files=_partition_files(layout.standardised(source.name), source.partitioning, key),
+                files=_partition_files(layout, source, key),
                 rows_in=int(manifest.get("rows_in", 0)),
                 rows_quarantined=int(manifest.get("rows_quarantined", 0)),
                 expected_columns=expected_columns(source.kind, source.schema_, source.needs_line_numbers),
                 other_partition_rows=[int(m["rows_out"]) for k, m in manifests.items() if k != key and m["rows_out"]],
                 unreadable=list(manifest.get("unreadable", [])),
                 sequence=source.sequence,
+                content=str(manifest.get("content", "")),
+                newest=key == newest,
                 top_rule=manifest.get("top_rule"),
                 example=dict(manifest.get("example", {})),
             )
@@ -121,9 +124,15 @@ def publish_gated(source: SourceConfig, keys: list[str], layout: Layout) -> Gate
             evaluation = latest.get(key)
             if evaluation is None:
                 raise NotEvaluatedError(source.name, key)
+            current = read_manifest(layout, source.name, key)
+            if current is None or not evaluation.content or current.get("content") != evaluation.content:
+                raise StaleEvaluationError(source.name, key)
             if evaluation.blocking_failures:
                 blocked[key] = [r.name for r in evaluation.blocking_failures]
-                shutil.rmtree(partition_dir(layout.gated(source.name), source.partitioning, key), ignore_errors=True)
+                if evaluation.content_is_bad:  # else (a stale source) the data gated before stays, unchanged
+                    shutil.rmtree(
+                        partition_dir(layout.gated(source.name), source.partitioning, key), ignore_errors=True
+                    )
                 continue
             published.append(_publish(con, source, key, evaluation, layout))
     finally:
@@ -134,7 +143,7 @@ def publish_gated(source: SourceConfig, keys: list[str], layout: Layout) -> Gate
 def _publish(
     con: duckdb.DuckDBPyConnection, source: SourceConfig, key: str, evaluation: PartitionEvaluation, layout: Layout
 ) -> GatedPartition:
-    files = _partition_files(layout.standardised(source.name), source.partitioning, key)
+    files = _partition_files(layout, source, key)
     flags_file = _flags_file(layout, evaluation)
     removing = [r.name for r in evaluation.results if r.level == "row" and r.severity == "error"]
     condition = " OR ".join(f"f.{quote_ident('flag_' + name)}" for name in removing) or "false"
@@ -230,11 +239,11 @@ def _flags_file(layout: Layout, evaluation: PartitionEvaluation) -> Path:
     return matches[-1]
 
 
-def _partition_files(base: Path, partitioning: str, key: str) -> list[Path]:
-    return sorted(partition_dir(base, partitioning, key).glob("part-*.parquet"))
+def _partition_files(layout: Layout, source: SourceConfig, key: str) -> list[Path]:
+    return partition_files(layout, source.name, source.partitioning, key)
 
 
 def _register_files(source: SourceConfig, layout: Layout) -> list[str]:
     if source.register_source is None:
         return []
-    return [str(p) for p in sorted(layout.standardised(source.register_source).glob("*/part-*.parquet"))]
+    return [str(p) for p in sorted(source_files(layout, source.register_source, "file"))]

@@ -10,7 +10,7 @@ import pytest
 
 from config.layout import Layout
 from config.sources import load_sources
-from ingest.manifest import read_manifests
+from ingest.manifest import partition_files, read_manifests
 from ingest.runner import discover_source, ingest_partitions
 from ingest.verify import recount
 from tests.conftest import HISTORIAN_SOURCES, ingest_all, read_output
@@ -27,7 +27,8 @@ def test_rerun_replaces_partitions_instead_of_appending(write: Callable[..., Pat
     first = ingest_all(path, layout)["hist"]
     files_before = sorted(layout.standardised("hist").rglob("*.parquet"))
     second = ingest_all(path, layout)["hist"]
-    assert sorted(layout.standardised("hist").rglob("*.parquet")) == files_before
+    files_after = sorted(layout.standardised("hist").rglob("*.parquet"))
+    assert len(files_after) == len(files_before) and not set(files_after) & set(files_before), "replaced, not added"
     assert [(r.key, r.rows_in, r.rows_out, r.rows_quarantined) for r in second] == [
         (r.key, r.rows_in, r.rows_out, r.rows_quarantined) for r in first
     ]
@@ -114,3 +115,33 @@ def test_recount_detects_rows_missing_from_disk(write: Callable[..., Path], layo
     broken = recount(source, files, "2024-03-31", layout)
     assert not broken.ok
     assert (broken.rows_in, broken.rows_out, broken.rows_quarantined) == (1, 0, 0)
+
+
+def test_a_crash_before_the_manifest_swap_leaves_the_old_partition_whole(
+    write: Callable[..., Path], layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New files are moved in beside the old ones; until the manifest is swapped, readers see the old version."""
+    import ingest.standardise
+
+    write("hist/1.csv", DAY1)
+    path = write("sources.yaml", SOURCES)
+    ingest_all(path, layout)
+    sources = load_sources(path)
+    source = sources.get("hist")
+    before = {key: partition_files(layout, "hist", "day", key) for key in ("2024-03-30", "2024-03-31")}
+    write("hist/1.csv", DAY1.replace(",1\n", ",7\n"))
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("killed between the moves and the manifest swap")
+
+    monkeypatch.setattr(ingest.standardise, "write_manifest", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_partitions(sources, source, None, layout, "crashed")
+    assert {key: partition_files(layout, "hist", "day", key) for key in before} == before
+    assert all(p.exists() for files in before.values() for p in files), "the old version is whole"
+    assert len(list(layout.standardised("hist").rglob("*.parquet"))) > sum(map(len, before.values())), "new ones too"
+    monkeypatch.undo()
+    ingest_all(path, layout)
+    assert sorted(r["value"] for r in read_output(layout, "hist")) == [2.0, 7.0]
+    listed = {p for key in before for p in partition_files(layout, "hist", "day", key)}
+    assert set(layout.standardised("hist").rglob("*.parquet")) == listed, "the next run removes what the crash left"

@@ -202,3 +202,41 @@ def test_failing_row_samples_withhold_text_that_may_name_people(write: Callable[
     assert sample["technician"] == sample["description"] == "<withheld: may hold personal data>"
     kept = "\n".join(p.read_text(encoding="utf-8") for p in layout.quality("orders").rglob("*.json"))
     assert "Jonas Weber" not in kept and "5550142" not in kept
+
+
+def test_the_gate_publishes_only_the_content_it_judged(plant: Path, layout: Layout) -> None:
+    """Standardising again after the checks ran (a retry, a concurrent run) changes what `gated` would publish:
+    the evaluation is bound to the files it judged, so publication is refused until the checks run again."""
+    from ingest.runner import ingest_partitions
+    from quality.errors import StaleEvaluationError
+
+    sources = load_sources(plant)
+    source = sources.get("hist")
+    evaluate_source(source, ["2024-03-30"], layout, "run-1")
+    ingest_partitions(sources, source, ["2024-03-30"], layout, "run-2")
+    with pytest.raises(StaleEvaluationError, match="changed since its quality checks ran"):
+        publish_gated(source, ["2024-03-30"], layout)
+    evaluate_source(source, ["2024-03-30"], layout, "run-3")
+    assert publish_gated(source, ["2024-03-30"], layout).published
+
+
+def test_freshness_is_judged_on_the_newest_partition_and_never_deletes_gated_data(
+    write: Callable[..., Path], layout: Layout
+) -> None:
+    write("hist/h.csv", "timestamp,tag,value\n2024-03-29 10:00:00,T1,1\n2024-03-30 10:00:00,T1,2\n")
+    plain = write("sources.yaml", HISTORIAN_SOURCES)
+    ingest_all(plain, layout)
+    source = load_sources(plain).get("hist")
+    evaluate_source(source, ["2024-03-29", "2024-03-30"], layout, "run-1")
+    publish_gated(source, ["2024-03-29", "2024-03-30"], layout)
+    gated = sorted(p.name for p in layout.gated("hist").iterdir())
+    stale = load_sources(write("sources.yaml", HISTORIAN_SOURCES + "    quality: {freshness_hours: 1}\n")).get("hist")
+    # re-running the old day alone: freshness is not about it
+    [old] = evaluate_source(stale, ["2024-03-29"], layout, "run-2")
+    assert not old.blocking_failures
+    assert publish_gated(stale, ["2024-03-29"], layout).published
+    # the newest day is stale: held back, but the data gated before stays
+    [newest] = evaluate_source(stale, ["2024-03-30"], layout, "run-3")
+    assert [r.name for r in newest.blocking_failures] == ["freshness"]
+    assert publish_gated(stale, ["2024-03-30"], layout).blocked == {"2024-03-30": ["freshness"]}
+    assert sorted(p.name for p in layout.gated("hist").iterdir()) == gated

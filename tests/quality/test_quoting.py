@@ -28,7 +28,7 @@ sources:
 
 @pytest.fixture
 def quoted_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Layout:
-    root = tmp_path / "plant's \"data\" root"
+    root = tmp_path / 'plant\'s "data" root'
     monkeypatch.setenv("PLANTDATA_HOME", str(root))
     return Layout(root)
 
