@@ -30,7 +30,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 setup: $(VENV)/.synced
 	@mkdir -p "$(DAGSTER_HOME)"
-	@test -f "$(DAGSTER_HOME)/dagster.yaml" || printf 'telemetry:\n  enabled: false\n' > "$(DAGSTER_HOME)/dagster.yaml"
+	@$(BIN)/python -c 'from pathlib import Path; from pipelines.settings import prepare_dagster_home; prepare_dagster_home(Path("$(PLANTDATA_HOME)"))'
 
 demo: setup
 	$(BIN)/plantdata demo generate

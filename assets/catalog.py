@@ -16,6 +16,7 @@ from catalog.store import CatalogStore
 from config.sources import SourceConfig, SourcesFile
 
 GROUP = "catalog"
+CATALOG_POOL = "plantdata-catalog"  # publications take turns, whatever the source
 NO_LISTED_PERSONAL_DATA = "no_listed_personal_data"
 
 
@@ -29,6 +30,7 @@ def build_catalog_asset(sources: SourcesFile, source: SourceConfig) -> dg.Assets
         group_name=GROUP,
         deps=[gated_key(source.name)],
         kinds={"duckdb"},
+        pool=CATALOG_POOL,
         description=f"{source.name} published into the catalog: personal data in text columns pseudonymised "
         "into an immutable release, version, column profiles, lineage from the export files, quality scores, "
         "classification, security grade, PII report, access policy and an audit entry. Readers keep reading the "

@@ -19,6 +19,11 @@ def standardised_key(source: str) -> dg.AssetKey:
     return dg.AssetKey(["standardised", source])
 
 
+def source_pool(source: SourceConfig) -> str:
+    """The Dagster pool of a source's steps: runs of one source take turns (limit 1, see dagster.yaml)."""
+    return f"plantdata-{source.name}"
+
+
 def partitions_for(source: SourceConfig) -> dg.DynamicPartitionsDefinition:
     """Partition keys are UTC days (or file names) found in the data, added by discovery."""
     return dg.DynamicPartitionsDefinition(name=f"{source.name}_{source.partitioning}s")
@@ -40,6 +45,7 @@ def _build(sources: SourcesFile, source: SourceConfig) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         deps=deps,
         kinds={"duckdb", "parquet"},
+        pool=source_pool(source),
         owners=[],
         description=(
             f"{source.description or source.kind.value} from {source.system.value} ({source.owner}), "

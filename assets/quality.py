@@ -8,7 +8,7 @@ quarantines the rows they flag and the partition goes on.
 
 import dagster as dg
 
-from assets.ingest import standardised_key
+from assets.ingest import source_pool, standardised_key
 from assets.resources import PlantdataResource
 from config.sources import SourceConfig
 from ingest.manifest import read_manifests
@@ -31,7 +31,7 @@ def build_quality_checks(source: SourceConfig) -> dg.AssetChecksDefinition:
         for rule in rules
     ]
 
-    @dg.multi_asset_check(specs=specs, name=f"{source.name}_quality", can_subset=False)
+    @dg.multi_asset_check(specs=specs, name=f"{source.name}_quality", can_subset=False, pool=source_pool(source))
     def quality_checks(context: dg.AssetCheckExecutionContext, plantdata: PlantdataResource):  # type: ignore[no-untyped-def]
         layout = plantdata.layout()
         manifests = read_manifests(layout, source.name)

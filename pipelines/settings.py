@@ -20,11 +20,24 @@ def home() -> Path:
     return data_root()
 
 
+INSTANCE_CONFIG = """\
+telemetry:
+  enabled: false
+# every plantdata pool (a source's ingest and gate, the catalog's publication) runs one step at a time
+concurrency:
+  pools:
+    default_limit: 1
+"""
+
+
 def prepare_dagster_home(root: Path) -> Path:
-    """DAGSTER_HOME inside the data root, with telemetry off (Dagster writes a user id otherwise)."""
+    """DAGSTER_HOME inside the data root: telemetry off (Dagster writes a user id otherwise), and a limit of one
+    step at a time per pool, so runs side by side take turns on a source and on the catalog."""
     dagster_home = Layout(root).dagster_home()
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    if not config.exists() or "concurrency:" not in config.read_text(encoding="utf-8"):
+        partial = config.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(INSTANCE_CONFIG, encoding="utf-8")
+        partial.replace(config)
     return dagster_home

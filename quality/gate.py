@@ -92,8 +92,8 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
             evaluations.append(evaluation)
         assert_with_gx(evaluations, layout.gx(), f"{source.name}")
         for evaluation, flags in flag_files:
-            saved = history.save(layout, evaluation)
-            flags.replace(saved.with_suffix(".flags.parquet"))
+            flags.replace(history.path_for(layout, evaluation).with_suffix(".flags.parquet"))
+            history.save(layout, evaluation)
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)

@@ -14,13 +14,22 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from config.locks import exclusive
 from quality.evaluate import PartitionEvaluation
 
 KEEP_VALIDATIONS = 50
 
 
 def assert_with_gx(evaluations: list[PartitionEvaluation], gx_root: Path, suite_name: str) -> Path:
-    """Set every RuleResult.passed from a GX checkpoint run; return the Data Docs index."""
+    """Set every RuleResult.passed from a GX checkpoint run; return the Data Docs index.
+
+    The GX project is one store for every source: runs side by side take turns on it (pruning validations while
+    another run builds Data Docs would break the site)."""
+    with exclusive(gx_root / ".plantdata.lock"):
+        return _assert_with_gx(evaluations, gx_root, suite_name)
+
+
+def _assert_with_gx(evaluations: list[PartitionEvaluation], gx_root: Path, suite_name: str) -> Path:
     import great_expectations
     import pandas as pd
 

@@ -12,10 +12,16 @@ from config.layout import Layout
 from quality.evaluate import PartitionEvaluation, RuleResult
 
 
-def save(layout: Layout, evaluation: PartitionEvaluation) -> Path:
+def path_for(layout: Layout, evaluation: PartitionEvaluation) -> Path:
+    """Where an evaluation is kept; its flagged rows sit beside it (`.flags.parquet`)."""
     folder = layout.quality(evaluation.source) / evaluation.key
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{evaluation.evaluated_at.replace(':', '')}-{evaluation.run_id}.json"
+    return folder / f"{evaluation.evaluated_at.replace(':', '')}-{evaluation.run_id}.json"
+
+
+def save(layout: Layout, evaluation: PartitionEvaluation) -> Path:
+    """Keep an evaluation (last: whoever finds it, finds its flags file in place already)."""
+    path = path_for(layout, evaluation)
     partial = path.with_suffix(f".{os.getpid()}.partial")
     partial.write_text(json.dumps(asdict(evaluation), indent=1, default=str), encoding="utf-8")
     partial.replace(path)
