@@ -12,13 +12,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 BENCH_ROWS ?= 10000000
 
-.PHONY: help setup demo test lint typecheck pytest dagster bench clean
+.PHONY: help setup demo test lint typecheck pytest dagster bench chaos clean
 
 help:
 	@echo "make demo     set up, generate the demo plant, ingest it end to end, print where to look"
 	@echo "make test     set up, then ruff, mypy and the whole pytest suite"
 	@echo "make dagster  the Dagster UI on http://127.0.0.1:3000 over the same data root"
 	@echo "make bench    ingest, gate, catalog search and PII benchmarks against raw baselines (BENCH_ROWS=$(BENCH_ROWS))"
+	@echo "make chaos    20 trials of killing plantdata run with SIGKILL and running it again"
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -72,6 +73,9 @@ bench: setup
 	$(BIN)/plantdata bench gate --rows $(BENCH_ROWS) --json
 	$(BIN)/plantdata bench catalog --datasets 10000 --json
 	$(BIN)/plantdata bench pii --texts 20000 --json
+
+chaos: setup
+	$(BIN)/plantdata bench chaos --trials 20
 
 clean:
 	rm -rf .plantdata .venv .tools .mypy_cache .ruff_cache .pytest_cache

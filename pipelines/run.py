@@ -26,6 +26,7 @@ from ingest.runner import discover_source, ordered_sources, retire_stale_partiti
 from pipelines.definitions import build_definitions
 from pipelines.jobs import PUBLISH_JOB, job_name
 from pipelines.partitions import add_missing_partitions
+from pipelines.reclaim import owner_tags, reclaim_dead_runs
 from pipelines.settings import prepare_dagster_home
 from quality.evaluate import quarantine_summary
 from quality.gate import suite_for
@@ -60,6 +61,7 @@ def run_all(
     layout = Layout(root)
     definitions = build_definitions(sources_file, root)
     instance = instance_for(root)
+    reclaim_dead_runs(instance)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     outcomes = []
     for source in ordered_sources(sources):
@@ -78,7 +80,11 @@ def run_all(
         job = definitions.resolve_job_def(job_name(source))
         result = job.execute_in_process(
             instance=instance,
-            tags={ASSET_PARTITION_RANGE_START_TAG: known[0], ASSET_PARTITION_RANGE_END_TAG: known[-1]},
+            tags={
+                ASSET_PARTITION_RANGE_START_TAG: known[0],
+                ASSET_PARTITION_RANGE_END_TAG: known[-1],
+                **owner_tags(),
+            },
             raise_on_error=False,
             run_config=run_config,
         )
@@ -94,7 +100,11 @@ def run_all(
     if catalog_keys:
         publish = definitions.resolve_job_def(PUBLISH_JOB)
         result = publish.execute_in_process(
-            instance=instance, asset_selection=catalog_keys, raise_on_error=False, run_config=run_config
+            instance=instance,
+            asset_selection=catalog_keys,
+            raise_on_error=False,
+            run_config=run_config,
+            tags=owner_tags(),
         )
         error = None if result.success else _first_error(result)
         outcomes.append(SourceRun("catalog", len(catalog_keys), result.success, result.run_id, error))

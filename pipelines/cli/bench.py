@@ -65,3 +65,14 @@ def bench_pii(texts: int, as_json: bool) -> None:
     from bench.pii import run_pii_bench
 
     report(run_pii_bench(texts), as_json)
+
+
+@bench.command("chaos")
+@click.option("--trials", type=int, default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_chaos(trials: int, as_json: bool) -> None:
+    """Kill `plantdata run` with SIGKILL at points spread over a run, run it again, and count the trials whose
+    published bytes equal an uninterrupted run's, partial files a reader saw, and balanced trials."""
+    from bench.chaos import run_chaos
+
+    report(run_chaos(trials, Layout(home()).root / "chaos"), as_json)
