@@ -20,7 +20,7 @@ from catalog.pii.settings import scanner_settings
 from catalog.policy import check_raw_personal_data, grants
 from catalog.profile import ColumnProfile, profile
 from catalog.release import PiiReport, scan, write_release
-from catalog.store import CatalogStore
+from catalog.store import CatalogStore, PublisherTurn
 from catalog.vocabulary import SecurityGrade
 from config.layout import Layout
 from config.sources import SourceConfig, SourcesFile
@@ -49,6 +49,11 @@ def publish_source(
 
     Personal data in text columns is found and treated before anything is written: the release files, the
     column profiles (min/max of text) and the catalog only ever see the treated values.
+
+    It all happens in one publisher's turn: the latest version and the CDO's grade read at the start still hold
+    when the new version is written, so two publishers of the same content make one version, and an override
+    made meanwhile is either seen or comes after. The turn lasts the whole publication, personal-data scan
+    included: other publishers and overrides of this catalog wait for it.
     """
     gated = layout.gated(source.name)
     files = sorted(gated.glob("*/part-*.parquet"))
@@ -56,69 +61,65 @@ def publish_source(
         raise CatalogError(f"{source.name}: nothing passed the quality gate yet, so there is nothing to publish")
     settings = scanner_settings(sources, layout.root, Treatment(source.personal_data))
     content = _content_sha(files, _privacy_fingerprint(settings))
-    unchanged = _unchanged(store, source.name, content)
-    if unchanged is not None:
-        return unchanged
-    report, replacements = scan(files, settings, source.kind, workers)
-    grade_override = _grade_override(store, source.name)
-    facts = facts_for(
-        [str(f) for f in files], source.kind.value, source.system.value, _register_files(source, layout), report.found
-    )
-    suggestion = suggest(facts)
-    grade = grade_override or suggestion.grade
-    check_raw_personal_data(source.name, grade, report, load_rules())
-    staging = layout.releases(source.name) / f".staging-{os.getpid()}"
-    write_release(files, gated, staging, replacements)
-    try:
-        released = sorted(staging.glob("*/part-*.parquet"))
-        profiled = profile([str(f) for f in released])
-        with store.publication() as con:
-            version = _next_version(con, source.name, content)
-            if version is None:
-                latest = _latest(con, source.name)
-                return PublishedVersion(source.name, latest[0], latest[1], new=False)
-            target = layout.releases(source.name) / f"v{version}"
-            rows = profiled[0].rows if profiled else 0
-            _record_version(con, source, version, run_id, rows, len(files), content, target, profiled)
-            _source(con, sources, source, version)
-            _lineage(con, source, version, layout, target)
-            _classification(con, source.name, version, suggestion)
-            _pii(con, source.name, version, report)
-            _access(con, source, version, grade)
-            _quality(con, source.name, version, layout)
-            refresh_listing(con, source.name)
-            con.execute(
-                "INSERT INTO audit_log VALUES (?, ?, 'publish', ?, ?, ?)",
-                [
-                    datetime.now(UTC),
-                    actor,
-                    source.name,
-                    version,
-                    json.dumps({"run_id": run_id, "rows": rows, "files": len(files), "pii": report.totals()}),
-                ],
-            )
-            _promote(staging, target)  # before commit: a failed commit leaves an unlisted folder, replaced next time
-        return PublishedVersion(source.name, version, rows, new=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with store.turn() as turn:  # what decides the publication is read in the turn that writes it
+        latest = _latest(turn, source.name)
+        if latest is not None and latest[2] == content:
+            return PublishedVersion(source.name, latest[0], latest[1], new=False)
+        version = latest[0] + 1 if latest is not None else 1
+        report, replacements = scan(files, settings, source.kind, workers)
+        grade_override = _grade_override(turn, source.name)
+        facts = facts_for(
+            [str(f) for f in files],
+            source.kind.value,
+            source.system.value,
+            _register_files(source, layout),
+            report.found,
+        )
+        suggestion = suggest(facts)
+        grade = grade_override or suggestion.grade
+        check_raw_personal_data(source.name, grade, report, load_rules())
+        staging = layout.releases(source.name) / f".staging-{os.getpid()}"
+        write_release(files, gated, staging, replacements)
+        try:
+            released = sorted(staging.glob("*/part-*.parquet"))
+            profiled = profile([str(f) for f in released])
+            with turn.publication() as con:
+                target = layout.releases(source.name) / f"v{version}"
+                rows = profiled[0].rows if profiled else 0
+                _record_version(con, source, version, run_id, rows, len(files), content, target, profiled)
+                _source(con, sources, source, version)
+                _lineage(con, source, version, layout, target)
+                _classification(con, source.name, version, suggestion)
+                _pii(con, source.name, version, report)
+                _access(con, source, version, grade)
+                _quality(con, source.name, version, layout)
+                refresh_listing(con, source.name)
+                con.execute(
+                    "INSERT INTO audit_log VALUES (?, ?, 'publish', ?, ?, ?)",
+                    [
+                        datetime.now(UTC),
+                        actor,
+                        source.name,
+                        version,
+                        json.dumps({"run_id": run_id, "rows": rows, "files": len(files), "pii": report.totals()}),
+                    ],
+                )
+                _promote(staging, target)  # before commit: a failed commit leaves an unlisted folder, replaced later
+            return PublishedVersion(source.name, version, rows, new=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
-def _next_version(con: duckdb.DuckDBPyConnection, dataset: str, content: str) -> int | None:
-    """The number of the version to publish; None when the latest already has this content."""
-    latest = con.execute(
-        "SELECT version, content_sha256 FROM versions WHERE dataset = ? ORDER BY version DESC LIMIT 1", [dataset]
-    ).fetchone()
-    if latest is not None and latest[1] == content:
+def _latest(turn: PublisherTurn, dataset: str) -> tuple[int, int, str] | None:
+    """The latest version of `dataset`: its number, row count and content sha256 (None before the first)."""
+    if turn.current is None:
         return None
-    return int(latest[0]) + 1 if latest else 1
-
-
-def _latest(con: duckdb.DuckDBPyConnection, dataset: str) -> tuple[int, int]:
-    found = con.execute(
-        "SELECT version, row_count FROM versions WHERE dataset = ? ORDER BY version DESC LIMIT 1", [dataset]
-    ).fetchone()
-    assert found is not None, "called only when a version exists"
-    return int(found[0]), int(found[1])
+    with turn.reader() as con:
+        found = con.execute(
+            "SELECT version, row_count, content_sha256 FROM versions WHERE dataset = ? ORDER BY version DESC LIMIT 1",
+            [dataset],
+        ).fetchone()
+    return (int(found[0]), int(found[1]), str(found[2])) if found else None
 
 
 def _record_version(
@@ -189,11 +190,11 @@ def _source(con: duckdb.DuckDBPyConnection, sources: SourcesFile, source: Source
     )
 
 
-def _grade_override(store: CatalogStore, dataset: str) -> SecurityGrade | None:
+def _grade_override(turn: PublisherTurn, dataset: str) -> SecurityGrade | None:
     """The CDO's latest grade for `dataset`, if any: it wins over the rules for every later version."""
-    if store.current() is None:
+    if turn.current is None:
         return None
-    with store.reader() as con:
+    with turn.reader() as con:
         found = con.execute(
             "SELECT value FROM overrides WHERE dataset = ? AND axis = 'grade' ORDER BY happened_at DESC LIMIT 1",
             [dataset],
@@ -225,19 +226,6 @@ def _access(con: duckdb.DuckDBPyConnection, source: SourceConfig, version: int, 
         "INSERT INTO access_policies VALUES (?, ?, ?, ?, ?)",
         [[source.name, version, g.principal, g.access, g.reason] for g in grants(grade, source.owner, source.steward)],
     )
-
-
-def _unchanged(store: CatalogStore, dataset: str, content: str) -> PublishedVersion | None:
-    """The latest version when its content is the same: publishing again would add nothing."""
-    if store.current() is None:
-        return None
-    with store.reader() as con:
-        found = con.execute(
-            "SELECT version, row_count FROM versions WHERE dataset = ? AND content_sha256 = ? "
-            "AND version = (SELECT max(version) FROM versions WHERE dataset = ?)",
-            [dataset, content, dataset],
-        ).fetchone()
-    return PublishedVersion(dataset, int(found[0]), int(found[1]), new=False) if found else None
 
 
 def _privacy_fingerprint(settings: ScannerSettings) -> str:

@@ -138,10 +138,15 @@ def lineage(store: CatalogStore, name: str) -> list[dict[str, Any]]:
         )
 
 
+_SQL_CONFINED = "catalog SQL sees the catalog's tables only: files, other databases and settings are off limits"
+
+
 def run_sql(store: CatalogStore, query: str) -> list[dict[str, Any]]:
-    """Any read-only query on the current snapshot (the connection is read-only: writes fail)."""
-    with store.reader() as con:
+    """Any read-only query on the current snapshot, on a connection that reaches nothing else: writes, files
+    (`read_text`, `COPY ... TO`), `ATTACH`, extensions and `SET` fail."""
+    with store.confined_reader() as con:
         try:
             return _rows(con, query, [])
         except duckdb.Error as error:
-            raise CatalogError(f"catalog query failed: {error}") from error
+            hint = f" ({_SQL_CONFINED})" if isinstance(error, duckdb.PermissionException) else ""
+            raise CatalogError(f"catalog query failed: {error}{hint}") from error

@@ -2,11 +2,17 @@
 
 DuckDB lets one process write a database file, and while it does no other process can open it, not even
 to read. So the catalog is a series of snapshot files `catalog/catalog-<n>.duckdb` and a pointer file
-`catalog/CURRENT` naming the newest. A publication copies the current snapshot, writes into the copy in
-one transaction, checkpoints it, and only then moves the pointer (`os.replace`, atomic). Readers open the
-snapshot the pointer names, read-only: they never wait for a lock and never see half a publication.
-Publishers take turns through an exclusive file lock. Old snapshots are removed once unused by new readers
-(an open reader keeps reading its file: on POSIX a removed file lives until its last handle closes).
+`catalog/CURRENT` naming the newest. Readers open the snapshot the pointer names, read-only: they never wait
+for a lock and never see half a publication. In one process, a snapshot stays open while any cursor on it is
+alive, even after the pointer has moved on, and is closed after its last cursor.
+
+Publishers take turns (`CatalogStore.turn`, today an exclusive file lock). Everything that decides what to
+publish is read inside the turn, so it still holds when the new snapshot is written. A publication copies the
+current snapshot to a name only its own run uses, writes into the copy in one transaction, checkpoints and
+closes it (a closed, checkpointed DuckDB file has no `.wal`), renames it to the next snapshot name and only then
+moves the pointer (`os.replace`, atomic). A failure removes the copy and its `.wal`; a publisher killed half way
+leaves files that the next turn removes before anything is read or written. Old snapshots are pruned (an open
+reader keeps reading its file: on POSIX a removed file lives until its last handle closes).
 """
 
 from __future__ import annotations
@@ -17,17 +23,20 @@ import os
 import re
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from catalog.errors import NoCatalogError
+from catalog.errors import CatalogError, NoCatalogError
 from catalog.schema import migrate
 
 KEEP_SNAPSHOTS = 3
 _SNAPSHOT = re.compile(r"^catalog-(\d+)\.duckdb$")
+_WRITING = ".writing"  # suffix of a snapshot being written (`.catalog-<n>.<pid>.<run>.writing`)
+_LEFTOVER = (_WRITING, ".partial")  # `.partial`: the pointer being written, and snapshots of earlier versions
 
 
 @dataclass(frozen=True)
@@ -50,47 +59,73 @@ class CatalogStore:
         """A read-only cursor on the newest complete snapshot.
 
         Opening a snapshot costs tens of milliseconds at 10,000 datasets, so this process keeps the current
-        snapshot open and hands out cursors (cheap, one per call, safe across threads); when the pointer moves
-        on, the old snapshot is closed and the new one opened.
+        snapshot open and hands out cursors (cheap, one per call, safe across threads). A cursor reads the
+        snapshot it was opened on until it is closed, even when the pointer moves on meanwhile; an older
+        snapshot is closed once its last cursor is (see `open_snapshots`).
         """
         path = self.current()
         if path is None:
             raise NoCatalogError(str(self.folder))
-        cursor = _open_snapshot(path).cursor()
+        snapshot = _acquire(path)
         try:
-            yield cursor
+            cursor = snapshot.con.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
         finally:
-            cursor.close()
+            _release(path, snapshot)
+
+    def open_snapshots(self) -> list[Path]:
+        """The snapshots this process holds open for readers, oldest first: the newest opened, and older ones
+        only while a cursor on them is alive."""
+        with _OPEN_LOCK:
+            return sorted(_OPEN.get(self.folder, {}), key=_number)
+
+    @contextlib.contextmanager
+    def confined_reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection for SQL that a person typed: it sees the current snapshot and nothing else.
+
+        A connection of its own (an in-memory database with the snapshot attached read-only), so locking it
+        down leaves the shared readers alone: external access is off (no reading or writing files, no ATTACH,
+        no extensions to install) and the configuration is locked, so no query can turn it back on.
+        """
+        path = self.current()
+        if path is None:
+            raise NoCatalogError(str(self.folder))
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute("ATTACH ? AS catalog (READ_ONLY)", [str(path)])
+            con.execute("USE catalog")
+            con.execute("DETACH memory")  # no writable database either
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+            yield con
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[PublisherTurn]:
+        """This publisher's exclusive turn: no other publication starts or ends until it is over.
+
+        Read what decides a publication through the turn (`PublisherTurn.reader`) and write it through
+        `PublisherTurn.publication`: the current snapshot cannot move in between. Files left by publishers that
+        died during their turn are removed first.
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with _exclusive(self.folder / ".publisher.lock"):
+            _remove_leftovers(self.folder, self.current())
+            turn = PublisherTurn(self)
+            try:
+                yield turn
+            finally:
+                turn.over = True
 
     @contextlib.contextmanager
     def publication(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A writable copy of the catalog; it becomes current only if the block completes."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / ".publisher.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            current = self.current()
-            number = _number(current) + 1 if current is not None else 1
-            target = self.folder / f"catalog-{number}.duckdb"
-            partial = target.with_suffix(".partial")
-            if current is not None:
-                shutil.copyfile(current, partial)
-            else:
-                partial.unlink(missing_ok=True)
-            con = duckdb.connect(str(partial))
-            try:
-                migrate(con)
-                con.execute("BEGIN TRANSACTION")
-                yield con
-                con.execute("COMMIT")
-                con.execute("CHECKPOINT")
-            except BaseException:
-                con.close()
-                partial.unlink(missing_ok=True)
-                raise
-            con.close()
-            partial.replace(target)
-            _write_pointer(self.pointer, target.name)
-            self._prune(number)
+        """A writable copy of the catalog, in a turn of its own; it becomes current only if the block completes."""
+        with self.turn() as turn, turn.publication() as con:
+            yield con
 
     def _prune(self, newest: int) -> None:
         for path in self.folder.glob("catalog-*.duckdb"):
@@ -98,20 +133,138 @@ class CatalogStore:
                 path.unlink(missing_ok=True)
 
 
-_SNAPSHOTS: dict[Path, tuple[Path, duckdb.DuckDBPyConnection]] = {}  # catalog folder -> open snapshot
-_SNAPSHOTS_LOCK = threading.Lock()
+@dataclass
+class PublisherTurn:
+    """A publisher's exclusive turn on a catalog (from `CatalogStore.turn`), usable only while it lasts."""
+
+    store: CatalogStore
+    over: bool = False
+
+    @property
+    def current(self) -> Path | None:
+        """The current snapshot: it moves only through this turn's own publications."""
+        self._check()
+        return self.store.current()
+
+    def reader(self) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A read-only cursor on the current snapshot."""
+        self._check()
+        return self.store.reader()
+
+    @contextlib.contextmanager
+    def publication(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A writable copy of the current snapshot, in one transaction: the next snapshot if the block completes.
+
+        The copy has a name no other run uses and is renamed only once committed, checkpointed and closed; if
+        anything fails, the copy and its `.wal` are removed and the pointer stays where it was.
+        """
+        self._check()
+        folder, current = self.store.folder, self.store.current()
+        number = _number(current) + 1 if current is not None else 1
+        target = folder / f"catalog-{number}.duckdb"
+        writing = folder / f".catalog-{number}.{os.getpid()}.{uuid.uuid4().hex}{_WRITING}"
+        try:
+            if current is not None:
+                shutil.copyfile(current, writing)
+            con = duckdb.connect(str(writing))
+            try:
+                migrate(con)
+                con.execute("BEGIN TRANSACTION")
+                yield con
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            _remove_database(target)  # beyond the pointer, so never published (the turn removed it already)
+            os.replace(writing, target)
+            _write_pointer(self.store.pointer, target.name)
+        except BaseException:
+            _remove_database(writing)
+            if self.store.current() != target:
+                _remove_database(target)
+            raise
+        self.store._prune(number)
+
+    def _check(self) -> None:
+        if self.over:
+            raise CatalogError(f"the publisher's turn on {self.store.folder} is over; take a new one")
 
 
-def _open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
-    with _SNAPSHOTS_LOCK:
-        opened = _SNAPSHOTS.get(path.parent)
-        if opened is not None and opened[0] == path:
-            return opened[1]
-        if opened is not None:
-            opened[1].close()
-        con = duckdb.connect(str(path), read_only=True)
-        _SNAPSHOTS[path.parent] = (path, con)
-        return con
+@dataclass(eq=False)
+class _Snapshot:
+    con: duckdb.DuckDBPyConnection
+    cursors: int = 0
+
+
+_OPEN: dict[Path, dict[Path, _Snapshot]] = {}  # catalog folder -> snapshot file -> its connection for readers
+_OPEN_LOCK = threading.Lock()
+
+
+def _acquire(path: Path) -> _Snapshot:
+    """The open connection on snapshot `path` (opened if needed), counted as used by one more cursor."""
+    with _OPEN_LOCK:
+        opened = _OPEN.setdefault(path.parent, {})
+        snapshot = opened.get(path)
+        if snapshot is None:
+            snapshot = opened[path] = _Snapshot(duckdb.connect(str(path), read_only=True))
+        snapshot.cursors += 1
+        _close_unused(opened)
+        return snapshot
+
+
+def _release(path: Path, snapshot: _Snapshot) -> None:
+    with _OPEN_LOCK:
+        snapshot.cursors -= 1
+        _close_unused(_OPEN[path.parent])
+
+
+def _close_unused(opened: dict[Path, _Snapshot]) -> None:
+    """Close every snapshot but the newest once no cursor on it is alive."""
+    newest = max(opened, key=_number)
+    for path in [p for p, snapshot in opened.items() if p != newest and snapshot.cursors == 0]:
+        opened.pop(path).con.close()
+
+
+_TURNS = threading.local()  # the lock files this thread holds
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """The publishers' lock: an exclusive `flock`, which the kernel releases when its holder dies.
+
+    Taken again by the thread that holds it, it would wait for itself forever: that is an error instead.
+    """
+    held: set[Path] = _TURNS.__dict__.setdefault("held", set())
+    lock = lock.resolve()
+    if lock in held:
+        raise CatalogError(f"this thread already has the publisher's turn on {lock.parent}: publish through it")
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        held.add(lock)
+        try:
+            yield
+        finally:
+            held.discard(lock)
+
+
+def _remove_leftovers(folder: Path, current: Path | None) -> None:
+    """Remove what publishers that died during their turn left: snapshots being written or written but never
+    published, pointers being written, and any `.wal` beside a snapshot (a snapshot is closed before it is
+    renamed and never written after, so a `.wal` there is a dead writer's, which the next opener would replay).
+
+    Called inside the turn, so no live publisher owns any of these files.
+    """
+    newest = _number(current) if current is not None else 0
+    for path in folder.iterdir():
+        name = path.name.removesuffix(".wal")
+        snapshot = _SNAPSHOT.match(name)
+        if name.endswith(_LEFTOVER) or (snapshot and (path.name != name or int(snapshot.group(1)) > newest)):
+            path.unlink(missing_ok=True)
+
+
+def _remove_database(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
 
 
 def _number(path: Path) -> int:

@@ -103,7 +103,8 @@ def catalog_lineage(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def catalog_sql(query: str, as_json: bool) -> None:
     """Run a read-only SQL QUERY on the current catalog snapshot (DuckDB 2.0 SQL; the tables are documented by
-    `SELECT table_name, comment FROM duckdb_tables()`)."""
+    `SELECT table_name, comment FROM duckdb_tables()`). The query sees the catalog only: reading or writing
+    files, ATTACH, extensions and SET are refused."""
     from catalog.queries import run_sql
     from catalog.store import CatalogStore
 
