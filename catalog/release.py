@@ -5,6 +5,10 @@ Files with nothing to change are hard-linked from the gated layer (no copy; the 
 never in place, so the link keeps this version's bytes). Files with findings are rewritten with the masked
 values, row order and every other column unchanged. A column whose values are mostly whole names (a
 `technician` column) is treated as a name column: every name-shaped value in it is personal data.
+
+A second pass then looks, in every column that may name people, for each value found anywhere in the dataset
+(`catalog.pii.known_values`): a name the model found in most rows is masked in the rows where it missed it.
+Code columns are left to the first pass, so a model's mistake in free text never rewrites an identifier.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,9 +24,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from catalog.pii.parallel import mask_distinct
+from catalog.pii.known_values import KnownValues
+from catalog.pii.parallel import MaskedTexts, mask_distinct
 from catalog.pii.recognizers import PERSON, is_name_shaped
-from catalog.pii.scanner import ScannerSettings, Treatment, shared_scanner, treatment_function
+from catalog.pii.scanner import Masked, PiiScanner, ScannerSettings, Span, Treatment, shared_scanner
 from catalog.pii.text_columns import text_value_counts
 from config.kinds import SourceKind, may_name_people
 
@@ -48,6 +54,7 @@ class PiiReport:
     texts: int = 0
     texts_through_ner: int = 0
     ner: bool = True
+    found_again: int = 0  # distinct texts where the second pass found a value the first pass missed there
 
     @property
     def found(self) -> bool:
@@ -66,19 +73,28 @@ def scan(
     """Scan every text column; return the report and, per column, the replacements `{raw: masked}` to apply.
 
     Every column is scanned for contact details, ids and roster names; names off the roster (model, cues and
-    the name-column rule) are looked for where the kind says names may be (`may_name_people`).
+    the name-column rule) are looked for where the kind says names may be (`may_name_people`), and so are the
+    values found anywhere in the dataset (the second pass).
     """
     report = PiiReport(settings.treatment, ner=settings.ner)
     replacements: dict[str, dict[str, str]] = {}
     scanner = shared_scanner(settings)
     scanner.clear_cache()
+    scanned: list[tuple[str, dict[str, int], MaskedTexts, bool, bool]] = []
     for column, values in text_value_counts(files):
         names = may_name_people(kind, column)
         masked, through_ner = mask_distinct(list(values), scanner, workers, names)
         report.texts_through_ner += through_ner
         name_column = names and _is_name_column(values, masked)
         if name_column:
-            masked = _mask_whole_names(values, masked, settings)
+            masked = _mask_whole_names(values, masked, scanner)
+        scanned.append((column, values, masked, names, name_column))
+    known = KnownValues(found_values(masked for _, _, masked, _, _ in scanned))
+    for column, values, first, names, name_column in scanned:
+        masked = first
+        if names and known:
+            masked, again = _mask_known(first, known, scanner)
+            report.found_again += again
         findings, changes = _column_findings(column, values, masked, name_column)
         report.columns.append(findings)
         report.texts += findings.values
@@ -104,32 +120,51 @@ def write_release(files: list[Path], gated_root: Path, target: Path, replacement
     os.replace(staging, target)
 
 
-def _is_name_column(values: dict[str, int], masked: dict[str, tuple[str, Counter[str]]]) -> bool:
+def found_values(columns: Iterable[MaskedTexts]) -> dict[str, str]:
+    """`{value: entity type}` of every finding of the first pass, over all columns."""
+    found: dict[str, str] = {}
+    for masked in columns:
+        for text, result in masked.items():
+            for span in result.spans:
+                found.setdefault(text[span.start : span.end], span.entity)
+    return found
+
+
+def _mask_known(masked: MaskedTexts, known: KnownValues, scanner: PiiScanner) -> tuple[MaskedTexts, int]:
+    """Each text with the known values the first pass missed in it masked too; how many texts changed."""
+    out = dict(masked)
+    changed = 0
+    for text, result in masked.items():
+        extra = known.find(text, result.spans)
+        if extra:
+            out[text] = scanner.masked(text, tuple(sorted((*result.spans, *extra))))
+            changed += 1
+    return out, changed
+
+
+def _is_name_column(values: dict[str, int], masked: MaskedTexts) -> bool:
     """Most distinct values are, in full, one name the scan found (roster, NER or cue)."""
     whole_names = sum(1 for value in values if is_name_shaped(value) and masked[value][1] == Counter({PERSON: 1}))
     return bool(values) and whole_names >= NAME_COLUMN_SHARE * len(values)
 
 
-def _mask_whole_names(
-    values: dict[str, int], masked: dict[str, tuple[str, Counter[str]]], settings: ScannerSettings
-) -> dict[str, tuple[str, Counter[str]]]:
+def _mask_whole_names(values: dict[str, int], masked: MaskedTexts, scanner: PiiScanner) -> MaskedTexts:
     """In a name column, every name-shaped value is a person, found by the scan or not."""
-    treat = treatment_function(PERSON, settings)
     out = dict(masked)
     for value in values:
-        if not masked[value][1] and is_name_shaped(value):
-            out[value] = (treat(value), Counter({PERSON: 1}))
+        if not masked[value].found and is_name_shaped(value):
+            out[value] = scanner.masked(value, (Span(0, len(value), PERSON),))
     return out
 
 
 def _column_findings(
-    column: str, values: dict[str, int], masked: dict[str, tuple[str, Counter[str]]], name_column: bool
+    column: str, values: dict[str, int], masked: dict[str, Masked], name_column: bool
 ) -> tuple[ColumnFindings, dict[str, str]]:
     entities: Counter[str] = Counter()
     rows_affected = 0
     changes: dict[str, str] = {}
     for value, rows in values.items():
-        text, found = masked[value]
+        text, found, _ = masked[value]
         if found:
             rows_affected += rows
             for entity, n in found.items():

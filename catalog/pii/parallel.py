@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 
-from catalog.pii.scanner import PiiScanner, ScannerSettings
+from catalog.pii.scanner import Masked, PiiScanner, ScannerSettings
 
 PARALLEL_FROM = 2_000  # fewer distinct texts are done before spawned workers would have loaded the model
 CHUNK = 500
 
 _WORKER: dict[str, PiiScanner] = {}  # this worker process's scanner, built once by `_start`
-Masked = dict[str, tuple[str, Counter[str]]]
+MaskedTexts = dict[str, Masked]
 
 
-def mask_distinct(texts: list[str], scanner: PiiScanner, workers: int = 2, names: bool = True) -> tuple[Masked, int]:
-    """`{text: (masked, counts)}` for the distinct `texts`, and how many of them went through the NER model.
+def mask_distinct(
+    texts: list[str], scanner: PiiScanner, workers: int = 2, names: bool = True
+) -> tuple[MaskedTexts, int]:
+    """`{text: (masked, counts, findings)}` for the distinct `texts`, and how many of them went through the model.
 
     Few texts are masked by `scanner` in this process; many are shared among `workers` processes, each with a
     scanner built from the same settings.
@@ -32,7 +33,7 @@ def mask_distinct(texts: list[str], scanner: PiiScanner, workers: int = 2, names
         before = scanner.texts_through_ner
         return scanner.mask_many(distinct, names), scanner.texts_through_ner - before
     chunks = [(distinct[i : i + CHUNK], names) for i in range(0, len(distinct), CHUNK)]
-    masked: Masked = {}
+    masked: MaskedTexts = {}
     through_ner = 0
     with _pool(scanner, workers) as pool:
         for part, count in pool.map(_mask_chunk, chunks):
@@ -53,7 +54,7 @@ def _start(settings: ScannerSettings) -> None:
     _WORKER["scanner"] = PiiScanner(settings)
 
 
-def _mask_chunk(chunk: tuple[list[str], bool]) -> tuple[Masked, int]:
+def _mask_chunk(chunk: tuple[list[str], bool]) -> tuple[MaskedTexts, int]:
     scanner = _WORKER["scanner"]
     before = scanner.texts_through_ner
     return scanner.mask_many(*chunk), scanner.texts_through_ner - before

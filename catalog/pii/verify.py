@@ -6,16 +6,17 @@ each distinct value of every text column. A pseudonymised or redacted release mu
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 
-from catalog.pii.scanner import ScannerSettings, shared_scanner
+from catalog.pii.scanner import ScannerSettings, Treatment, shared_scanner
 from catalog.pii.text_columns import text_value_counts
 
 
 def listed_personal_data(release: Path, settings: ScannerSettings) -> dict[str, dict[str, int]]:
     """`{column: {entity type: rows}}` of patterns and roster names found in the release's text columns."""
-    scanner = shared_scanner(ScannerSettings(settings.roster_names, settings.secret, ner=False))
+    scanner = shared_scanner(dataclasses.replace(settings, ner=False, treatment=Treatment.REDACT))
     scanner.clear_cache()
     found: dict[str, dict[str, int]] = {}
     for column, values in text_value_counts(sorted(release.glob("*/part-*.parquet"))):

@@ -13,6 +13,7 @@ import requests
 import tldextract
 import urllib3
 
+from catalog.pii.keys import PseudonymKey
 from catalog.pii.recognizers import EMAIL
 from catalog.pii.scanner import PiiScanner, ScannerSettings
 
@@ -54,7 +55,7 @@ def test_the_scan_finds_e_mails_without_trying_the_network(
     network_attempts: list[str], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="tldextract")
-    scanner = PiiScanner(ScannerSettings(roster_names=(), secret="test"))
+    scanner = PiiScanner(ScannerSettings(roster_names=(), key=PseudonymKey.generate()))
     found = dict(scanner.find_many(list(TEXTS)))
     masked = scanner.mask_many(list(TEXTS))
 

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from catalog.overrides import override
+from catalog.pii.keys import PseudonymKey
 from catalog.pii.scanner import ScannerSettings
 from catalog.pii.verify import listed_personal_data
 from catalog.queries import list_datasets, show_dataset
@@ -20,10 +21,11 @@ from pipelines.run import instance_for, run_all
 from tests.conftest import HISTORIAN_SOURCES
 
 ROSTER = "name,employee_id\nJonas Weber,EMP-004711\nSophie Becker,EMP-004744\n"
+# Written without the cue words the recognizers look for (`called`, `by`, ...): each value must be found for itself.
 ORDERS = [
-    ("WO-1", "Jonas Weber", "Bearing replaced on P-101. Called Sophie Becker (+49 176 5550135)."),
-    ("WO-2", "Sophie Becker", "External service by Priya Nair (p.nair@serviceteam.example) on C-3."),
-    ("WO-3", "Dieter Krause", "Seal leaking on P-102, reported by EMP-004711, call back 555-0142."),
+    ("WO-1", "Jonas Weber", "Bearing replaced on P-101. Sophie Becker (+49 176 5550135) checked the alignment."),
+    ("WO-2", "Sophie Becker", "External service: Priya Nair (p.nair@serviceteam.example) on C-3."),
+    ("WO-3", "Dieter Krause", "Seal leaking on P-102, reported as EMP-004711, call back 555-0142."),
     ("WO-4", "Jonas Weber", "Monthly vibration route completed. All values within ISO 10816 zone A/B."),
 ]
 PLANTED = ["Jonas Weber", "Sophie Becker", "Priya Nair", "Dieter Krause", "p.nair@serviceteam.example"]
@@ -98,7 +100,7 @@ def test_the_release_check_finds_listed_personal_data_left_in_a_release(
 ) -> None:
     run_all(orders("pseudonymise"), layout.root)
     release = Path(show_dataset(CatalogStore(layout.catalog()), "orders")["location"])
-    settings = ScannerSettings(roster_names=("Jonas Weber",), secret="unused")
+    settings = ScannerSettings(roster_names=("Jonas Weber",), key=PseudonymKey.generate())
     assert listed_personal_data(release, settings) == {}
     [part] = list(release.glob("*/part-*.parquet"))[:1]
     leaked = f"SELECT * REPLACE ('Jonas Weber, 555-0142' AS description) FROM '{part}'"
