@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,11 +79,13 @@ def publish_source(
         suggestion = suggest(facts)
         grade = grade_override or suggestion.grade
         check_raw_personal_data(source.name, grade, report, load_rules())
-        staging = layout.releases(source.name) / f".staging-{os.getpid()}"
+        for leftover in layout.releases(source.name).glob(".staging-*"):  # of publishers that died: ours is the turn
+            shutil.rmtree(leftover, ignore_errors=True)
+        staging = layout.releases(source.name) / f".staging-{uuid.uuid4().hex[:12]}"
         write_release(files, gated, staging, replacements)
         try:
             released = sorted(staging.glob("*/part-*.parquet"))
-            profiled = profile([str(f) for f in released])
+            profiled = profile([str(f) for f in released], source.kind)
             with turn.publication() as con:
                 target = layout.releases(source.name) / f"v{version}"
                 rows = profiled[0].rows if profiled else 0

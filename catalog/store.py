@@ -18,7 +18,6 @@ reader keeps reading its file: on POSIX a removed file lives until its last hand
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 import shutil
@@ -32,6 +31,7 @@ import duckdb
 
 from catalog.errors import CatalogError, NoCatalogError
 from catalog.schema import migrate
+from config.locks import exclusive
 
 KEEP_SNAPSHOTS = 3
 _SNAPSHOT = re.compile(r"^catalog-(\d+)\.duckdb$")
@@ -63,10 +63,7 @@ class CatalogStore:
         snapshot it was opened on until it is closed, even when the pointer moves on meanwhile; an older
         snapshot is closed once its last cursor is (see `open_snapshots`).
         """
-        path = self.current()
-        if path is None:
-            raise NoCatalogError(str(self.folder))
-        snapshot = _acquire(path)
+        path, snapshot = self._acquire_current()
         try:
             cursor = snapshot.con.cursor()
             try:
@@ -75,6 +72,20 @@ class CatalogStore:
                 cursor.close()
         finally:
             _release(path, snapshot)
+
+    def _acquire_current(self) -> tuple[Path, _Snapshot]:
+        """The current snapshot, opened: read the pointer again if the file it named was pruned meanwhile (several
+        publications can finish between reading the pointer and opening the file)."""
+        for _ in range(5):
+            path = self.current()
+            if path is None:
+                raise NoCatalogError(str(self.folder))
+            try:
+                return path, _acquire(path)
+            except duckdb.IOException:
+                if path.exists():
+                    raise
+        raise CatalogError(f"the catalog in {self.folder} moved on five times while opening it; try again")
 
     def open_snapshots(self) -> list[Path]:
         """The snapshots this process holds open for readers, oldest first: the newest opened, and older ones
@@ -230,7 +241,7 @@ _TURNS = threading.local()  # the lock files this thread holds
 
 @contextlib.contextmanager
 def _exclusive(lock: Path) -> Iterator[None]:
-    """The publishers' lock: an exclusive `flock`, which the kernel releases when its holder dies.
+    """The publishers' turn (`config.locks.exclusive`: the kernel releases it when its holder dies).
 
     Taken again by the thread that holds it, it would wait for itself forever: that is an error instead.
     """
@@ -238,8 +249,7 @@ def _exclusive(lock: Path) -> Iterator[None]:
     lock = lock.resolve()
     if lock in held:
         raise CatalogError(f"this thread already has the publisher's turn on {lock.parent}: publish through it")
-    with open(lock, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with exclusive(lock):
         held.add(lock)
         try:
             yield
