@@ -12,12 +12,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 BENCH_ROWS ?= 10000000
 
-.PHONY: help setup demo test lint typecheck pytest dagster bench chaos clean
+.PHONY: help setup demo test lint typecheck pytest dagster labelstudio bench chaos clean
 
 help:
 	@echo "make demo     set up, generate the demo plant, ingest it end to end, print where to look"
 	@echo "make test     set up, then ruff, mypy and the whole pytest suite"
 	@echo "make dagster  the Dagster UI on http://127.0.0.1:3000 over the same data root"
+	@echo "make labelstudio  Label Studio on http://127.0.0.1:8080 (admin credentials written to .env on first use)"
 	@echo "make bench    ingest, gate, catalog search and PII benchmarks against raw baselines (BENCH_ROWS=$(BENCH_ROWS))"
 	@echo "make chaos    20 trials of killing plantdata run with SIGKILL and running it again"
 
@@ -59,6 +60,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 pytest: setup
+	$(BIN)/plantdata labelstudio install
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
@@ -67,6 +69,12 @@ test: lint typecheck pytest
 dagster: setup
 	$(BIN)/python -c 'import os, signal, sys; [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)]; os.execv(sys.argv[1], sys.argv[1:])' \
 		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# Credentials in an untracked .env (fresh random ones the first time); Label Studio in its own venv; Ctrl-C stops it.
+labelstudio: setup
+	$(BIN)/plantdata labelstudio env
+	$(BIN)/plantdata labelstudio install
+	$(BIN)/plantdata labelstudio start
 
 bench: setup
 	$(BIN)/plantdata bench ingest --rows $(BENCH_ROWS) --json
@@ -78,4 +86,4 @@ chaos: setup
 	$(BIN)/plantdata bench chaos --trials 20
 
 clean:
-	rm -rf .plantdata .venv .tools .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .plantdata .venv .tools .label-studio .mypy_cache .ruff_cache .pytest_cache

@@ -115,6 +115,14 @@ def show_dataset(store: CatalogStore, name: str, version: int | None = None) -> 
                 "FROM grades g WHERE g.dataset = ?",
                 [name],
             ),
+            "annotation": _rows(
+                con,
+                "SELECT DISTINCT ON (project) project, version AS labelled_version, labels_dataset, labels_version, "
+                "tasks, annotated_tasks, annotations, annotators, alpha, mean_task_agreement, consensus, "
+                "prelabel_acceptance, updated_at FROM annotation_progress WHERE dataset = ? "
+                "ORDER BY project, updated_at DESC",
+                [name],
+            ),
         }
 
 

@@ -90,6 +90,24 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "settings (roster, key, treatment, model): a change to either makes a new version.'",
         ),
     ),
+    (
+        6,
+        "people and annotation progress",
+        (
+            "CREATE TABLE people (email VARCHAR PRIMARY KEY, name VARCHAR, role VARCHAR, department VARCHAR, "
+            "clearance INTEGER, simulated BOOLEAN)",
+            "COMMENT ON TABLE people IS 'Who uses the data: role, department and clearance (the highest security "
+            "grade they may see); simulated marks the demo''s scripted experts. Replaced from the annotation file "
+            "at every labels publication.'",
+            "CREATE TABLE annotation_progress (dataset VARCHAR, version INTEGER, project VARCHAR, "
+            "labels_dataset VARCHAR, labels_version INTEGER, tasks BIGINT, annotated_tasks BIGINT, "
+            "annotations BIGINT, annotators INTEGER, alpha DOUBLE, mean_task_agreement DOUBLE, "
+            "consensus VARCHAR, prelabel_acceptance VARCHAR, updated_at TIMESTAMPTZ)",
+            "COMMENT ON TABLE annotation_progress IS 'Expert annotation of a released dataset version per Label "
+            "Studio project at each labels publication: tasks, annotations, Krippendorff alpha, consensus counts by "
+            "method and pre-label acceptance per model version (JSON).'",
+        ),
+    ),
 )
 
 

@@ -379,6 +379,9 @@ class SourcesFile(_Strict):
     plant: str = "plant"
     privacy: PrivacyOptions = Field(default_factory=PrivacyOptions)
     sources: list[SourceConfig]
+    annotation: str | None = Field(
+        None, description="the annotation file (people and Label Studio projects), relative to this file"
+    )
     path: Path = Path("sources.yaml")
 
     @model_validator(mode="after")

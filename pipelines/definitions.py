@@ -6,6 +6,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from annotation.projects import load_annotation
+from assets.annotation import LabelStudioResource, build_labels_asset
 from assets.catalog import build_catalog_asset, build_release_privacy_check
 from assets.checks import build_rows_balance_check
 from assets.gated import build_gated_asset
@@ -13,8 +15,8 @@ from assets.ingest import build_standardised_asset
 from assets.quality import build_quality_checks
 from assets.resources import PlantdataResource
 from config.sources import load_sources
-from pipelines.jobs import build_ingest_job, build_publish_job
-from pipelines.sensors import build_new_files_sensor, build_publish_after_gate_sensor
+from pipelines.jobs import build_ingest_job, build_labels_job, build_publish_job
+from pipelines.sensors import build_annotation_sensor, build_new_files_sensor, build_publish_after_gate_sensor
 from pipelines.settings import home, sources_path
 
 
@@ -38,12 +40,21 @@ def build_definitions(sources_file: Path | None = None, data_root: Path | None =
         ]
         jobs.append(job)
         sensors += [build_new_files_sensor(sources, source, job), build_publish_after_gate_sensor(source, publish)]
+    if sources.annotation is not None:
+        for spec in load_annotation(sources.resolve(sources.annotation)).projects:
+            labels_job = build_labels_job(spec)
+            assets.append(build_labels_asset(sources, spec))
+            jobs.append(labels_job)
+            sensors.append(build_annotation_sensor(spec, labels_job))
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
         jobs=jobs,
         sensors=sensors,
-        resources={"plantdata": PlantdataResource(home=str(data_root or home()))},
+        resources={
+            "plantdata": PlantdataResource(home=str(data_root or home())),
+            "label_studio": LabelStudioResource(),
+        },
     )
 
 

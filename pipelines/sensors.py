@@ -1,15 +1,23 @@
-"""Sensors that notice new or changed export files and request runs for the partitions they feed."""
+"""Sensors that notice new or changed export files and request runs for the partitions they feed, and sensors
+that notice new expert annotations in Label Studio and request a labels pull."""
 
 import hashlib
 import json
+from typing import Any
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
+from annotation.accounts import admin_client
+from annotation.launcher import is_healthy
+from annotation.loop import project_id_of
+from annotation.projects import ProjectSpec
+from assets.annotation import LabelStudioResource
 from assets.catalog import catalog_key
 from assets.gated import gated_key
 from assets.ingest import partitions_for
 from assets.resources import PlantdataResource
+from config.errors import PlantdataError
 from config.sources import SourceConfig, SourcesFile
 from ingest.runner import discover_source, retire_stale_partitions
 
@@ -77,3 +85,45 @@ def _files_digest(files: list) -> str:  # type: ignore[type-arg]
     """Same files with the same content give the same run key, so a restart never ingests twice."""
     text = "\n".join(sorted(f"{f.uri}={f.sha256}" for f in files))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def build_annotation_sensor(spec: ProjectSpec, job: UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=f"labels_{spec.name}_updates",
+        job=job,
+        minimum_interval_seconds=60,
+        description=f"Polls Label Studio for tasks of '{spec.title}' updated since the last pull and pulls them.",
+    )
+    def updates(
+        context: dg.SensorEvaluationContext, plantdata: PlantdataResource, label_studio: LabelStudioResource
+    ) -> dg.SensorResult | dg.SkipReason:
+        layout = plantdata.layout()
+        try:
+            settings = label_studio.settings(layout.root)
+        except PlantdataError as error:
+            return dg.SkipReason(str(error))
+        if not is_healthy(settings.url):
+            return dg.SkipReason(f"Label Studio at {settings.url} does not answer; trying again at the next tick")
+        client = admin_client(settings)
+        try:
+            project_id = project_id_of(client, spec)
+        except PlantdataError as error:
+            return dg.SkipReason(str(error))
+        newest = _newest_update(client, project_id)
+        if newest is None or newest == context.cursor:
+            return dg.SkipReason(f"no task of {spec.name} updated since {context.cursor or 'ever'}")
+        return dg.SensorResult(run_requests=[dg.RunRequest(run_key=f"{spec.name}:{newest}")], cursor=newest)
+
+    return updates
+
+
+def _newest_update(client: object, project_id: int) -> str | None:
+    """The update time of the project's most recently updated task (one task fetched, not the project)."""
+    from label_studio_sdk import LabelStudio
+
+    assert isinstance(client, LabelStudio)
+    query = json.dumps({"ordering": ["-tasks:updated_at"]})
+    task: Any
+    for task in client.tasks.list(project=project_id, fields="task_only", query=query, page_size=1):
+        return str(task.updated_at)
+    return None

@@ -10,10 +10,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from config.errors import PlantdataError
 from config.layout import Layout
+from pipelines.cli.annotate import annotate
 from pipelines.cli.bench import bench
 from pipelines.cli.catalog import catalog
 from pipelines.cli.common import console, plain, sources_option
 from pipelines.cli.demo import demo
+from pipelines.cli.labelstudio import labelstudio
 from pipelines.cli.quality import quality
 from pipelines.cli.sources import sources
 from pipelines.settings import home, sources_path
@@ -85,7 +87,7 @@ def run(sources_file: str | None) -> None:
         sys.exit(1)
 
 
-for group in (sources, quality, catalog, demo, bench):
+for group in (sources, quality, catalog, demo, bench, labelstudio, annotate):
     main.add_command(group)
 
 

@@ -70,6 +70,13 @@ def catalog_show(name: str, version: int | None, as_json: bool) -> None:
         console_out.print(f"personal data: none found in {len(shown['pii'])} text column(s)")
     emit(shown["access"], False, ["principal", "access", "reason"])
     emit(shown["lineage"], False, ["from_kind", "from_id", "to_kind", "to_id"])
+    if shown["annotation"]:
+        console_out.print("expert annotation (Label Studio), as of the last labels publication:")
+        emit(
+            shown["annotation"],
+            False,
+            ["project", "labelled_version", "tasks", "annotated_tasks", "annotations", "alpha", "consensus"],
+        )
 
 
 @catalog.command("search")

@@ -43,7 +43,11 @@ def test_the_demo_code_location_loads() -> None:
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     names = ("asset_register", "historian", "alarms", "production_orders", "inspections", "work_orders")
-    assert keys == {f"{layer}/{n}" for n in names for layer in ("standardised", "gated", "catalog")}
+    projects = ("pump_faults", "work_order_failures", "inspection_review")  # demo_plant/annotation.yaml
+    assert keys == {f"{layer}/{n}" for n in names for layer in ("standardised", "gated", "catalog")} | {
+        f"labels/{p}" for p in projects
+    }
+    assert graph.get(dg.AssetKey(["labels", "pump_faults"])).parent_keys == {dg.AssetKey(["catalog", "historian"])}
     historian = dg.AssetKey(["standardised", "historian"])
     checks = {k.name for k in graph.asset_check_keys if k.asset_key == historian}
     assert {
@@ -55,7 +59,9 @@ def test_the_demo_code_location_loads() -> None:
         "spike",
         "gap_before",
     } <= checks
-    assert len(list(defs.sensors or [])) == 12  # per source: new files, publish after gate
+    sensors = {s.name for s in defs.sensors or []}
+    assert len(sensors) == 15  # per source: new files, publish after gate; per annotation project: updates
+    assert {f"labels_{p}_updates" for p in projects} <= sensors
     assert graph.get(dg.AssetKey(["standardised", "historian"])).parent_keys == {
         dg.AssetKey(["standardised", "asset_register"])
     }
