@@ -39,6 +39,9 @@ demo: setup
 	$(BIN)/plantdata run
 	$(BIN)/plantdata sources status --summary
 	$(BIN)/plantdata quality report --summary
+	@echo
+	$(BIN)/plantdata labelstudio env
+	$(BIN)/plantdata annotate demo
 	$(BIN)/plantdata catalog list
 	@echo
 	@echo "Standardised Parquet:  $(PLANTDATA_HOME)/standardised/<source>/day=YYYY-MM-DD/"
@@ -51,6 +54,9 @@ demo: setup
 	@echo "Catalog:               $(BIN)/plantdata catalog list|show NAME|search TEXT [--json]"
 	@echo "Catalog SQL:           $(BIN)/plantdata catalog sql \"SELECT table_name, comment FROM duckdb_tables()\""
 	@echo "Dagster UI:            make dagster, then http://127.0.0.1:3000"
+	@echo "Label Studio:          make labelstudio, then http://127.0.0.1:8080 (admin e-mail and password in .env)"
+	@echo "Expert labels:         $(PLANTDATA_HOME)/releases/labels_<project>/v<n>/labels.parquet; plantdata catalog show labels_<project>"
+	@echo "Annotation progress:   $(BIN)/plantdata annotate status [--json]; plantdata catalog show historian"
 
 lint: setup
 	$(BIN)/ruff check .

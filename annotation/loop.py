@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import polars as pl
+import pyarrow as pa
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
@@ -29,7 +31,7 @@ from annotation.pull import PullStore, pull, server_clock
 from annotation.push import PushResult, ensure_project, existing_tasks, push_tasks
 from annotation.records import inspection_tasks, work_order_tasks
 from annotation.selection import choose_batch
-from annotation.sensor_windows import build_tasks, candidate_windows, equipment_channels
+from annotation.sensor_windows import build_tasks, candidate_windows, equipment_channels, full_rate_window
 from annotation.settings import LabelStudioError, LabelStudioSettings
 from annotation.simulate import Oracle, SimulatedAccounts, SimulationReport, simulate_annotators, simulate_review
 from annotation.tasks import Release, TaskItem
@@ -38,6 +40,7 @@ from catalog.labels import LabelsPublication, PublishedLabels, effective_grade, 
 from catalog.store import CatalogStore
 from config.commit import commit_bytes
 from config.layout import Layout
+from config.locks import exclusive
 from config.sources import SourcesFile
 
 NO_FAILURE = "no_failure"
@@ -160,22 +163,26 @@ def simulate(loop: Loop, name: str, oracle: Oracle, limit: int | None = None) ->
 
 
 def pull_labels(loop: Loop, name: str, *, publish: bool = True, run_id: str | None = None) -> PullReport:
-    """Pull `name`'s annotations since the last pull; with `publish`, publish the labels dataset."""
+    """Pull `name`'s annotations since the last pull; with `publish`, publish the labels dataset.
+
+    One pull of a project at a time (the CLI and a Dagster run may both try): the store is merged in a turn.
+    """
     spec = loop.annotation.project(name)
-    with _server(loop.settings):
+    store = loop.pull_store(name)
+    with exclusive(store.folder / ".pull.lock"), _server(loop.settings):
         client = admin_client(loop.settings)
         project_id = project_id_of(client, spec)
-        store = loop.pull_store(name)
         fetched = pull(client, project_id, store, server_now=server_clock(loop.settings.url))
         tasks_on_server = _task_count(client, project_id)
-    rows = store.read_rows()
+        commit_bytes(store.folder / "tasks.json", json.dumps({"tasks": tasks_on_server}).encode())
+        rows = store.read_rows()
     sources = {r["source"] for r in rows}
     version = max((int(s.rpartition("@v")[2]) for s in sources if "@v" in s), default=None)
     grade = effective_grade(loop.store, spec.dataset)
     summary = build_labels(rows, spec, loop.annotation, grade, tasks_on_server)
-    commit_bytes(store.folder / "tasks.json", json.dumps({"tasks": tasks_on_server}).encode())
     published = None
     if publish and version is not None and summary.table.num_rows:
+        release = Release(spec.dataset, version, release_of(loop.store, spec.dataset, version)[1])
         published = publish_labels(
             loop.store,
             loop.layout,
@@ -188,12 +195,25 @@ def pull_labels(loop: Loop, name: str, *, publish: bool = True, run_id: str | No
                 table=summary.table,
                 progress=summary.progress,
                 people=loop.annotation.people,
+                extra_tables=_full_rate_windows(spec, release, summary),
             ),
             run_id=run_id or f"annotate-{uuid.uuid4().hex[:12]}",
         )
     return PullReport(
         name, fetched.tasks_fetched, fetched.annotations_total, fetched.annotations_changed, summary, published
     )
+
+
+def _full_rate_windows(spec: ProjectSpec, release: Release, summary: LabelsSummary) -> dict[str, pa.Table]:
+    """For sensor projects, the full-rate readings of every labelled window (tasks show a downsampled view)."""
+    if spec.kind is not TaskKind.SENSOR_FAULTS or not summary.table.num_rows:
+        return {}
+    windows = []
+    labelled = summary.table.to_pydict()
+    for task_key, row_keys in sorted(set(zip(labelled["task_key"], labelled["row_keys"], strict=True))):
+        frame = full_rate_window(release, json.loads(row_keys))
+        windows.append(frame.with_columns(pl.lit(task_key).alias("task_key")))
+    return {"windows": pl.concat(windows, how="diagonal_relaxed").to_arrow()} if windows else {}
 
 
 def status(loop: Loop, name: str) -> dict[str, Any]:
