@@ -24,7 +24,8 @@ import pyarrow.parquet as pq
 from catalog.errors import CatalogError
 from catalog.listing import EFFECTIVE, refresh_listing
 from catalog.policy import grants
-from catalog.profile import ColumnProfile, profile
+from catalog.profile import profile
+from catalog.publish import insert_columns, latest_version
 from catalog.store import CatalogStore, PublisherTurn
 from catalog.vocabulary import SecurityGrade
 from config.layout import Layout
@@ -62,7 +63,7 @@ def publish_labels(
     content = _content_sha(labels)
     with store.turn() as turn:
         source = _source_facts(turn, labels.source_dataset, labels.source_version)
-        latest = _latest(turn, labels.dataset)
+        latest = latest_version(turn, labels.dataset)
         if latest is not None and latest[2] == content:
             return PublishedLabels(labels.dataset, latest[0], latest[1], new=False, grade=source["grade"])
         version = latest[0] + 1 if latest is not None else 1
@@ -89,10 +90,7 @@ def publish_labels(
                     "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [labels.dataset, version, now, run_id, labels.table.num_rows, 1, content, str(target)],
                 )
-                con.executemany(
-                    "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [_column_row(labels.dataset, version, c) for c in profiled],
-                )
+                insert_columns(con, labels.dataset, version, profiled)
                 source_id = f"{labels.source_dataset}@{labels.source_version}"
                 con.executemany(
                     "INSERT INTO lineage_edges VALUES (?, ?, ?, ?, ?, ?, NULL)",
@@ -182,23 +180,6 @@ def publish_labels(
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _column_row(dataset: str, version: int, c: ColumnProfile) -> list[Any]:
-    return [
-        dataset,
-        version,
-        c.name,
-        c.type,
-        c.nulls,
-        c.distinct_approx,
-        c.min,
-        c.max,
-        c.q25,
-        c.q50,
-        c.q75,
-        c.histogram,
-    ]
-
-
 def effective_grade(store: CatalogStore, dataset: str) -> int:
     """The dataset's security grade as the catalog decides it now (the CDO's override, else the suggestion)."""
     with store.reader() as con:
@@ -237,17 +218,6 @@ def _source_facts(turn: PublisherTurn, dataset: str, version: int) -> dict[str, 
             con.execute(EFFECTIVE + "SELECT axis, value FROM classes WHERE dataset = ?", [dataset]).fetchall()
         )
     return {"owner": found[0], "steward": found[1], "grade": int(grade[0]) if grade else 3, "classes": classes}
-
-
-def _latest(turn: PublisherTurn, dataset: str) -> tuple[int, int, str] | None:
-    if turn.current is None:
-        return None
-    with turn.reader() as con:
-        found = con.execute(
-            "SELECT version, row_count, content_sha256 FROM versions WHERE dataset = ? ORDER BY version DESC LIMIT 1",
-            [dataset],
-        ).fetchone()
-    return (int(found[0]), int(found[1]), str(found[2])) if found else None
 
 
 def _content_sha(labels: LabelsPublication) -> str:

@@ -63,7 +63,7 @@ def publish_source(
     settings = scanner_settings(sources, layout.root, Treatment(source.personal_data))
     content = _content_sha(files, _privacy_fingerprint(settings))
     with store.turn() as turn:  # what decides the publication is read in the turn that writes it
-        latest = _latest(turn, source.name)
+        latest = latest_version(turn, source.name)
         if latest is not None and latest[2] == content:
             return PublishedVersion(source.name, latest[0], latest[1], new=False)
         version = latest[0] + 1 if latest is not None else 1
@@ -113,7 +113,7 @@ def publish_source(
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _latest(turn: PublisherTurn, dataset: str) -> tuple[int, int, str] | None:
+def latest_version(turn: PublisherTurn, dataset: str) -> tuple[int, int, str] | None:
     """The latest version of `dataset`: its number, row count and content sha256 (None before the first)."""
     if turn.current is None:
         return None
@@ -155,11 +155,16 @@ def _record_version(
         "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [source.name, version, now, run_id, rows, partitions, content, str(location)],
     )
+    insert_columns(con, source.name, version, profiled)
+
+
+def insert_columns(con: duckdb.DuckDBPyConnection, dataset: str, version: int, profiled: list[ColumnProfile]) -> None:
+    """The column profiles of one dataset version."""
     con.executemany(
         "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
-                source.name,
+                dataset,
                 version,
                 c.name,
                 c.type,
