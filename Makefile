@@ -67,6 +67,7 @@ typecheck: setup
 
 pytest: setup
 	$(BIN)/plantdata labelstudio install
+	.ci/install-chromium
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
