@@ -88,6 +88,7 @@ bench: setup
 	$(BIN)/plantdata bench gate --rows $(BENCH_ROWS) --json
 	$(BIN)/plantdata bench catalog --datasets 10000 --json
 	$(BIN)/plantdata bench pii --texts 20000 --json
+	$(BIN)/plantdata bench annotate --tasks 10000 --json
 
 chaos: setup
 	$(BIN)/plantdata bench chaos --trials 20

@@ -116,7 +116,8 @@ def push(loop: Loop, name: str, limit: int | None = None) -> PushReport:
             f"project {name}: no annotator is cleared for {spec.dataset}'s security grade {grade}; raise a person's "
             f"clearance in {loop.annotation.path} or have the CDO review the dataset's grade"
         )
-    with _server(loop.settings):
+    # one push of a project at a time: the keys listed below are still the server's when the batch is imported
+    with exclusive(loop.pull_store(name).folder / ".push.lock"), _server(loop.settings):
         client = admin_client(loop.settings)
         candidates, model_version = _candidates(loop, spec, release)
         config = _label_config(spec, release)
@@ -129,7 +130,7 @@ def push(loop: Loop, name: str, limit: int | None = None) -> PushReport:
             random_share=spec.random_share,
             seed=spec.seed,
         )
-        result = push_tasks(client, project_id, batch)
+        result = push_tasks(client, project_id, batch, there)
     return PushReport(
         name, f"{spec.dataset}@v{version}", len(candidates), result, model_version, [p.email for p in cleared]
     )

@@ -8,7 +8,7 @@ lists the keys already on the server, so pushing the same items twice (or after 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -55,7 +55,11 @@ def existing_tasks(client: LabelStudio, project_id: int) -> dict[str, int]:
     """Stable key -> task id of every task already in the project."""
     found: dict[str, int] = {}
     task: Any
-    for task in client.tasks.list(project=project_id, fields="task_only", page_size=1000):
+    # only ids and data, without resolving storage URIs: the default fields cost the server about five times as much
+    listing: Any = client.tasks.list(
+        project=project_id, fields="task_only", include="id,data", resolve_uri=False, page_size=1000
+    )
+    for task in listing:
         key = (task.data or {}).get(KEY_FIELD)
         if key and task.id is not None:
             found[str(key)] = int(task.id)
@@ -83,9 +87,14 @@ def task_payload(item: TaskItem) -> dict[str, Any]:
     return payload
 
 
-def push_tasks(client: LabelStudio, project_id: int, items: Sequence[TaskItem]) -> PushResult:
-    """Import the items not yet on the server, in bulk; report what was created and what was there."""
-    there = existing_tasks(client, project_id)
+def push_tasks(
+    client: LabelStudio, project_id: int, items: Sequence[TaskItem], there: Collection[str] | None = None
+) -> PushResult:
+    """Import the items not yet on the server, in bulk; report what was created and what was there.
+
+    `there`: the keys already on the server, when the caller has just listed them (in the same push turn).
+    """
+    there = existing_tasks(client, project_id) if there is None else there
     fresh = [item for item in items if item.key not in there]
     seen: set[str] = set()
     unique = [item for item in fresh if not (item.key in seen or seen.add(item.key))]  # type: ignore[func-returns-value]

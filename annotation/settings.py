@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import secrets
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,22 @@ class LabelStudioSettings:
             url=values.get(URL) or DEFAULT_URL,
             venv=_venv(values),
         )
+
+
+def throwaway_settings(data_dir: Path, admin_email: str) -> LabelStudioSettings:
+    """A server of its own for a test or a benchmark: a fresh random admin (never the developer's .env), its data
+    in `data_dir`, a free port on 127.0.0.1, and the virtualenv of $PLANTDATA_LABEL_STUDIO_VENV or the default."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    return LabelStudioSettings(
+        admin_email=admin_email,
+        admin_password=secrets.token_urlsafe(24),
+        admin_token=secrets.token_hex(20),
+        data_dir=data_dir,
+        url=f"http://127.0.0.1:{port}",
+        venv=venv_path(os.environ, dotenv=data_dir / "no.env"),
+    )
 
 
 _REGENERATE = "correct it, or delete .env and run `plantdata labelstudio env` for fresh random credentials"

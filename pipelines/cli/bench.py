@@ -76,3 +76,20 @@ def bench_chaos(trials: int, as_json: bool) -> None:
     from bench.chaos import run_chaos
 
     report(run_chaos(trials, Layout(home()).root / "chaos"), as_json)
+
+
+@bench.command("annotate")
+@click.option("--tasks", type=int, default=10_000, show_default=True)
+@click.option(
+    "--url",
+    default=None,
+    help="An already running Label Studio (admin credentials from PLANTDATA_LABEL_STUDIO_* or .env); "
+    "default: start a fresh one for the run.",
+)
+@click.option("--json", "as_json", is_flag=True)
+def bench_annotate(tasks: int, url: str | None, as_json: bool) -> None:
+    """Push and pull N annotated tasks against a real Label Studio, beside the server's own bulk import and JSON
+    export of the same tasks (ratios push/import and pull/export), with the re-push and an incremental pull."""
+    from bench.annotate import run_annotate_bench
+
+    report(run_annotate_bench(tasks, Layout(home()).root / "bench", url), as_json)

@@ -3,8 +3,6 @@ developer's .env), a temporary data folder and a free port."""
 
 from __future__ import annotations
 
-import os
-import secrets
 import socket
 import time
 from collections.abc import Iterator
@@ -14,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from annotation.launcher import LOCK, LabelStudioServer, ensure_installed
-from annotation.settings import LabelStudioSettings, venv_path
+from annotation.settings import LabelStudioSettings, throwaway_settings
 
 
 @dataclass(frozen=True)
@@ -33,15 +31,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def label_studio_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLabelStudio]:
-    data_dir = tmp_path_factory.mktemp("labelstudio")
-    settings = LabelStudioSettings(
-        admin_email="admin@plantdata-test.local",
-        admin_password=secrets.token_urlsafe(24),
-        admin_token=secrets.token_hex(20),
-        data_dir=data_dir,
-        url=f"http://127.0.0.1:{free_port()}",
-        venv=venv_path(os.environ, dotenv=data_dir / "no.env"),  # $PLANTDATA_LABEL_STUDIO_VENV, never .env
-    )
+    settings = throwaway_settings(tmp_path_factory.mktemp("labelstudio"), "admin@plantdata-test.local")
     ensure_installed(settings.venv, LOCK)
     server = LabelStudioServer(settings)
     started_at, clock = time.time(), time.monotonic()
