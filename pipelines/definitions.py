@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from annotation.projects import load_annotation
+from annotation.projects import ProjectSpec, load_annotation
 from assets.annotation import LabelStudioResource, build_labels_asset
 from assets.catalog import build_catalog_asset, build_release_privacy_check
 from assets.checks import build_rows_balance_check
@@ -14,7 +14,8 @@ from assets.gated import build_gated_asset
 from assets.ingest import build_standardised_asset
 from assets.quality import build_quality_checks
 from assets.resources import PlantdataResource
-from config.sources import load_sources
+from config.errors import ConfigError
+from config.sources import SourcesFile, load_sources
 from pipelines.jobs import build_ingest_job, build_labels_job, build_publish_job
 from pipelines.sensors import build_annotation_sensor, build_new_files_sensor, build_publish_after_gate_sensor
 from pipelines.settings import home, sources_path
@@ -40,12 +41,11 @@ def build_definitions(sources_file: Path | None = None, data_root: Path | None =
         ]
         jobs.append(job)
         sensors += [build_new_files_sensor(sources, source, job), build_publish_after_gate_sensor(source, publish)]
-    if sources.annotation is not None:
-        for spec in load_annotation(sources.resolve(sources.annotation)).projects:
-            labels_job = build_labels_job(spec)
-            assets.append(build_labels_asset(sources, spec))
-            jobs.append(labels_job)
-            sensors.append(build_annotation_sensor(spec, labels_job))
+    for spec in annotation_projects(sources):
+        labels_job = build_labels_job(spec)
+        assets.append(build_labels_asset(sources, spec))
+        jobs.append(labels_job)
+        sensors.append(build_annotation_sensor(spec, labels_job))
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
@@ -56,6 +56,24 @@ def build_definitions(sources_file: Path | None = None, data_root: Path | None =
             "label_studio": LabelStudioResource(),
         },
     )
+
+
+def annotation_projects(sources: SourcesFile) -> list[ProjectSpec]:
+    """The projects of the sources file's annotation file, each naming datasets that are sources of it."""
+    if sources.annotation is None:
+        return []
+    annotation = load_annotation(sources.resolve(sources.annotation))
+    known = {source.name for source in sources.sources}
+    for spec in annotation.projects:
+        for role, dataset in (("dataset", spec.dataset), ("alarms", spec.alarms), ("work_orders", spec.work_orders)):
+            if dataset is not None and dataset not in known:
+                raise ConfigError(
+                    str(annotation.path),
+                    f"projects[{spec.name}].{role}",
+                    f"{dataset!r} is not a source of {sources.path}",
+                    f"name one of {sorted(known)}",
+                )
+    return annotation.projects
 
 
 @dg.definitions

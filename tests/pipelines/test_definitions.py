@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from config.errors import ConfigError
 from config.layout import Layout
 from pipelines.definitions import build_definitions
 from pipelines.run import instance_for, run_all
@@ -152,3 +153,11 @@ def test_publication_follows_each_gating_run(plant: Path, layout: Layout) -> Non
     assert request.run_key == f"hist:publish-after:{ingest.run_id}"
     again = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs, cursor=tick.cursor))
     assert not again.run_requests, "the same gating run is published once"
+
+
+def test_an_annotation_project_naming_an_unknown_dataset_is_a_config_error(write: Callable[..., Path]) -> None:
+    write("reg.csv", REGISTER)
+    write("annotation.yaml", "projects: [{name: qi, kind: inspection_review, dataset: inspektions}]\n")
+    sources = write("sources.yaml", "annotation: annotation.yaml\n" + SOURCES.lstrip("\n"))
+    with pytest.raises(ConfigError, match=r"projects\[qi\]\.dataset.*'inspektions' is not a source"):
+        build_definitions(sources, Path("/nonexistent"))
