@@ -30,6 +30,7 @@ from annotation.projects import AnnotationFile, ProjectSpec, TaskKind, load_anno
 from annotation.pull import PullStore, pull, server_clock
 from annotation.push import PushResult, ensure_project, existing_tasks, push_tasks
 from annotation.records import inspection_tasks, work_order_tasks
+from annotation.review import review_marks, update_review_queue
 from annotation.selection import choose_batch
 from annotation.sensor_windows import build_tasks, candidate_windows, equipment_channels, full_rate_window
 from annotation.settings import LabelStudioError, LabelStudioSettings
@@ -177,10 +178,14 @@ def pull_labels(loop: Loop, name: str, *, publish: bool = True, run_id: str | No
         tasks_on_server = _task_count(client, project_id)
         commit_bytes(store.folder / "tasks.json", json.dumps({"tasks": tasks_on_server}).encode())
         rows = store.read_rows()
+        grade = effective_grade(loop.store, spec.dataset)
+        summary = build_labels(rows, spec, loop.annotation, grade, tasks_on_server)
+        table = summary.table.to_pydict()
+        task_ids = dict(zip(table["task_key"], table["task_id"], strict=True))
+        marks = review_marks({task_ids[k]: c for k, c in summary.consensus.items() if k in task_ids})
+        update_review_queue(client, project_id, marks, store.folder / "review.json")
     sources = {r["source"] for r in rows}
     version = max((int(s.rpartition("@v")[2]) for s in sources if "@v" in s), default=None)
-    grade = effective_grade(loop.store, spec.dataset)
-    summary = build_labels(rows, spec, loop.annotation, grade, tasks_on_server)
     published = None
     if publish and version is not None and summary.table.num_rows:
         release = Release(spec.dataset, version, release_of(loop.store, spec.dataset, version)[1])

@@ -149,6 +149,10 @@ def test_the_loop_end_to_end(
     pending = sorted(
         {r["task_id"] for r in pulled.summary.table.to_pylist() if r["consensus_method"] == "pending_review"}
     )
+    # the reviewer's queue on the server: a "Needs review" tab listing exactly the disagreements
+    [view] = [v for v in client.views.list(project=project_id) if (v.data or {}).get("title") == "Needs review"]
+    queued = sorted(int(t.id) for t in client.tasks.list(project=project_id, view=view.id))
+    assert len(pending) == 2 and queued == pending
     review = simulate_review(
         label_studio,
         project_id,
@@ -187,6 +191,7 @@ def test_the_loop_end_to_end(
     assert methods == ["reviewer", "reviewer", "unanimous", "unanimous", "unanimous", "unanimous"]
     assert sorted(label for _, label, _ in labels) == sorted(TRUTH.values())
 
+    assert list(client.tasks.list(project=project_id, view=view.id)) == []  # settled: the queue is empty
     shown_status = status(loop, "qi_review")
     assert shown_status["annotations_per_annotator"] == {
         "anna@plant.example": 6,
