@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from catalog import audit
 from catalog.errors import CatalogError
 from catalog.listing import EFFECTIVE, refresh_listing
 from catalog.policy import grants
@@ -163,15 +164,14 @@ def publish_labels(
                         ],
                     )
                 refresh_listing(con, labels.dataset)
-                con.execute(
-                    "INSERT INTO audit_log VALUES (?, ?, 'publish_labels', ?, ?, ?)",
-                    [
-                        now,
-                        actor,
-                        labels.dataset,
-                        version,
-                        json.dumps({"run_id": run_id, "rows": labels.table.num_rows, "labels": source_id}),
-                    ],
+                audit.append(
+                    con,
+                    now,
+                    actor,
+                    "publish_labels",
+                    labels.dataset,
+                    version,
+                    json.dumps({"run_id": run_id, "rows": labels.table.num_rows, "labels": source_id}),
                 )
                 shutil.rmtree(target, ignore_errors=True)
                 staging.replace(target)

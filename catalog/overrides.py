@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from catalog import audit
 from catalog.errors import CatalogError
 from catalog.listing import refresh_listing
 from catalog.store import CatalogStore
@@ -30,7 +31,6 @@ def override(store: CatalogStore, dataset: str, axis: str, value: str, actor: st
             raise CatalogError(f"no dataset {dataset!r} in the catalog")
         con.execute("INSERT INTO overrides VALUES (?, ?, ?, ?, ?, ?)", [dataset, axis, value, actor, reason, now])
         refresh_listing(con, dataset)
-        con.execute(
-            "INSERT INTO audit_log VALUES (?, ?, 'override', ?, NULL, ?)",
-            [now, actor, dataset, json.dumps({"axis": axis, "value": value, "reason": reason})],
+        audit.append(
+            con, now, actor, "override", dataset, None, json.dumps({"axis": axis, "value": value, "reason": reason})
         )

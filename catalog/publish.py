@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from catalog import audit
 from catalog.classify import Suggestion, facts_for, load_rules, suggest
 from catalog.errors import CatalogError
 from catalog.listing import refresh_listing
@@ -97,15 +98,14 @@ def publish_source(
                 _access(con, source, version, grade)
                 _quality(con, source.name, version, layout)
                 refresh_listing(con, source.name)
-                con.execute(
-                    "INSERT INTO audit_log VALUES (?, ?, 'publish', ?, ?, ?)",
-                    [
-                        datetime.now(UTC),
-                        actor,
-                        source.name,
-                        version,
-                        json.dumps({"run_id": run_id, "rows": rows, "files": len(files), "pii": report.totals()}),
-                    ],
+                audit.append(
+                    con,
+                    datetime.now(UTC),
+                    actor,
+                    "publish",
+                    source.name,
+                    version,
+                    json.dumps({"run_id": run_id, "rows": rows, "files": len(files), "pii": report.totals()}),
                 )
                 _promote(staging, target)  # before commit: a failed commit leaves an unlisted folder, replaced later
             return PublishedVersion(source.name, version, rows, new=True)

@@ -6,11 +6,16 @@ every table has a COMMENT describing it (`SELECT table_name, comment FROM duckdb
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
+from catalog.audit import chain_existing
 from catalog.listing import BACKFILL_LISTING, COMMENT_LISTING, CREATE_LISTING
 
-MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+Step = str | Callable[[duckdb.DuckDBPyConnection], None]  # a statement, or Python for what SQL cannot say
+
+MIGRATIONS: tuple[tuple[int, str, tuple[Step, ...]], ...] = (
     (
         1,
         "datasets, versions, columns, sources, files, lineage, quality, audit",
@@ -108,6 +113,19 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "method and pre-label acceptance per model version (JSON).'",
         ),
     ),
+    (
+        7,
+        "the audit log as a hash chain",
+        (
+            "ALTER TABLE audit_log ADD COLUMN seq BIGINT",
+            "ALTER TABLE audit_log ADD COLUMN prev_hash VARCHAR",
+            "ALTER TABLE audit_log ADD COLUMN hash VARCHAR",
+            chain_existing,
+            "COMMENT ON TABLE audit_log IS 'Every publication and every change made by a person, append only, as a "
+            "hash chain: hash is the sha256 of the entry with prev_hash, the previous entry''s hash; `plantdata "
+            "catalog audit verify` names the first broken link.'",
+        ),
+    ),
 )
 
 
@@ -122,6 +140,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         if version in applied:
             continue
         for statement in statements:
-            con.execute(statement)
+            if callable(statement):
+                statement(con)
+            else:
+                con.execute(statement)
         con.execute("INSERT INTO schema_migrations (version, description) VALUES (?, ?)", [version, description])
     return max((v for v, _, _ in MIGRATIONS), default=0)

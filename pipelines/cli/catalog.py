@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -132,3 +133,27 @@ def catalog_override(name: str, axis: str, value: str, reason: str, actor: str) 
 
     override(CatalogStore(Layout(home()).catalog()), name, axis, value, actor, reason)
     console.print(f"{plain(name)}: {plain(axis)} = {plain(value)} (by {plain(actor)})")
+
+
+@catalog.group("audit")
+def catalog_audit() -> None:
+    """The audit log: every publication and every change by a person, as a hash chain."""
+
+
+@catalog_audit.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def catalog_audit_verify(as_json: bool) -> None:
+    """Check the chain of the current snapshot's audit log; exit 1 naming the first broken link."""
+    from catalog.audit import verify
+    from catalog.store import CatalogStore
+
+    with CatalogStore(Layout(home()).catalog()).reader() as con:
+        checked = verify(con)
+    if as_json:
+        click.echo(json.dumps(checked.__dict__))
+    elif checked.first_broken is None:
+        click.echo(f"audit log intact: {checked.entries} entries, each chained to the one before")
+    else:
+        click.echo(f"audit log BROKEN at entry {checked.first_broken}: {checked.reason}")
+    if checked.first_broken is not None:
+        sys.exit(1)

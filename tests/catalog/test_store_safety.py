@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 import catalog.publish
+from catalog import audit
 from catalog.errors import CatalogError
 from catalog.publish import publish_source
 from catalog.store import CatalogStore
@@ -47,7 +49,7 @@ SNAPSHOTS = ["catalog-1.duckdb", "catalog-2.duckdb"]
 def _note(store: CatalogStore, actor: str) -> None:
     """A publication that only adds an audit entry by `actor`."""
     with store.publication() as con:
-        con.execute("INSERT INTO audit_log VALUES (now(), ?, 'publish', 'notes', NULL, '{}')", [actor])
+        audit.append(con, datetime.now(UTC), actor, "publish", "notes", None, "{}")
 
 
 def _actors(store: CatalogStore) -> list[str]:
@@ -123,16 +125,18 @@ def test_a_publisher_uses_the_grade_the_cdo_set_while_it_waited_for_its_turn(
 
 KILLED_PUBLISHER = """
 import shutil, sys, time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from catalog import audit
 from catalog.store import CatalogStore
 
 folder, leftover = Path(sys.argv[1]), sys.argv[2]
 if leftover == "publication":  # a publication killed after its commit, before its checkpoint
     with CatalogStore(folder).publication() as con:
-        con.execute("INSERT INTO audit_log VALUES (now(), 'ghost', 'publish', 'notes', NULL, '{}')")
+        audit.append(con, datetime.now(UTC), "ghost", "publish", "notes", None, "{}")
         con.execute("COMMIT")
         con.execute("BEGIN TRANSACTION")
         print("committed", flush=True)
@@ -140,7 +144,7 @@ if leftover == "publication":  # a publication killed after its commit, before i
 else:  # a writer killed in the next snapshot's own file: `catalog-2.duckdb` and `catalog-2.duckdb.wal`
     shutil.copyfile(folder / "catalog-1.duckdb", folder / "catalog-2.duckdb")
     con = duckdb.connect(str(folder / "catalog-2.duckdb"))
-    con.execute("INSERT INTO audit_log VALUES (now(), 'ghost', 'publish', 'notes', NULL, '{}')")
+    audit.append(con, datetime.now(UTC), "ghost", "publish", "notes", None, "{}")
     print("committed", flush=True)
     time.sleep(600)
 """
@@ -170,7 +174,7 @@ def test_a_failed_publication_leaves_no_file_behind(tmp_path: Path) -> None:
     store = CatalogStore(folder)
     _note(store, "first")
     with pytest.raises(RuntimeError), store.publication() as con:
-        con.execute("INSERT INTO audit_log VALUES (now(), 'ghost', 'publish', 'notes', NULL, '{}')")
+        audit.append(con, datetime.now(UTC), "ghost", "publish", "notes", None, "{}")
         con.execute("COMMIT")
         con.execute("BEGIN TRANSACTION")
         raise RuntimeError("publisher crashed after a commit")
