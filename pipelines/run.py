@@ -20,6 +20,7 @@ from assets.gated import GATE_VERDICT
 from assets.ingest import partitions_for
 from config.kinds import READING_KINDS
 from config.layout import Layout
+from config.locks import exclusive
 from config.sources import SourceConfig, SourcesFile, load_sources
 from ingest.manifest import read_manifests
 from ingest.runner import discover_source, ordered_sources, retire_stale_partitions
@@ -46,8 +47,12 @@ class SourceRun:
 
 
 def instance_for(root: Path) -> dg.DagsterInstance:
-    os.environ["DAGSTER_HOME"] = str(prepare_dagster_home(root))
-    return dg.DagsterInstance.get()
+    """Dagster's instance in the data root. Opened in a turn: the first opening creates the instance's SQLite
+    tables, and two runs starting together on a fresh data root would both try ('table runs already exists')."""
+    home = prepare_dagster_home(root)
+    os.environ["DAGSTER_HOME"] = str(home)
+    with exclusive(home / ".instance.lock"):
+        return dg.DagsterInstance.get()
 
 
 def run_all(
