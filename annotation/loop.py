@@ -297,9 +297,10 @@ def _candidates(loop: Loop, spec: ProjectSpec, release: Release) -> tuple[list[T
 def _text_model(loop: Loop, spec: ProjectSpec, release: Release) -> FailureModeModel | None:
     """The newest model: trained on the experts' consensus when it has two classes, else on the CMMS's own
     failure modes (weak labels; work orders of other types count as `no_failure` when that class is offered)."""
+    orders = work_order_tasks(spec.name, release)  # the release read once, without a model
     rows = loop.pull_store(spec.name).read_rows()
     if rows:
-        texts_by_key = {i.key: str(i.data.get("text", "")) for i in work_order_tasks(spec.name, release)}
+        texts_by_key = {i.key: str(i.data.get("text", "")) for i in orders}
         grade = effective_grade(loop.store, spec.dataset)
         summary = build_labels(rows, spec, loop.annotation, grade, 0)
         decided = [
@@ -313,7 +314,7 @@ def _text_model(loop: Loop, spec: ProjectSpec, release: Release) -> FailureModeM
             pass
     texts, labels = weak_labels(release)
     if NO_FAILURE in spec.failure_modes:
-        others = [i for i in work_order_tasks(spec.name, release) if i.data.get("wo_type", "").lower() != "corrective"]
+        others = [i for i in orders if str(i.data.get("wo_type", "")).lower() != "corrective"]
         texts += [str(i.data.get("text", "")) for i in others]
         labels += [NO_FAILURE] * len(others)
     try:

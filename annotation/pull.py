@@ -124,8 +124,9 @@ def pull(
     newest = server_now - MARGIN
     for task in _tasks_since(client, project_id, cursor):
         fetched[int(task["id"])] = _annotation_rows(task, users, _time(task.get("updated_at")))
-    rows = [r for r in store.read_rows() if int(r["task_id"]) not in fetched]
-    before = {int(r["annotation_id"]): r.get("updated_at") for r in store.read_rows()}
+    stored = store.read_rows()
+    rows = [r for r in stored if int(r["task_id"]) not in fetched]
+    before = {int(r["annotation_id"]): r.get("updated_at") for r in stored}
     new_rows = [row for task_rows in fetched.values() for row in task_rows]
     changed = sum(before.get(int(r["annotation_id"])) != r["updated_at"] for r in new_rows)
     changed += len(set(before) - {int(r["annotation_id"]) for r in rows + new_rows})  # deleted on the server

@@ -221,8 +221,12 @@ def _source_facts(turn: PublisherTurn, dataset: str, version: int) -> dict[str, 
 
 
 def _content_sha(labels: LabelsPublication) -> str:
-    """Over the labels' values (sorted, so the same annotations give the same sha) and the labelled version."""
+    """Over the labelled version and the tables' Arrow bytes (the same annotations give the same bytes: the
+    table is built in a fixed order), without turning every row of the full-rate windows into Python."""
     digest = hashlib.sha256(f"{labels.source_dataset}@{labels.source_version}".encode())
-    for table in (labels.table, *(labels.extra_tables[k] for k in sorted(labels.extra_tables))):
-        digest.update(json.dumps(table.to_pylist(), sort_keys=True, default=str).encode())
+    for name, table in [("labels", labels.table), *sorted(labels.extra_tables.items())]:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table.combine_chunks())
+        digest.update(name.encode() + sink.getvalue().to_pybytes())
     return digest.hexdigest()

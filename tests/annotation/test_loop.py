@@ -175,6 +175,8 @@ def test_the_loop_end_to_end(
     job = definitions.resolve_job_def("labels_qi_review")
     assert job.execute_in_process(instance=instance).success
 
+    unchanged = pull_labels(loop, "qi_review")  # nothing new on the server: no new version
+    assert unchanged.published is not None and not unchanged.published.new and unchanged.published.version == 1
     shown = show_dataset(loop.store, "labels_qi_review")
     assert shown["row_count"] == 14
     assert any(e["from_kind"] == "dataset_version" and e["from_id"] == "inspections@1" for e in shown["lineage"])
