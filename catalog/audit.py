@@ -60,6 +60,11 @@ def verify(con: duckdb.DuckDBPyConnection) -> ChainReport:
     rows: list[tuple[Any, ...]] = con.execute(
         "SELECT seq, happened_at, actor, action, dataset, version, detail, prev_hash, hash FROM audit_log ORDER BY seq"
     ).fetchall()
+    return verify_rows(rows)
+
+
+def verify_rows(rows: list[tuple[Any, ...]]) -> ChainReport:
+    """The chain check over rows (seq, happened_at, actor, action, dataset, version, detail, prev_hash, hash)."""
     prev = GENESIS
     for expected, row in enumerate(rows, start=1):
         seq, happened_at, actor, action, dataset, version, detail, prev_hash, digest = row

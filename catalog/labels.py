@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from catalog import audit
 from catalog.errors import CatalogError
 from catalog.listing import EFFECTIVE, refresh_listing
+from catalog.people import replace_people
 from catalog.policy import grants
 from catalog.profile import profile
 from catalog.publish import insert_columns, latest_version
@@ -155,14 +156,7 @@ def publish_labels(
                     ],
                 )
                 if labels.people:
-                    con.execute("DELETE FROM people")
-                    con.executemany(
-                        "INSERT INTO people VALUES (?, ?, ?, ?, ?, ?)",
-                        [
-                            [p.email, p.name, p.role.value, p.department, p.clearance, p.simulated]
-                            for p in labels.people
-                        ],
-                    )
+                    replace_people(con, labels.people, origin="annotation")
                 refresh_listing(con, labels.dataset)
                 audit.append(
                     con,

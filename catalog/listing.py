@@ -67,18 +67,34 @@ COMMENT_LISTING = (
 )
 
 
+COLUMN_NAMES = (
+    "(SELECT string_agg(DISTINCT c.name, ' ') FROM columns c WHERE c.dataset = l.name AND c.version = l.version)"
+)
+ACCESS_GRANTS = (
+    "(SELECT list({'principal': a.principal, 'access': a.access} ORDER BY a.principal) FROM access_policies a "
+    "WHERE a.dataset = l.name AND a.version = l.version)"
+)
+# Columns added by migration 8, in this order after `search_text`: the web catalog ranks by field and filters by the
+# latest version's access policy in the same query.
+LISTING_EXTRA = (
+    "ALTER TABLE dataset_listing ADD COLUMN description VARCHAR",
+    "ALTER TABLE dataset_listing ADD COLUMN column_names VARCHAR",
+    "ALTER TABLE dataset_listing ADD COLUMN access_grants STRUCT(principal VARCHAR, access VARCHAR)[]",
+)
+
+
 def _insert(where: str) -> str:
     return (
         "INSERT INTO dataset_listing "
         + EFFECTIVE
-        + "SELECT l.*, concat_ws(' ', l.name, d.description, l.owner, l.steward, (SELECT string_agg(DISTINCT c.name, "
-        + "' ') FROM columns c WHERE c.dataset = l.name AND c.version = l.version)) FROM ("
+        + f"SELECT l.*, concat_ws(' ', l.name, d.description, l.owner, l.steward, {COLUMN_NAMES}), d.description, "
+        + f"{COLUMN_NAMES}, {ACCESS_GRANTS} FROM ("
         + LISTING_SELECT.replace("SELECT_FILTER", where)
         + ") l JOIN datasets d ON d.name = l.name"
     )
 
 
-BACKFILL_LISTING = _insert("")
+BACKFILL_LISTING = ("DELETE FROM dataset_listing", _insert(""))
 
 
 def refresh_listing(con: duckdb.DuckDBPyConnection, dataset: str) -> None:

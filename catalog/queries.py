@@ -54,76 +54,77 @@ def list_datasets(
 def show_dataset(store: CatalogStore, name: str, version: int | None = None) -> dict[str, Any]:
     """A dataset version with its schema and profile, source files, lineage and quality scores."""
     with store.reader() as con:
-        chosen = con.execute(
-            "SELECT coalesce(?, max(version)) FROM versions WHERE dataset = ?", [version, name]
-        ).fetchone()
-        if chosen is None or chosen[0] is None:
-            known = [r[0] for r in con.execute("SELECT name FROM datasets ORDER BY 1").fetchall()]
-            raise CatalogError(f"no dataset {name!r} in the catalog; datasets: {known}")
-        number = int(chosen[0])
-        args = [name, number]
-        details = _rows(
+        return details(con, name, version)
+
+
+def details(con: duckdb.DuckDBPyConnection, name: str, version: int | None = None) -> dict[str, Any]:
+    """`show_dataset` on a cursor the caller holds (one snapshot for everything a page reads)."""
+    chosen = con.execute("SELECT coalesce(?, max(version)) FROM versions WHERE dataset = ?", [version, name]).fetchone()
+    if chosen is None or chosen[0] is None:
+        known = [r[0] for r in con.execute("SELECT name FROM datasets ORDER BY 1").fetchall()]
+        raise CatalogError(f"no dataset {name!r} in the catalog; datasets: {known}")
+    number = int(chosen[0])
+    args = [name, number]
+    found = _rows(
+        con,
+        "SELECT * FROM datasets d JOIN versions v ON v.dataset = d.name WHERE d.name = ? AND v.version = ?",
+        args,
+    )
+    if not found:
+        raise CatalogError(f"dataset {name!r} has no version {number}")
+    return {
+        **found[0],
+        "columns": _rows(
+            con, "SELECT * EXCLUDE (dataset, version) FROM columns WHERE dataset = ? AND version = ?", args
+        ),
+        "source": _rows(
+            con, "SELECT * EXCLUDE (dataset, version) FROM sources WHERE dataset = ? AND version = ?", args
+        ),
+        "source_files": _rows(
             con,
-            "SELECT * FROM datasets d JOIN versions v ON v.dataset = d.name WHERE d.name = ? AND v.version = ?",
+            "SELECT file, uri, sha256, partition_key FROM source_files WHERE dataset = ? AND version = ? ORDER BY file",
             args,
-        )
-        if not details:
-            raise CatalogError(f"dataset {name!r} has no version {number}")
-        return {
-            **details[0],
-            "columns": _rows(
-                con, "SELECT * EXCLUDE (dataset, version) FROM columns WHERE dataset = ? AND version = ?", args
-            ),
-            "source": _rows(
-                con, "SELECT * EXCLUDE (dataset, version) FROM sources WHERE dataset = ? AND version = ?", args
-            ),
-            "source_files": _rows(
-                con,
-                "SELECT file, uri, sha256, partition_key FROM source_files "
-                "WHERE dataset = ? AND version = ? ORDER BY file",
-                args,
-            ),
-            "lineage": _rows(
-                con,
-                "SELECT from_kind, from_id, to_kind, to_id, columns FROM lineage_edges "
-                "WHERE dataset = ? AND version = ?",
-                args,
-            ),
-            "quality": _rows(
-                con,
-                "SELECT partition_key, dimension, score, overall, grade FROM quality_scores "
-                "WHERE dataset = ? AND version = ? ORDER BY partition_key, dimension",
-                args,
-            ),
-            "pii": _rows(
-                con,
-                "SELECT * EXCLUDE (dataset, version) FROM pii_reports WHERE dataset = ? AND version = ? "
-                "ORDER BY column_name, entity_type",
-                args,
-            ),
-            "access": _rows(
-                con,
-                "SELECT principal, access, reason FROM access_policies WHERE dataset = ? AND version = ?",
-                args,
-            ),
-            "classification": _rows(
-                con, EFFECTIVE + "SELECT axis, value, why FROM classes WHERE dataset = ? ORDER BY axis", [name]
-            ),
-            "security": _rows(
-                con,
-                EFFECTIVE + f"SELECT g.grade, {GBT} AS gbt_43697, g.reasons, g.override_actor, g.override_reason "
-                "FROM grades g WHERE g.dataset = ?",
-                [name],
-            ),
-            "annotation": _rows(
-                con,
-                "SELECT DISTINCT ON (project) project, version AS labelled_version, labels_dataset, labels_version, "
-                "tasks, annotated_tasks, annotations, annotators, alpha, mean_task_agreement, consensus, "
-                "prelabel_acceptance, updated_at FROM annotation_progress WHERE dataset = ? "
-                "ORDER BY project, updated_at DESC",
-                [name],
-            ),
-        }
+        ),
+        "lineage": _rows(
+            con,
+            "SELECT from_kind, from_id, to_kind, to_id, columns FROM lineage_edges WHERE dataset = ? AND version = ?",
+            args,
+        ),
+        "quality": _rows(
+            con,
+            "SELECT partition_key, dimension, score, overall, grade FROM quality_scores "
+            "WHERE dataset = ? AND version = ? ORDER BY partition_key, dimension",
+            args,
+        ),
+        "pii": _rows(
+            con,
+            "SELECT * EXCLUDE (dataset, version) FROM pii_reports WHERE dataset = ? AND version = ? "
+            "ORDER BY column_name, entity_type",
+            args,
+        ),
+        "access": _rows(
+            con,
+            "SELECT principal, access, reason FROM access_policies WHERE dataset = ? AND version = ?",
+            args,
+        ),
+        "classification": _rows(
+            con, EFFECTIVE + "SELECT axis, value, why FROM classes WHERE dataset = ? ORDER BY axis", [name]
+        ),
+        "security": _rows(
+            con,
+            EFFECTIVE + f"SELECT g.grade, {GBT} AS gbt_43697, g.reasons, g.override_actor, g.override_reason "
+            "FROM grades g WHERE g.dataset = ?",
+            [name],
+        ),
+        "annotation": _rows(
+            con,
+            "SELECT DISTINCT ON (project) project, version AS labelled_version, labels_dataset, labels_version, "
+            "tasks, annotated_tasks, annotations, annotators, alpha, mean_task_agreement, consensus, "
+            "prelabel_acceptance, updated_at FROM annotation_progress WHERE dataset = ? "
+            "ORDER BY project, updated_at DESC",
+            [name],
+        ),
+    }
 
 
 def search(

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import duckdb
 
 from catalog.audit import chain_existing
-from catalog.listing import BACKFILL_LISTING, COMMENT_LISTING, CREATE_LISTING
+from catalog.listing import BACKFILL_LISTING, COMMENT_LISTING, CREATE_LISTING, LISTING_EXTRA
 
 Step = str | Callable[[duckdb.DuckDBPyConnection], None]  # a statement, or Python for what SQL cannot say
 
@@ -82,7 +82,7 @@ MIGRATIONS: tuple[tuple[int, str, tuple[Step, ...]], ...] = (
             "treated; unchanged files are hard links to the gated layer.'",
         ),
     ),
-    (4, "dataset listing for search", (*CREATE_LISTING, COMMENT_LISTING, BACKFILL_LISTING)),
+    (4, "dataset listing for search", (*CREATE_LISTING, COMMENT_LISTING)),  # filled by migration 8
     (
         5,
         "source configurations",
@@ -124,6 +124,19 @@ MIGRATIONS: tuple[tuple[int, str, tuple[Step, ...]], ...] = (
             "COMMENT ON TABLE audit_log IS 'Every publication and every change made by a person, append only, as a "
             "hash chain: hash is the sha256 of the entry with prev_hash, the previous entry''s hash; `plantdata "
             "catalog audit verify` names the first broken link.'",
+        ),
+    ),
+    (
+        8,
+        "web catalog: listing fields for ranked search and access, people from the directory",
+        (
+            *LISTING_EXTRA,
+            *BACKFILL_LISTING,
+            "ALTER TABLE people ADD COLUMN origin VARCHAR DEFAULT 'annotation'",
+            "COMMENT ON COLUMN people.origin IS 'annotation: from the annotation file, replaced at every labels "
+            "publication; directory: added with plantdata users add (or the first admin), kept.'",
+            "COMMENT ON COLUMN dataset_listing.access_grants IS 'The latest version''s access policy (principal, "
+            "access): the web catalog lists, counts and finds a dataset only for people it grants.'",
         ),
     ),
 )

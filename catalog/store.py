@@ -63,11 +63,18 @@ class CatalogStore:
         snapshot it was opened on until it is closed, even when the pointer moves on meanwhile; an older
         snapshot is closed once its last cursor is (see `open_snapshots`).
         """
+        with self.snapshot_reader() as (_, cursor):
+            yield cursor
+
+    @contextlib.contextmanager
+    def snapshot_reader(self) -> Iterator[tuple[str, duckdb.DuckDBPyConnection]]:
+        """`reader`, with the name of the snapshot it reads: a snapshot never changes, so what is read from it can be
+        cached under its name (the web catalog does)."""
         path, snapshot = self._acquire_current()
         try:
             cursor = snapshot.con.cursor()
             try:
-                yield cursor
+                yield path.name, cursor
             finally:
                 cursor.close()
         finally:

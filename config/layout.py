@@ -36,6 +36,10 @@ class Layout:
     def catalog(self) -> Path:
         return self.root / "catalog"
 
+    def access(self) -> Path:
+        """The web catalog's own state: credentials, access requests, the access log."""
+        return self.root / "access"
+
     def gx(self) -> Path:
         return self.root / "gx"
 

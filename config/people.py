@@ -1,4 +1,4 @@
-"""People who use the data: one model for annotation, review and (later) the web catalog.
+"""People who use the data: one model for annotation, review and the web catalog.
 
 A person is identified by e-mail, has a role, a department and a clearance: the highest security grade
 (1-3, see catalog rules) of data they may see. The annotation loop offers a dataset only to people whose
@@ -13,8 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Role(StrEnum):
-    """What a person does with datasets (the roles catalog/rules.yaml grants access to, plus annotation)."""
+    """What a person does with datasets. Everyone is one of `all_employees` in catalog/rules.yaml; data engineers,
+    AI project members and the CDO are also the principals of their role (see `catalog.access.principals`)."""
 
+    EMPLOYEE = "employee"
+    AI_PROJECT_MEMBER = "ai_project_member"
     ANNOTATOR = "annotator"
     REVIEWER = "reviewer"
     STEWARD = "steward"

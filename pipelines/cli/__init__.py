@@ -18,6 +18,7 @@ from pipelines.cli.demo import demo
 from pipelines.cli.labelstudio import labelstudio
 from pipelines.cli.quality import quality
 from pipelines.cli.sources import sources
+from pipelines.cli.web import serve, users
 from pipelines.settings import home, sources_path
 
 
@@ -87,7 +88,7 @@ def run(sources_file: str | None) -> None:
         sys.exit(1)
 
 
-for group in (sources, quality, catalog, demo, bench, labelstudio, annotate):
+for group in (sources, quality, catalog, demo, bench, labelstudio, annotate, serve, users):
     main.add_command(group)
 
 

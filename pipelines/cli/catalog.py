@@ -143,17 +143,24 @@ def catalog_audit() -> None:
 @catalog_audit.command("verify")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def catalog_audit_verify(as_json: bool) -> None:
-    """Check the chain of the current snapshot's audit log; exit 1 naming the first broken link."""
+    """Check both chains: the catalog's audit log (publications, overrides) in the current snapshot, and the web
+    catalog's access log (views, searches, downloads, requests, decisions, refusals); exit 1 naming the first broken
+    link."""
+    from catalog.access.log import AccessLog
     from catalog.audit import verify
     from catalog.store import CatalogStore
 
-    with CatalogStore(Layout(home()).catalog()).reader() as con:
+    layout = Layout(home())
+    with CatalogStore(layout.catalog()).reader() as con:
         checked = verify(con)
+    access = AccessLog(layout.access()).verify()
     if as_json:
-        click.echo(json.dumps(checked.__dict__))
-    elif checked.first_broken is None:
-        click.echo(f"audit log intact: {checked.entries} entries, each chained to the one before")
+        click.echo(json.dumps({**checked.__dict__, "access_log": access.__dict__}))
     else:
-        click.echo(f"audit log BROKEN at entry {checked.first_broken}: {checked.reason}")
-    if checked.first_broken is not None:
+        for name, report in (("audit log", checked), ("access log", access)):
+            if report.first_broken is None:
+                click.echo(f"{name} intact: {report.entries} entries, each chained to the one before")
+            else:
+                click.echo(f"{name} BROKEN at entry {report.first_broken}: {report.reason}")
+    if checked.first_broken is not None or access.first_broken is not None:
         sys.exit(1)

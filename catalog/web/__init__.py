@@ -1,0 +1,1 @@
+"""The web catalog: FastAPI pages over the DuckDB catalog, with charts and lineage drawn as SVG."""
