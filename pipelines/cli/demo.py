@@ -38,3 +38,42 @@ def demo_generate(out: str | None, days: int, tags: int, min_period: int, max_pe
     except DemoArgumentError as exc:  # raised before anything is written
         raise click.BadParameter(f"{exc.problem}; got {exc.value}", param_hint=_OPTIONS[exc.argument]) from None
     console.print(f"demo plant: {len(plant.files)} files, {plant.historian_rows:,} historian rows in {plain(target)}")
+
+
+# One person per role of the web catalog (catalog/rules.yaml principals), from demo_plant/annotation.yaml.
+DEMO_LOGINS = (
+    ("all_employees", "olaf.berg@werk-nord.example"),
+    ("data_engineers", "dana.engel@werk-nord.example"),
+    ("ai_project_members", "kai.lin@werk-nord.example"),
+    ("steward (Reliability engineering)", "petra.hoff@werk-nord.example"),
+    ("chief_data_officer", "cdo@werk-nord.example"),
+)
+
+
+@demo.command("logins")
+@click.option("--url", default="http://127.0.0.1:8000/", show_default=True, help="Where `make serve` listens.")
+def demo_logins(url: str) -> None:
+    """Give the demo's people a web catalog password (random, kept in <data root>/demo/logins.json) and print them."""
+    import json
+    import os
+    import secrets
+
+    from catalog.web.context import WebCatalog
+    from config.commit import commit_bytes
+
+    root = home()
+    web = WebCatalog.open(root)
+    kept = Layout(root).demo() / "logins.json"
+    passwords: dict[str, str] = json.loads(kept.read_text()) if kept.exists() else {}
+    console.print(f"Web catalog: make serve, then {url}")
+    for role, email in DEMO_LOGINS:
+        person = web.person(email)
+        if person is None:
+            console.print(f"  {role}: {email} is not in the catalog's people (run `plantdata annotate demo` first)")
+            continue
+        if email not in passwords or not web.credentials.check_password(email, passwords[email]):
+            passwords[email] = secrets.token_urlsafe(12)
+            web.credentials.set_password(email, passwords[email])
+        console.print(f"  {role:<36} {email:<32} password {passwords[email]}")
+    commit_bytes(kept, json.dumps(passwords, indent=1).encode())
+    os.chmod(kept, 0o600)
