@@ -103,12 +103,10 @@ def may_audit(person: Person) -> bool:
 
 def listing_filter(person: Person) -> tuple[str, list[object]]:
     """SQL over `dataset_listing` that keeps exactly what `decide(..., Action.LIST, ...)` allows, for search and
-    facets at 10,000 datasets (parameters: clearance, then the person's principals)."""
-    return (
-        "security_grade <= ? AND len(list_intersect(list_transform(list_filter(access_grants, lambda g: g.access IN "
-        f"({', '.join(repr(a) for a in sorted(KNOWN_ACCESS))})), lambda g: g.principal), ?::VARCHAR[])) > 0",
-        [person.clearance, sorted(principals(person))],
-    )
+    facets at 10,000 datasets (`listers`: the principals whose access lets them list; a literal list is several times
+    faster than a bound parameter here, so the principals are quoted inline)."""
+    quoted = ", ".join("'" + principal.replace("'", "''") + "'" for principal in sorted(principals(person)))
+    return f"security_grade <= ? AND list_has_any(listers, [{quoted}])", [person.clearance]
 
 
 def grants_of(rows: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:

@@ -125,6 +125,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "approved_until": ("You may read it until", "您的读取权限有效期至"),
     "request_sent": ("Request sent", "申请已提交"),
     "none_assigned": ("not assigned", "未指定"),
+    "project": ("Project", "标注项目"),
+    "tasks": ("Tasks", "任务"),
+    "annotated": ("Annotated", "已标注"),
+    "annotations": ("Annotations", "标注数"),
+    "annotators": ("Annotators", "标注员"),
+    "consensus": ("Consensus", "共识"),
+    "labels": ("Labels dataset", "标注数据集"),
 }
 
 

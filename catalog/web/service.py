@@ -20,7 +20,8 @@ from typing import Any
 
 import duckdb
 
-from catalog.access.decide import DatasetAccess, grants_of, listing_filter
+from catalog.access.decide import READING, DatasetAccess, grants_of, listing_filter
+from catalog.access.principals import principals
 from catalog.audit import verify as verify_catalog_chain
 from catalog.errors import CatalogError, NoCatalogError
 from catalog.people import read_people
@@ -42,6 +43,15 @@ FACETS = (
 ESTATE_AXES = ("domain", "data_type", "scenario", "source_system", "security_grade")
 MAX_TERMS = 8
 PAGE_SIZE = 25
+# What a dataset page depends on besides its versions' own rows, which never change: the latest version, the effective
+# grade, overrides and annotation progress (labels publications). A page is cached under this state, so publications of
+# other datasets do not make it be read again.
+STATE = """
+    SELECT l.version, l.security_grade, l.published_at,
+           (SELECT count(*) FROM overrides o WHERE o.dataset = l.name),
+           (SELECT max(updated_at) FROM annotation_progress a WHERE a.dataset = l.name)
+    FROM dataset_listing l WHERE l.name = ?
+"""
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -79,6 +89,7 @@ class CatalogService:
         self.layout = Layout(root)
         self.store = CatalogStore(self.layout.catalog())
         self._cache = _Cache(2048)
+        self._details = _Cache(1024)
         self._gate_cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
     @contextmanager
@@ -136,6 +147,24 @@ class CatalogService:
 
     def search(self, person: Person, text: str | None, filters: dict[str, list[str]], limit: int = PAGE_SIZE,
                offset: int = 0) -> dict[str, Any]:  # fmt: skip
+        """`_search`, cached per snapshot and what decides visibility (clearance and principals): a snapshot never
+        changes, so the same question gets the same answer until the next publication."""
+        key = (
+            person.clearance,
+            principals(person),
+            tuple(terms(text)),
+            tuple(sorted((facet, tuple(sorted(map(str, values)))) for facet, values in filters.items())),
+            limit,
+            offset,
+        )
+        with self.read() as (snapshot, con):
+            found: dict[str, Any] = self._cache.get(
+                ("search", snapshot, key), lambda: self._search(con, person, text, filters, limit, offset)
+            )
+            return found
+
+    def _search(self, con: duckdb.DuckDBPyConnection, person: Person, text: str | None, filters: dict[str, list[str]],
+                limit: int, offset: int) -> dict[str, Any]:  # fmt: skip
         """Ranked datasets this person may see, with facet counts over what they may see.
 
         Every word must occur in the name, description, column names, owner or steward; a word in the name counts
@@ -146,41 +175,56 @@ class CatalogService:
         visible, visible_params = listing_filter(person)
         where, params = [visible], list(visible_params)
         for word in words:
-            where.append("contains(lower(search_text), ?)")
+            where.append("contains(search_text, ?)")
             params.append(word)
         score_sql, score_params = _score(words)
         chosen = {facet: [str(v) for v in values if str(v)] for facet, values in filters.items() if facet in FACETS}
         facet_where = {facet: f"{_facet_column(facet)} IN ({', '.join('?' for _ in values)})"
                        for facet, values in chosen.items() if values}  # fmt: skip
-        with self.read() as (_, con):
-            base = " AND ".join(where)
-            filtered = " AND ".join([base, *facet_where.values()])
-            filter_params = params + [v for facet in facet_where for v in chosen[facet]]
-            total = con.execute(f"SELECT count(*) FROM dataset_listing WHERE {filtered}", filter_params).fetchone()
-            found = rows(
-                con,
-                f"SELECT name, version, description, row_count, published_at, source_kind, source_system, owner, "
-                f"steward, overall, quality_grade, domain, data_type, scenario, modality, security_grade, gbt_43697, "
-                f"personal_data_findings, {score_sql} AS score FROM dataset_listing WHERE {filtered} "
-                f"ORDER BY score DESC, name LIMIT ? OFFSET ?",
-                [*score_params, *filter_params, limit, offset],
+        base = " AND ".join(where)
+        filtered = " AND ".join([base, *facet_where.values()])
+        filter_params = params + [v for facet in facet_where for v in chosen[facet]]
+        found = rows(
+            con,
+            f"SELECT name, version, description, row_count, published_at, source_kind, source_system, owner, "
+            f"steward, overall, quality_grade, domain, data_type, scenario, modality, security_grade, gbt_43697, "
+            f"personal_data_findings, access_grants, {score_sql} AS score, count(*) OVER () AS total "
+            f"FROM dataset_listing WHERE {filtered} ORDER BY score DESC, name LIMIT ? OFFSET ?",
+            [*score_params, *filter_params, limit, offset],
+        )
+        total = found[0]["total"] if found else self._count(con, filtered, filter_params)
+        # one pass over what the text and access keep; each facet then counts under the other facets' filters
+        columns = ", ".join(FACETS)
+        branches, branch_params = [], []
+        for facet in FACETS:
+            others = [clause for name, clause in facet_where.items() if name != facet]
+            branches.append(
+                f"SELECT '{facet}' AS facet, CAST({_facet_column(facet)} AS VARCHAR) AS value, count(*) AS n "
+                f"FROM base {'WHERE ' + ' AND '.join(others) if others else ''} GROUP BY ALL"
             )
-            branches, branch_params = [], []
-            for facet in FACETS:
-                others = [clause for name, clause in facet_where.items() if name != facet]
-                branches.append(
-                    f"SELECT '{facet}' AS facet, CAST({_facet_column(facet)} AS VARCHAR) AS value, count(*) AS n "
-                    f"FROM dataset_listing WHERE {' AND '.join([base, *others])} GROUP BY ALL"
-                )
-                branch_params += params + [v for name in facet_where if name != facet for v in chosen[name]]
-            counts: dict[str, list[tuple[str, int]]] = {facet: [] for facet in FACETS}
-            for facet, value, n in con.execute(" UNION ALL ".join(branches), branch_params).fetchall():
-                if value is not None:
-                    counts[facet].append((value, int(n)))
+            branch_params += [v for name in facet_where if name != facet for v in chosen[name]]
+        counts: dict[str, list[tuple[str, int]]] = {facet: [] for facet in FACETS}
+        facet_sql = (
+            f"WITH base AS MATERIALIZED (SELECT {columns} FROM dataset_listing WHERE {base}) "
+            + " UNION ALL ".join(branches)
+        )
+        for facet, value, n in con.execute(facet_sql, params + branch_params).fetchall():
+            if value is not None:
+                counts[facet].append((value, int(n)))
+        held = principals(person)
+        for row in found:
+            row.pop("total", None)
+            grants = row.pop("access_grants") or []
+            row["reads"] = any(g["principal"] in held and g["access"] in READING for g in grants)
         for values in counts.values():
             values.sort(key=lambda item: (-item[1], item[0]))
-        return {"total": int(total[0]) if total else 0, "rows": found, "facets": counts, "terms": words,
+        return {"total": total, "rows": found, "facets": counts, "terms": words,
                 "filters": chosen}  # fmt: skip
+
+    @staticmethod
+    def _count(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> int:
+        found = con.execute(f"SELECT count(*) FROM dataset_listing WHERE {where}", params).fetchone()
+        return int(found[0]) if found else 0
 
     # estate ---------------------------------------------------------------------------------------------------
 
@@ -238,6 +282,13 @@ class CatalogService:
                 f"WHERE p.entity_type IS NOT NULL AND p.dataset IN {seen} GROUP BY ALL ORDER BY findings DESC",
                 params,
             )
+            annotation = rows(
+                con,
+                f"SELECT DISTINCT ON (dataset, project) dataset, version, project, labels_dataset, labels_version, "
+                f"tasks, annotated_tasks, annotations, annotators, alpha, mean_task_agreement FROM annotation_progress "
+                f"WHERE dataset IN {seen} ORDER BY dataset, project, updated_at DESC",
+                params,
+            )
             names = [r[0] for r in con.execute(f"SELECT name FROM dataset_listing WHERE {visible}", params).fetchall()]
         return {
             "summary": summary,
@@ -246,6 +297,7 @@ class CatalogService:
             "trend": trend,
             "recent": recent,
             "personal": personal,
+            "annotation": annotation,
             "gates": [g for name in names[:500] for g in self.held_back(name)],
         }
 
@@ -294,9 +346,10 @@ class CatalogService:
 
     def dataset(self, name: str, version: int | None = None) -> dict[str, Any]:
         """Everything the dataset page shows (the caller has checked access)."""
-        with self.read() as (snapshot, con):
-            found: dict[str, Any] = self._cache.get(
-                ("dataset", snapshot, name, version), lambda: _dataset(con, name, version)
+        with self.read() as (_, con):
+            state = con.execute(STATE, [name]).fetchone()
+            found: dict[str, Any] = self._details.get(
+                ("dataset", name, version, state), lambda: _dataset(con, name, version)
             )
         return found
 

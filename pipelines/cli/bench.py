@@ -56,6 +56,21 @@ def bench_catalog(datasets: int, as_json: bool) -> None:
     report(run_catalog_bench(datasets, Layout(home()).root / "bench"), as_json)
 
 
+@bench.command("serve")
+@click.option("--datasets", type=int, default=10_000, show_default=True)
+@click.option("--clients", type=int, default=20, show_default=True)
+@click.option("--seconds", type=float, default=30.0, show_default=True)
+@click.option(
+    "--think-ms", type=float, default=200.0, show_default=True, help="Mean pause between a client's requests."
+)
+@click.option("--json", "as_json", is_flag=True)
+def bench_serve(datasets: int, clients: int, seconds: float, think_ms: float, as_json: bool) -> None:
+    """Web catalog: search and dataset page latency under concurrent clients while a publisher writes versions."""
+    from bench.serve import run_serve_bench
+
+    report(run_serve_bench(datasets, Layout(home()).root / "bench", clients, seconds, think_ms), as_json)
+
+
 @bench.command("pii")
 @click.option("--texts", type=int, default=20_000, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
