@@ -65,15 +65,15 @@ def demo_logins(url: str) -> None:
     web = WebCatalog.open(root)
     kept = Layout(root).demo() / "logins.json"
     passwords: dict[str, str] = json.loads(kept.read_text()) if kept.exists() else {}
-    console.print(f"Web catalog: make serve, then {url}")
+    click.echo(f"Web catalog: make serve, then {url} and sign in as one of:")
     for role, email in DEMO_LOGINS:
         person = web.person(email)
         if person is None:
-            console.print(f"  {role}: {email} is not in the catalog's people (run `plantdata annotate demo` first)")
+            click.echo(f"  {role}: {email} is not in the catalog's people (run `plantdata annotate demo` first)")
             continue
         if email not in passwords or not web.credentials.check_password(email, passwords[email]):
             passwords[email] = secrets.token_urlsafe(12)
             web.credentials.set_password(email, passwords[email])
-        console.print(f"  {role:<36} {email:<32} password {passwords[email]}")
+        click.echo(f"  {role:<34} {email:<30} password {passwords[email]}")
     commit_bytes(kept, json.dumps(passwords, indent=1).encode())
     os.chmod(kept, 0o600)
