@@ -109,6 +109,8 @@ def _config() -> dict[str, Any]:
 def _render(chart: alt.TopLevelMixin, lang: str) -> str:
     spec = chart.to_dict(validate=_VALIDATE)
     spec["config"] = _config()
+    # vl-convert measures text in its own font; browsers draw the system font wider: leave room on every side
+    spec["padding"] = {"left": 28, "right": 28, "top": 6, "bottom": 6}
     svg = vl_convert.vegalite_to_svg(
         spec,
         allowed_base_urls=[],
@@ -273,7 +275,9 @@ def score_trend_svg(rows: Sequence[Mapping[str, Any]], lang: str, *, width: int 
         x=alt.X(
             "utcyearmonthdate(day):T",
             title=_term("day", lang),
-            axis=alt.Axis(format=_DAY_FORMAT[lang], labelAngle=0, labelOverlap=True),
+            axis=alt.Axis(
+                format=_DAY_FORMAT[lang], labelAngle=0, labelOverlap=True, tickCount={"interval": "day", "step": 1}
+            ),
         ),
         y=alt.Y("mean:Q", title=_term("mean_score", lang), scale=alt.Scale(domain=[low, 100], nice=False)),
     )
@@ -297,6 +301,13 @@ def _category_colour(kind: str, value: str) -> str:
     return BAR_COLOUR
 
 
+def _integer_ticks(values: list[dict[str, Any]]) -> list[int]:
+    """Whole-number ticks up to the largest count, at most about six of them (counts of datasets are integers)."""
+    top = max(int(v["count"]) for v in values)
+    step = max(1, math.ceil(top / 5))
+    return list(range(0, top + step, step))
+
+
 def counts_bar_svg(counts: Sequence[tuple[str, int]], kind: str, lang: str, *, width: int = 360) -> str:
     """Horizontal bars of datasets per category of `kind`, in the order given, labelled through `i18n.label`;
     security grades 1/2/3 are green/amber/red and dimensions keep their colours. A `kind` that is no vocabulary
@@ -313,7 +324,7 @@ def counts_bar_svg(counts: Sequence[tuple[str, int]], kind: str, lang: str, *, w
     order = list(dict.fromkeys(v["label"] for v in values))
     base = alt.Chart(alt.InlineData(values=values)).encode(
         y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(ticks=False, domain=False, labelLimit=220)),
-        x=alt.X("count:Q", title=_term("datasets", lang), axis=alt.Axis(tickMinStep=1, format="d")),
+        x=alt.X("count:Q", title=_term("datasets", lang), axis=alt.Axis(values=_integer_ticks(values), format="d")),
     )
     bars = base.mark_bar(cornerRadiusEnd=2).encode(color=alt.Color("colour:N", scale=None), description="text:N")
     texts = base.mark_text(align="left", dx=3, fontSize=10, color=_TEXT_COLOUR, aria=False).encode(text="count:Q")
