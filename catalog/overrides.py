@@ -21,7 +21,11 @@ def override(store: CatalogStore, dataset: str, axis: str, value: str, actor: st
     if not reason.strip():
         raise CatalogError("an override needs a reason: say why the rules' suggestion is wrong")
     if axis == "grade":
-        value = str(int(SecurityGrade(int(value))))
+        try:
+            value = str(int(SecurityGrade(int(value))))
+        except ValueError as error:
+            grades = [int(g) for g in SecurityGrade]
+            raise CatalogError(f"{value!r} is not a security grade; use one of {grades}") from error
     elif axis in AXES:
         allowed = [member.value for member in AXES[axis]]
         if value not in allowed:

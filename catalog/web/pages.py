@@ -28,7 +28,9 @@ from config.people import Person
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "plantdata_login_csrf"
-SVG_HEADERS = {"Cache-Control": "private, max-age=300"}
+# A chart's URL names neither the language nor the reader: a cached one would show the other language, or the
+# previous reader's estate after a sign-out. Charts are drawn once per data and language on the server (`_chart`).
+SVG_HEADERS = {"Cache-Control": "no-store"}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -55,7 +57,8 @@ def _svg(kind: str, lang: str, data: Any) -> Response:
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    # browsers read a backslash as a slash: "/\\evil.example" would leave for another site, like "//evil.example"
+    return target if target and target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
 
 
 def _client(request: Request) -> str:

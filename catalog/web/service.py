@@ -179,7 +179,8 @@ class CatalogService:
             params.append(word)
         score_sql, score_params = _score(words)
         chosen = {facet: [str(v) for v in values if str(v)] for facet, values in filters.items() if facet in FACETS}
-        facet_where = {facet: f"{_facet_column(facet)} IN ({', '.join('?' for _ in values)})"
+        # compared as text, as facet values are shown: a value that is no number (security_grade=x) matches nothing
+        facet_where = {facet: f"CAST({_facet_column(facet)} AS VARCHAR) IN ({', '.join('?' for _ in values)})"
                        for facet, values in chosen.items() if values}  # fmt: skip
         base = " AND ".join(where)
         filtered = " AND ".join([base, *facet_where.values()])
