@@ -140,16 +140,20 @@ def _client_loop(client: Client, samples: Samples, until: float, think_s: float,
             time.sleep(rng.expovariate(1 / think_s))
 
 
-def _publisher(root: Path, stop: Path, seed: int) -> None:
-    """Publish new versions of five random datasets, back to back, until `stop` exists (runs in a child process)."""
+def _publisher(root: Path, stop: Path, seed: int, every_s: float = 0.0) -> None:
+    """Publish new versions of five random datasets every `every_s` seconds (0: back to back) until `stop` exists
+    (runs in a child process)."""
     store = CatalogStore(Layout(root).catalog())
     rng = random.Random(seed)
     with store.reader() as con:
         names = [r[0] for r in con.execute("SELECT name FROM dataset_listing").fetchall()]
     count = 0
     while not stop.exists():
+        started = time.monotonic()
         publish_versions(store, rng.sample(names, 5))
         count += 1
+        while not stop.exists() and time.monotonic() - started < every_s:
+            time.sleep(0.05)
     (stop.parent / "publications").write_text(str(count))
 
 
@@ -159,15 +163,16 @@ def _pct(values: list[float], q: int) -> float | None:
     return round(statistics.quantiles(values, n=100)[q - 1], 2)
 
 
-def run_serve_bench(datasets: int, folder: Path, clients: int = 20, seconds: float = 30.0,
-                    think_ms: float = 200.0, seed: int = 7) -> dict[str, Any]:  # fmt: skip
+def run_serve_bench(datasets: int, folder: Path, clients: int = 20, seconds: float = 30.0, think_ms: float = 200.0,
+                    publish_every_s: float = 1.0, workers: int = 1, seed: int = 7) -> dict[str, Any]:  # fmt: skip
     root = folder / "serve"
     started = time.perf_counter()
     _prepare(root, datasets)
     built = time.perf_counter() - started
     port = _free_port()
     env = {**os.environ, "PLANTDATA_HOME": str(root)}
-    command = [sys.executable, "-c", "from pipelines.cli import entrypoint; entrypoint()", "serve", "--port", str(port)]
+    command = [sys.executable, "-c", "from pipelines.cli import entrypoint; entrypoint()", "serve", "--port", str(port),
+               "--workers", str(workers)]  # fmt: skip
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     stop = root / "stop-publisher"
     publisher = None
@@ -176,9 +181,9 @@ def run_serve_bench(datasets: int, folder: Path, clients: int = 20, seconds: flo
         people = [Client(port, PEOPLE[i % len(PEOPLE)]) for i in range(clients)]
         for client in people:
             client.sign_in()
-        publisher = subprocess.Popen([sys.executable, "-c", f"from bench.serve import _publisher; from pathlib "
-                                      f"import Path; _publisher(Path({str(root)!r}), Path({str(stop)!r}), {seed})"],
-                                     env=env)  # fmt: skip
+        code = (f"from bench.serve import _publisher; from pathlib import Path; "
+                f"_publisher(Path({str(root)!r}), Path({str(stop)!r}), {seed}, {publish_every_s})")  # fmt: skip
+        publisher = subprocess.Popen([sys.executable, "-c", code], env=env)
         samples = Samples()
         until = time.monotonic() + seconds
         threads = [
@@ -202,6 +207,8 @@ def run_serve_bench(datasets: int, folder: Path, clients: int = 20, seconds: flo
         "clients": clients,
         "seconds": seconds,
         "think_ms": think_ms,
+        "publish_every_s": publish_every_s,
+        "server_workers": workers,
         "requests": total,
         "requests_per_s": round(total / seconds, 1),
         "publications_during_run": publications,

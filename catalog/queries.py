@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 
 from catalog.errors import CatalogError
-from catalog.listing import EFFECTIVE, GBT
+from catalog.listing import GBT
 from catalog.store import CatalogStore
 
 
@@ -55,6 +55,27 @@ def show_dataset(store: CatalogStore, name: str, version: int | None = None) -> 
     """A dataset version with its schema and profile, source files, lineage and quality scores."""
     with store.reader() as con:
         return details(con, name, version)
+
+
+# EFFECTIVE (catalog/listing.py) for one dataset, with the dataset filter inside: over the whole catalog's versions it
+# costs milliseconds per page at 10,000 datasets.
+_ONE_OVERRIDE = (
+    "(SELECT DISTINCT ON (axis) axis, value, actor, reason FROM overrides WHERE dataset = $1 ORDER BY axis, "
+    "happened_at DESC)"
+)
+CLASSES_OF = f"""
+    SELECT c.axis, COALESCE(o.value, c.value) AS value,
+           CASE WHEN o.value IS NULL THEN c.reason ELSE 'override by ' || o.actor || ': ' || o.reason END AS why
+    FROM classifications c LEFT JOIN {_ONE_OVERRIDE} o ON o.axis = c.axis
+    WHERE c.dataset = $1 AND c.version = (SELECT max(version) FROM versions WHERE dataset = $1)
+    ORDER BY c.axis
+"""
+GRADE_OF = f"""
+    SELECT COALESCE(o.value::INTEGER, g.grade) AS grade, {GBT.replace("g.grade", "COALESCE(o.value::INTEGER, g.grade)")}
+           AS gbt_43697, g.reasons, o.actor AS override_actor, o.reason AS override_reason
+    FROM security_grades g LEFT JOIN {_ONE_OVERRIDE} o ON o.axis = 'grade'
+    WHERE g.dataset = $1 AND g.version = (SELECT max(version) FROM versions WHERE dataset = $1)
+"""
 
 
 def details(con: duckdb.DuckDBPyConnection, name: str, version: int | None = None) -> dict[str, Any]:
@@ -107,15 +128,8 @@ def details(con: duckdb.DuckDBPyConnection, name: str, version: int | None = Non
             "SELECT principal, access, reason FROM access_policies WHERE dataset = ? AND version = ?",
             args,
         ),
-        "classification": _rows(
-            con, EFFECTIVE + "SELECT axis, value, why FROM classes WHERE dataset = ? ORDER BY axis", [name]
-        ),
-        "security": _rows(
-            con,
-            EFFECTIVE + f"SELECT g.grade, {GBT} AS gbt_43697, g.reasons, g.override_actor, g.override_reason "
-            "FROM grades g WHERE g.dataset = ?",
-            [name],
-        ),
+        "classification": _rows(con, CLASSES_OF, [name]),
+        "security": _rows(con, GRADE_OF, [name]),
         "annotation": _rows(
             con,
             "SELECT DISTINCT ON (project) project, version AS labelled_version, labels_dataset, labels_version, "

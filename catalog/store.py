@@ -48,11 +48,24 @@ class CatalogStore:
         return self.folder / "CURRENT"
 
     def current(self) -> Path | None:
+        """The snapshot the pointer names. The pointer is replaced, never rewritten in place, so a pointer file with
+        the same inode, size and mtime names the same snapshot: readers asking many times a second stat it instead of
+        reading it."""
+        try:
+            stat = os.stat(self.pointer)
+        except FileNotFoundError:
+            return None
+        stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        known = _POINTERS.get(self.pointer)
+        if known is not None and known[0] == stamp:
+            return known[1]
         try:
             name = self.pointer.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
-        return self.folder / name
+        path = self.folder / name
+        _POINTERS[self.pointer] = (stamp, path)
+        return path
 
     @contextlib.contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -92,6 +105,7 @@ class CatalogStore:
             except duckdb.IOException:
                 if path.exists():
                     raise
+                _POINTERS.pop(self.pointer, None)  # never trust a remembered pointer to a pruned file
         raise CatalogError(f"the catalog in {self.folder} moved on five times while opening it; try again")
 
     def open_snapshots(self) -> list[Path]:
@@ -216,6 +230,7 @@ class _Snapshot:
 
 _OPEN: dict[Path, dict[Path, _Snapshot]] = {}  # catalog folder -> snapshot file -> its connection for readers
 _OPEN_LOCK = threading.Lock()
+_POINTERS: dict[Path, tuple[tuple[int, int, int], Path]] = {}  # pointer file -> (its stat, the snapshot it names)
 
 
 def _acquire(path: Path) -> _Snapshot:

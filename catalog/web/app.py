@@ -114,3 +114,12 @@ def create_app(root: Path, secure_cookies: bool = False) -> FastAPI:
                         headers={"Cache-Control": "max-age=3600"})  # fmt: skip
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for uvicorn's worker processes (`plantdata serve --workers N`): the data root from PLANTDATA_HOME."""
+    import os
+
+    from config.layout import data_root
+
+    return create_app(data_root(), secure_cookies=os.environ.get("PLANTDATA_SECURE_COOKIES") == "1")

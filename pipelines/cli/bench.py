@@ -63,12 +63,25 @@ def bench_catalog(datasets: int, as_json: bool) -> None:
 @click.option(
     "--think-ms", type=float, default=200.0, show_default=True, help="Mean pause between a client's requests."
 )
+@click.option(
+    "--publish-every",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Seconds between publications (0: back to back).",
+)
+@click.option("--workers", type=int, default=1, show_default=True, help="Server processes (plantdata serve --workers).")
 @click.option("--json", "as_json", is_flag=True)
-def bench_serve(datasets: int, clients: int, seconds: float, think_ms: float, as_json: bool) -> None:
+def bench_serve(
+    datasets: int, clients: int, seconds: float, think_ms: float, publish_every: float, workers: int, as_json: bool
+) -> None:
     """Web catalog: search and dataset page latency under concurrent clients while a publisher writes versions."""
     from bench.serve import run_serve_bench
 
-    report(run_serve_bench(datasets, Layout(home()).root / "bench", clients, seconds, think_ms), as_json)
+    report(
+        run_serve_bench(datasets, Layout(home()).root / "bench", clients, seconds, think_ms, publish_every, workers),
+        as_json,
+    )
 
 
 @bench.command("pii")

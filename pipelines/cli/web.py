@@ -16,7 +16,9 @@ from pipelines.settings import home
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--secure-cookies", is_flag=True, help="Mark session cookies Secure (behind an HTTPS proxy).")
-def serve(host: str, port: int, secure_cookies: bool) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (pages are rendered in Python: one process uses about one core).")  # fmt: skip
+def serve(host: str, port: int, secure_cookies: bool, workers: int) -> None:
     """The web catalog for chief data officers and everyone else: estate, search, datasets, access, audit.
 
     It reads the catalog while `plantdata run` publishes. The first time, nobody can sign in: set
@@ -33,8 +35,14 @@ def serve(host: str, port: int, secure_cookies: bool) -> None:
     if created:
         click.echo(f"first administrator: {created} (chief data officer)")
     click.echo(f"catalog on http://{host}:{port}/  (data root {root}; Ctrl-C stops it)")
-    uvicorn.run(create_app(root, secure_cookies=secure_cookies), host=host, port=port, log_level="warning",
-                server_header=False)  # fmt: skip
+    if workers == 1:
+        uvicorn.run(create_app(root, secure_cookies=secure_cookies), host=host, port=port, log_level="warning",
+                    server_header=False)  # fmt: skip
+        return
+    os.environ["PLANTDATA_HOME"] = str(root)
+    os.environ["PLANTDATA_SECURE_COOKIES"] = "1" if secure_cookies else "0"
+    uvicorn.run("catalog.web.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                log_level="warning", server_header=False)  # fmt: skip
 
 
 @click.group("users")
