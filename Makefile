@@ -98,6 +98,7 @@ bench: setup
 	$(BIN)/plantdata bench catalog --datasets 10000 --json
 	$(BIN)/plantdata bench pii --texts 20000 --json
 	$(BIN)/plantdata bench annotate --tasks 10000 --json
+	$(BIN)/plantdata bench serve --datasets 10000 --json
 
 chaos: setup
 	$(BIN)/plantdata bench chaos --trials 20

@@ -61,7 +61,7 @@ def bench_catalog(datasets: int, as_json: bool) -> None:
 @click.option("--clients", type=int, default=20, show_default=True)
 @click.option("--seconds", type=float, default=30.0, show_default=True)
 @click.option(
-    "--think-ms", type=float, default=200.0, show_default=True, help="Mean pause between a client's requests."
+    "--think-ms", type=float, default=1000.0, show_default=True, help="Mean pause between a client's requests."
 )
 @click.option(
     "--publish-every",
