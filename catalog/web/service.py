@@ -231,66 +231,75 @@ class CatalogService:
 
     def estate(self, person: Person) -> dict[str, Any]:
         """The data estate this person may see: datasets by class and grade, quality distribution and trend, recent
-        versions, gates that held data back, personal data found and how it was treated."""
+        versions, gates that held data back, personal data found and how it was treated (cached per snapshot and
+        visibility: the page and its seven charts ask for it at once)."""
+        with self.read() as (snapshot, con):
+            found: dict[str, Any] = self._cache.get(
+                ("estate", snapshot, person.clearance, principals(person)), lambda: self._estate(con, person)
+            )
+        # the gate holds partitions back without publishing anything: read its verdicts apart from the snapshot
+        names = found["visible"][:500]
+        return {**found, "gates": [g for name in names for g in self.held_back(name)]}
+
+    def _estate(self, con: duckdb.DuckDBPyConnection, person: Person) -> dict[str, Any]:
         visible, params = listing_filter(person)
-        with self.read() as (_, con):
-            seen = f"(SELECT name FROM dataset_listing WHERE {visible})"
-            by_axis = {
-                axis: [
-                    (str(v), int(n))
-                    for v, n in con.execute(
-                        f"SELECT CAST({axis} AS VARCHAR), count(*) FROM dataset_listing WHERE {visible} "
-                        "GROUP BY ALL ORDER BY 2 DESC, 1",
-                        params,
-                    ).fetchall()
-                    if v is not None
-                ]
-                for axis in ESTATE_AXES
-            }
-            summary = rows(
-                con,
-                f"SELECT count(*) AS datasets, coalesce(sum(row_count), 0) AS rows, round(avg(overall), 2) AS overall, "
-                f"count(*) FILTER (WHERE personal_data_findings > 0) AS with_personal_data "
-                f"FROM dataset_listing WHERE {visible}",
-                params,
-            )[0]
-            scores = [
-                float(s)
-                for (s,) in con.execute(
-                    f"SELECT overall FROM dataset_listing WHERE {visible} AND overall IS NOT NULL", params
+        seen = f"(SELECT name FROM dataset_listing WHERE {visible})"
+        by_axis = {
+            axis: [
+                (str(v), int(n))
+                for v, n in con.execute(
+                    f"SELECT CAST({axis} AS VARCHAR), count(*) FROM dataset_listing WHERE {visible} "
+                    "GROUP BY ALL ORDER BY 2 DESC, 1",
+                    params,
                 ).fetchall()
+                if v is not None
             ]
-            trend = rows(
-                con,
-                f"SELECT CAST(v.published_at AS DATE) AS day, round(avg(q.overall), 2) AS mean, "
-                f"count(DISTINCT v.dataset) AS datasets FROM versions v JOIN (SELECT DISTINCT dataset, version, "
-                f"partition_key, overall FROM quality_scores) q USING (dataset, version) "
-                f"WHERE v.dataset IN {seen} GROUP BY ALL ORDER BY day",
-                params,
-            )
-            recent = rows(
-                con,
-                f"SELECT v.dataset, v.version, v.published_at, v.row_count, l.quality_grade, l.security_grade "
-                f"FROM versions v JOIN dataset_listing l ON l.name = v.dataset WHERE v.dataset IN {seen} "
-                f"ORDER BY v.published_at DESC LIMIT 12",
-                params,
-            )
-            personal = rows(
-                con,
-                f"SELECT p.entity_type, p.treatment, count(DISTINCT p.dataset) AS datasets, "
-                f"count(DISTINCT p.dataset || '.' || p.column_name) AS columns, sum(p.findings) AS findings "
-                f"FROM pii_reports p JOIN dataset_listing l ON l.name = p.dataset AND l.version = p.version "
-                f"WHERE p.entity_type IS NOT NULL AND p.dataset IN {seen} GROUP BY ALL ORDER BY findings DESC",
-                params,
-            )
-            annotation = rows(
-                con,
-                f"SELECT DISTINCT ON (dataset, project) dataset, version, project, labels_dataset, labels_version, "
-                f"tasks, annotated_tasks, annotations, annotators, alpha, mean_task_agreement FROM annotation_progress "
-                f"WHERE dataset IN {seen} ORDER BY dataset, project, updated_at DESC",
-                params,
-            )
-            names = [r[0] for r in con.execute(f"SELECT name FROM dataset_listing WHERE {visible}", params).fetchall()]
+            for axis in ESTATE_AXES
+        }
+        summary = rows(
+            con,
+            f"SELECT count(*) AS datasets, coalesce(sum(row_count), 0) AS rows, round(avg(overall), 2) AS overall, "
+            f"count(*) FILTER (WHERE personal_data_findings > 0) AS with_personal_data "
+            f"FROM dataset_listing WHERE {visible}",
+            params,
+        )[0]
+        scores = [
+            float(s)
+            for (s,) in con.execute(
+                f"SELECT overall FROM dataset_listing WHERE {visible} AND overall IS NOT NULL", params
+            ).fetchall()
+        ]
+        trend = rows(
+            con,
+            f"SELECT CAST(v.published_at AS DATE) AS day, round(avg(q.overall), 2) AS mean, "
+            f"count(DISTINCT v.dataset) AS datasets FROM versions v JOIN (SELECT DISTINCT dataset, version, "
+            f"partition_key, overall FROM quality_scores) q USING (dataset, version) "
+            f"WHERE v.dataset IN {seen} GROUP BY ALL ORDER BY day",
+            params,
+        )
+        recent = rows(
+            con,
+            f"SELECT v.dataset, v.version, v.published_at, v.row_count, l.quality_grade, l.security_grade "
+            f"FROM versions v JOIN dataset_listing l ON l.name = v.dataset WHERE v.dataset IN {seen} "
+            f"ORDER BY v.published_at DESC LIMIT 12",
+            params,
+        )
+        personal = rows(
+            con,
+            f"SELECT p.entity_type, p.treatment, count(DISTINCT p.dataset) AS datasets, "
+            f"count(DISTINCT p.dataset || '.' || p.column_name) AS columns, sum(p.findings) AS findings "
+            f"FROM pii_reports p JOIN dataset_listing l ON l.name = p.dataset AND l.version = p.version "
+            f"WHERE p.entity_type IS NOT NULL AND p.dataset IN {seen} GROUP BY ALL ORDER BY findings DESC",
+            params,
+        )
+        annotation = rows(
+            con,
+            f"SELECT DISTINCT ON (dataset, project) dataset, version, project, labels_dataset, labels_version, "
+            f"tasks, annotated_tasks, annotations, annotators, alpha, mean_task_agreement FROM annotation_progress "
+            f"WHERE dataset IN {seen} ORDER BY dataset, project, updated_at DESC",
+            params,
+        )
+        names = [r[0] for r in con.execute(f"SELECT name FROM dataset_listing WHERE {visible}", params).fetchall()]
         return {
             "summary": summary,
             "by_axis": by_axis,
@@ -299,7 +308,7 @@ class CatalogService:
             "recent": recent,
             "personal": personal,
             "annotation": annotation,
-            "gates": [g for name in names[:500] for g in self.held_back(name)],
+            "visible": names,
         }
 
     def held_back(self, source: str) -> list[dict[str, Any]]:

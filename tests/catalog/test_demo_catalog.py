@@ -54,3 +54,49 @@ def test_demo_catalog_lists_every_dataset_and_publishes_no_planted_personal_data
     planted = json.loads((layout.root / "demo" / "ground_truth" / "personal_data.json").read_text(encoding="utf-8"))
     for kind, values in planted.items():
         assert [v for v in values if v in published] == [], f"{kind} published in the clear"
+    _every_page_works_in_the_web_catalog(layout)
+
+
+def _every_page_works_in_the_web_catalog(layout: Layout) -> None:
+    """The web catalog on the demo's catalog, as its CDO: estate, charts, search, every dataset's page with its
+    charts, lineage, Data Docs and a download, the audit log; and nothing answers 5xx."""
+    import re
+
+    from starlette.testclient import TestClient
+
+    from catalog.web.app import create_app
+    from catalog.web.context import WebCatalog, add_people
+    from config.people import Person, Role
+
+    web = WebCatalog.open(layout.root)
+    cdo = Person(email="cdo@demo.example", name="CDO", role=Role.CHIEF_DATA_OFFICER, department="Data office",
+                 clearance=3)  # fmt: skip
+    add_people(web.service, [cdo])
+    web.credentials.set_password(cdo.email, "a-long-demo-password")
+    client = TestClient(create_app(layout.root))
+    form = client.get("/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert token is not None
+    signed = client.post("/login", data={"email": cdo.email, "password": "a-long-demo-password",
+                                         "csrf": token.group(1), "next": "/"}, follow_redirects=False)  # fmt: skip
+    assert signed.status_code == 303, signed.text
+    estate = client.get("/")
+    assert estate.status_code == 200 and "work_orders" in estate.text
+    for chart in ("domain", "data_type", "scenario", "source_system", "security_grade", "scores", "trend"):
+        svg = client.get(f"/estate/{chart}.svg")
+        assert svg.status_code == 200 and svg.text.startswith("<svg"), chart
+    found = client.get("/search", params={"q": "work orders"})
+    assert found.status_code == 200 and 'href="/datasets/work_orders"' in found.text
+    for name in DATASETS:
+        page = client.get(f"/datasets/{name}")
+        assert page.status_code == 200, (name, page.text[:300])
+        assert "<svg" in page.text, f"{name}: the lineage graph is drawn inline"
+        assert client.get(f"/datasets/{name}/quality.svg").text.startswith("<svg")
+        docs = re.search(r'href="(/gx/[^"]+)"', page.text)
+        assert docs is not None, f"{name}: a link to the gate run's Data Docs"
+        assert client.get(docs.group(1)).status_code == 200
+        download = re.search(r'href="(/datasets/[^"]+/files/[^"]+)"', page.text)
+        assert download is not None and client.get(download.group(1)).status_code == 200, name
+    audit = client.get("/audit")
+    assert audit.status_code == 200 and "publish" in audit.text and 'data-testid="chain"' in audit.text
+    assert web.log.verify().first_broken is None
