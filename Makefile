@@ -99,6 +99,7 @@ bench: setup
 	$(BIN)/plantdata bench pii --texts 20000 --json
 	$(BIN)/plantdata bench annotate --tasks 10000 --json
 	$(BIN)/plantdata bench serve --datasets 10000 --json
+	$(BIN)/plantdata bench rerun --days 2,30 --json
 
 chaos: setup
 	$(BIN)/plantdata bench chaos --trials 20

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from annotation.loop import Loop, pull_labels
 from annotation.projects import ProjectSpec
 from annotation.settings import LabelStudioSettings
 from assets.catalog import catalog_key
@@ -49,6 +48,8 @@ def build_labels_asset(sources: SourcesFile, spec: ProjectSpec) -> dg.AssetsDefi
     ) -> dg.MaterializeResult[None]:
         layout = plantdata.layout()
         with retry_transient(context):
+            from annotation.loop import Loop, pull_labels  # Label Studio's SDK and scikit-learn: only when it runs
+
             loop = Loop.from_sources(label_studio.settings(layout.root), sources, layout)
             report = pull_labels(loop, spec.name, run_id=context.run.run_id)
         progress = report.summary.progress

@@ -7,10 +7,6 @@ import dagster as dg
 from assets.gated import gated_key
 from assets.resources import PlantdataResource
 from assets.retries import retry_transient
-from catalog.pii.scanner import Treatment
-from catalog.pii.settings import scanner_settings
-from catalog.pii.verify import listed_personal_data
-from catalog.publish import publish_source
 from catalog.queries import show_dataset
 from catalog.store import CatalogStore
 from config.sources import SourceConfig, SourcesFile
@@ -37,6 +33,8 @@ def build_catalog_asset(sources: SourcesFile, source: SourceConfig) -> dg.Assets
         "previous snapshot meanwhile.",
     )
     def released(context: dg.AssetExecutionContext, plantdata: PlantdataResource) -> dg.MaterializeResult[None]:
+        from catalog.publish import publish_source  # the PII scanner's imports (spaCy): only when it runs
+
         layout = plantdata.layout()
         with retry_transient(context):
             published = publish_source(CatalogStore(layout.catalog()), sources, source, layout, context.run.run_id)
@@ -72,6 +70,10 @@ def build_release_privacy_check(sources: SourcesFile, source: SourceConfig) -> d
     def no_listed_personal_data(
         context: dg.AssetCheckExecutionContext, plantdata: PlantdataResource
     ) -> dg.AssetCheckResult:
+        from catalog.pii.scanner import Treatment  # spaCy and Presidio: only when the check runs
+        from catalog.pii.settings import scanner_settings
+        from catalog.pii.verify import listed_personal_data
+
         layout = plantdata.layout()
         shown = show_dataset(CatalogStore(layout.catalog()), source.name)
         kept_raw = source.personal_data == "keep"

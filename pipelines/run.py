@@ -26,15 +26,19 @@ from ingest.manifest import read_manifests
 from ingest.runner import discover_source, ordered_sources, retire_stale_partitions
 from pipelines.definitions import build_definitions
 from pipelines.jobs import PUBLISH_JOB, job_name
+from pipelines.ledger import Ledger, privacy_inputs, register_state, work_key
 from pipelines.partitions import add_missing_partitions
 from pipelines.reclaim import owner_tags, reclaim_dead_runs
 from pipelines.settings import prepare_dagster_home
+from quality import history
 from quality.evaluate import quarantine_summary
 from quality.gate import suite_for
 
 
 @dataclass(frozen=True)
 class SourceRun:
+    """What one source's run did (`skipped`: nothing changed since the ledger's last record, no Dagster run)."""
+
     source: str
     partitions: int
     success: bool
@@ -44,6 +48,7 @@ class SourceRun:
     warnings: list[str] = field(default_factory=list)
     removed_by_gate: int = 0  # canonical rows the gate quarantined (error-severity row rules) in this run
     unit: str = "rows"  # what a canonical row is: readings for historians (a wide row holds many)
+    skipped: bool = False
 
 
 def instance_for(root: Path) -> dg.DagsterInstance:
@@ -68,6 +73,8 @@ def run_all(
     instance = instance_for(root)
     reclaim_dead_runs(instance)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    ledger = Ledger(layout)
+    ran = 0
     outcomes = []
     for source in ordered_sources(sources):
         discovery = discover_source(sources, source, layout)
@@ -82,38 +89,97 @@ def run_all(
             instance.delete_dynamic_partition(partitions_name, stale)
         add_missing_partitions(instance, source, keys)
         known = instance.get_dynamic_partitions(partitions_name)
+        unit = "readings" if source.kind in READING_KINDS else "rows"
+        register = register_state(layout, source)
+        works = {key: work_key(source, discovery, key, register) for key in keys}
+        ledger.forget_missing(source.name, keys)
+        todo = [key for key in known if key in works and not ledger.up_to_date(source.name, key, works[key])]
+        if not todo:  # nothing changed: say again what still stands, and do no work
+            problems, warnings = _standing_findings(source, layout)
+            outcomes.append(SourceRun(source.name, len(known), True, None, None, problems, warnings, 0, unit, True))
+            continue
+        ran += 1
+        first, last = known.index(todo[0]), known.index(todo[-1])  # the run covers a range: from the first to the last
         job = definitions.resolve_job_def(job_name(source))
         result = job.execute_in_process(
             instance=instance,
             tags={
-                ASSET_PARTITION_RANGE_START_TAG: known[0],
-                ASSET_PARTITION_RANGE_END_TAG: known[-1],
+                ASSET_PARTITION_RANGE_START_TAG: known[first],
+                ASSET_PARTITION_RANGE_END_TAG: known[last],
                 **owner_tags(),
             },
             raise_on_error=False,
             run_config=run_config,
         )
+        if result.success:  # a failed step (a gated write, say) leaves its partitions to the next run
+            for key in known[first : last + 1]:
+                if key in works:
+                    ledger.record(source.name, key, works[key])
+            ledger.save()
         error = None if result.success else _first_error(result)
         problems, warnings = _findings(source, layout, result)
+        if len(todo) < len(known):  # partitions left alone keep what they had
+            standing, standing_warnings = _standing_findings(source, layout, exclude=set(known[first : last + 1]))
+            problems, warnings = problems + standing, warnings + standing_warnings
         removed = _removed_by_gate(result)
-        unit = "readings" if source.kind in READING_KINDS else "rows"
         outcomes.append(
             SourceRun(source.name, len(known), result.success, result.run_id, error, problems, warnings, removed, unit)
         )
     # publish whatever passed the gate: gated/ holds only partitions that passed, whatever else failed
-    catalog_keys = [catalog_key(s.name) for s in ordered_sources(sources) if layout.gated(s.name).is_dir()]
-    if catalog_keys:
+    published = [s for s in ordered_sources(sources) if layout.gated(s.name).is_dir()]
+    if published:
+        inputs = ledger.publish_inputs(sources, [s.name for s in published], privacy_inputs(sources, layout))
+        if not ran and ledger.published(inputs):
+            outcomes.append(SourceRun("catalog", len(published), True, None, None, skipped=True))
+            return outcomes
         publish = definitions.resolve_job_def(PUBLISH_JOB)
         result = publish.execute_in_process(
             instance=instance,
-            asset_selection=catalog_keys,
+            asset_selection=[catalog_key(s.name) for s in published],
             raise_on_error=False,
             run_config=run_config,
             tags=owner_tags(),
         )
         error = None if result.success else _first_error(result)
-        outcomes.append(SourceRun("catalog", len(catalog_keys), result.success, result.run_id, error))
+        if result.success:
+            ledger.record_published(inputs)
+            ledger.save()
+        outcomes.append(SourceRun("catalog", len(published), result.success, result.run_id, error))
     return outcomes
+
+
+def _standing_findings(
+    source: SourceConfig, layout: Layout, exclude: set[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """What still holds for partitions that did not run: unreadable files, partitions mostly quarantined, and
+    partitions the gate's newest evaluation holds back."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    skip = exclude or set()
+    manifests = {m["key"]: m for m in read_manifests(layout, source.name) if m["key"] not in skip}
+    for manifest in manifests.values():
+        for unreadable in manifest.get("unreadable", []):
+            problems.append(f"unreadable file {unreadable['file']}: {unreadable['cause']}")
+        share = manifest["rows_quarantined"] / manifest["rows_in"] if manifest["rows_in"] else 0.0
+        if share > source.quality.quarantine_alert_share and not manifest.get("unreadable"):
+            summary = quarantine_summary(
+                manifest["rows_in"],
+                manifest["rows_quarantined"],
+                manifest.get("top_rule"),
+                manifest.get("example", {}),
+                source.quality.quarantine_alert_share,
+            )
+            warnings.append(f"partition {manifest['key']}: {summary}")
+    meaning = {rule.name: rule.description for rule in suite_for(source)}
+    for evaluation in history.latest(layout, source.name):
+        held = manifests.get(evaluation.key)
+        if held is None or held.get("unreadable") or evaluation.content != held.get("content"):
+            continue
+        rules = sorted({r.name for r in evaluation.blocking_failures})
+        if rules:
+            why = "; ".join(f"{rule} ({meaning.get(rule, 'see quality report')})" for rule in rules)
+            problems.append(f"partition {evaluation.key} held back by the gate: {why}")
+    return problems, warnings
 
 
 def _nothing_to_ingest(sources: SourcesFile, source: SourceConfig, files: int) -> SourceRun:

@@ -8,9 +8,7 @@ from typing import Any
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from annotation.accounts import admin_client
 from annotation.launcher import is_healthy
-from annotation.loop import project_id_of
 from annotation.projects import ProjectSpec
 from assets.annotation import LabelStudioResource
 from assets.catalog import catalog_key
@@ -104,6 +102,9 @@ def build_annotation_sensor(spec: ProjectSpec, job: UnresolvedAssetJobDefinition
             return dg.SkipReason(str(error))
         if not is_healthy(settings.url):
             return dg.SkipReason(f"Label Studio at {settings.url} does not answer; trying again at the next tick")
+        from annotation.accounts import admin_client  # Label Studio's SDK: on the sensor's tick, not at load
+        from annotation.loop import project_id_of
+
         client = admin_client(settings)
         try:
             project_id = project_id_of(client, spec)

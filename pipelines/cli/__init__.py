@@ -56,7 +56,12 @@ def run(sources_file: str | None) -> None:
         if outcome.source == "catalog":
             state = "[green]ok[/]" if outcome.success else "[red]FAILED[/]"
             detail = f": {plain(outcome.error)}" if outcome.error else ""
-            console.print(f"{state} catalog: {outcome.partitions} dataset(s) published{detail}")
+            if outcome.skipped:
+                console.print(
+                    f"{state} catalog: {outcome.partitions} dataset(s), nothing changed since they were published"
+                )
+            else:
+                console.print(f"{state} catalog: {outcome.partitions} dataset(s) published{detail}")
             continue
         if outcome.error:
             console.print(f"[red]FAILED[/] {plain(outcome.source)}: {plain(outcome.error)}")
@@ -73,6 +78,7 @@ def run(sources_file: str | None) -> None:
                     if outcome.removed_by_gate
                     else ""
                 )
+                + (" (unchanged since the last run: no work)" if outcome.skipped else "")
             )
         for problem in outcome.problems:
             console.print(f"  [red]✗[/] {plain(outcome.source)}: {plain(problem)}")

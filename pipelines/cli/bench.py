@@ -84,6 +84,18 @@ def bench_serve(
     )
 
 
+@bench.command("rerun")
+@click.option("--days", default="2,30", show_default=True, help="History lengths, comma-separated.")
+@click.option("--tags", type=int, default=40, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_rerun(days: str, tags: int, as_json: bool) -> None:
+    """plantdata run over N days of the demo plant, again with nothing new, then with one new day."""
+    from bench.rerun import run_rerun_bench
+
+    lengths = [int(d) for d in days.split(",") if d.strip()]
+    report(run_rerun_bench(lengths, tags, Layout(home()).root / "bench"), as_json)
+
+
 @bench.command("pii")
 @click.option("--texts", type=int, default=20_000, show_default=True)
 @click.option("--json", "as_json", is_flag=True)

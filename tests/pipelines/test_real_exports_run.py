@@ -78,6 +78,15 @@ def test_good_files_are_published_and_the_run_names_each_bad_one(write: Callable
     assert "unreadable-2024-05-04.csv: export files quarantined whole: 2024-05-04.csv" in description
     assert sorted(p.name for p in layout.gated("hist").iterdir()) == ["day=2024-05-01", "day=2024-05-02"]
 
+    runs_before = len(instance.get_run_records())
+    unchanged = runner.invoke(main, ["run", "--sources", str(path)])  # nothing new: no work, the same verdict
+    assert unchanged.exit_code == 1, unchanged.output
+    output = " ".join(unchanged.output.split())
+    assert "unchanged since the last run: no work" in output and "nothing changed since they were published" in output
+    for name in ("2024-05-03.csv", "2024-05-04.csv", "2024-05-05.csv"):
+        assert f"unreadable file {name}" in output
+    assert len(instance.get_run_records()) == runs_before, "nothing changed: no Dagster run"
+
     fixed = write("hist/2024-05-04.csv", "timestamp,tag,value\n2024-05-04 10:00:00,T1,1\n")
     assert fixed.exists()
     (path.parent / "hist" / "2024-05-03.csv").unlink()
