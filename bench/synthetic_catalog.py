@@ -79,7 +79,7 @@ def write(con: duckdb.DuckDBPyConnection, datasets: int, first: int = 0, release
     )
     con.execute(
         "INSERT INTO quality_scores SELECT dataset, version, 'day=' || p, 'run', '2024', d, 90 + (i + p) % 10, "
-        "90 + (i + p) % 10, CASE WHEN 90 + (i + p) % 10 >= 95 THEN 'A' ELSE 'B' END "
+        "90 + (i + p) % 10, CASE WHEN 90 + (i + p) % 10 >= 95 THEN 'A' ELSE 'B' END, 1000 "
         f"FROM {new_versions}, range(3) r(p), (VALUES ('conformity'), ('completeness'), ('accuracy'), "
         "('consistency'), ('timeliness'), ('accessibility')) x(d)"
     )

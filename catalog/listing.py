@@ -30,6 +30,21 @@ EFFECTIVE = """
 """
 GBT = "CASE g.grade WHEN 1 THEN 'general' WHEN 2 THEN 'important' WHEN 3 THEN 'core' END"
 
+# A version's quality as `plantdata quality report` computes a source's: each dimension is the mean of its partitions'
+# scores weighted by their rows (at least 1; versions published before rows were kept weigh partitions equally), the
+# overall is the mean of the dimensions, the grade follows quality.dimensions.GRADE_THRESHOLDS.
+DIMENSION_SCORES = """
+    SELECT dataset, version, dimension,
+           round(sum(score * greatest(coalesce(rows, 1), 1)) / sum(greatest(coalesce(rows, 1), 1)), 2) AS score
+    FROM quality_scores GROUP BY ALL
+"""
+SCORES = f"""
+    SELECT dataset, version, round(avg(score), 2) AS overall,
+           CASE WHEN round(avg(score), 2) >= 95 THEN 'A' WHEN round(avg(score), 2) >= 85 THEN 'B'
+                WHEN round(avg(score), 2) >= 70 THEN 'C' ELSE 'D' END AS grade
+    FROM ({DIMENSION_SCORES}) GROUP BY ALL
+"""
+
 
 LISTING_SELECT = f"""
             SELECT d.name, v.version, v.row_count, v.partitions, v.published_at, d.source_kind, d.source_system,
@@ -51,13 +66,15 @@ LISTING_SELECT = f"""
             LEFT JOIN grades g ON g.dataset = d.name
             JOIN versions v ON v.dataset = d.name
                 AND v.version = (SELECT max(version) FROM versions WHERE dataset = d.name)
-            LEFT JOIN (SELECT dataset, version, round(avg(overall), 2) AS overall, max(grade) AS grade
-                       FROM (SELECT DISTINCT dataset, version, partition_key, overall, grade FROM quality_scores)
-                       GROUP BY ALL) q ON q.dataset = d.name AND q.version = v.version
+            LEFT JOIN ({SCORES}) q ON q.dataset = d.name AND q.version = v.version
             SELECT_FILTER
 """
+# Migration 4 creates the table from the columns this query gives, before migration 9 adds `quality_scores.rows`:
+# it is given the same query with every partition weighing 1 (same columns, same types).
 CREATE_LISTING = (
-    "CREATE TABLE dataset_listing AS " + EFFECTIVE + LISTING_SELECT.replace("SELECT_FILTER", "LIMIT 0"),
+    "CREATE TABLE dataset_listing AS "
+    + EFFECTIVE
+    + LISTING_SELECT.replace("SELECT_FILTER", "LIMIT 0").replace("coalesce(rows, 1)", "1"),
     "ALTER TABLE dataset_listing ADD COLUMN search_text VARCHAR",
 )
 COMMENT_LISTING = (

@@ -301,7 +301,8 @@ def _quality(con: duckdb.DuckDBPyConnection, dataset: str, version: int, layout:
     for evaluation in history.latest(layout, dataset):
         for dimension, score in evaluation.scores.items():
             con.execute(
-                "INSERT INTO quality_scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO quality_scores (dataset, version, partition_key, run_id, evaluated_at, dimension, score, "
+                "overall, grade, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     dataset,
                     version,
@@ -312,5 +313,6 @@ def _quality(con: duckdb.DuckDBPyConnection, dataset: str, version: int, layout:
                     score,
                     evaluation.overall,
                     evaluation.grade,
+                    evaluation.rows,
                 ],
             )

@@ -130,13 +130,23 @@ MIGRATIONS: tuple[tuple[int, str, tuple[Step, ...]], ...] = (
         8,
         "web catalog: listing fields for ranked search and access, people from the directory",
         (
-            *LISTING_EXTRA,
-            *BACKFILL_LISTING,
+            *LISTING_EXTRA,  # filled by migration 9, whose scores read a column it adds
             "ALTER TABLE people ADD COLUMN origin VARCHAR DEFAULT 'annotation'",
             "COMMENT ON COLUMN people.origin IS 'annotation: from the annotation file, replaced at every labels "
             "publication; directory: added with plantdata users add (or the first admin), kept.'",
             "COMMENT ON COLUMN dataset_listing.access_grants IS 'The latest version''s access policy (principal, "
             "access): the web catalog lists, counts and finds a dataset only for people it grants.'",
+        ),
+    ),
+    (
+        9,
+        "quality scores weighted by rows, as the quality report weighs them",
+        (
+            "ALTER TABLE quality_scores ADD COLUMN rows BIGINT",
+            "COMMENT ON COLUMN quality_scores.rows IS 'Rows of the partition the gate evaluated: a version''s "
+            "dimension score is the mean of its partitions'' weighted by rows (as plantdata quality report computes "
+            "it); NULL for versions published before, which weigh partitions equally.'",
+            *BACKFILL_LISTING,
         ),
     ),
 )

@@ -67,5 +67,6 @@ def _gate_quarantined(layout: Layout, source: str, partitioning: str, key: str) 
     gate_file = partition_dir(layout.quarantine(source), partitioning, key) / "gate-0.parquet"
     if not gate_file.exists():
         return 0
-    found = duckdb.execute("SELECT count(*) FROM read_parquet(?)", [str(gate_file)]).fetchone()
-    return int(found[0]) if found else 0
+    # fetchall: a result left half-read on DuckDB's default connection blocks every later user of it in the process
+    [(count,)] = duckdb.execute("SELECT count(*) FROM read_parquet(?)", [str(gate_file)]).fetchall()
+    return int(count)

@@ -24,6 +24,7 @@ from catalog.access.decide import READING, DatasetAccess, grants_of, listing_fil
 from catalog.access.principals import principals
 from catalog.audit import verify as verify_catalog_chain
 from catalog.errors import CatalogError, NoCatalogError
+from catalog.listing import DIMENSION_SCORES, SCORES
 from catalog.people import read_people
 from catalog.store import CatalogStore
 from config.layout import Layout
@@ -272,8 +273,7 @@ class CatalogService:
         trend = rows(
             con,
             f"SELECT CAST(v.published_at AS DATE) AS day, round(avg(q.overall), 2) AS mean, "
-            f"count(DISTINCT v.dataset) AS datasets FROM versions v JOIN (SELECT DISTINCT dataset, version, "
-            f"partition_key, overall FROM quality_scores) q USING (dataset, version) "
+            f"count(DISTINCT v.dataset) AS datasets FROM versions v JOIN ({SCORES}) q USING (dataset, version) "
             f"WHERE v.dataset IN {seen} GROUP BY ALL ORDER BY day",
             params,
         )
@@ -424,15 +424,15 @@ def _dataset(con: duckdb.DuckDBPyConnection, name: str, version: int | None) -> 
     shown["versions"] = _versions(con, name)
     shown["quality_history"] = rows(
         con,
-        "SELECT version, dimension, round(avg(score), 2) AS score FROM quality_scores WHERE dataset = ? "
-        "GROUP BY ALL UNION ALL SELECT version, 'overall', round(avg(overall), 2) FROM (SELECT DISTINCT version, "
-        "partition_key, overall FROM quality_scores WHERE dataset = ?) GROUP BY ALL ORDER BY 1, 2",
+        f"SELECT version, dimension, score FROM ({DIMENSION_SCORES}) WHERE dataset = ? UNION ALL "
+        f"SELECT version, 'overall', overall FROM ({SCORES}) WHERE dataset = ? ORDER BY 1, 2",
         [name, name],
     )
     shown["dimensions"] = rows(
         con,
-        "SELECT dimension, round(avg(score), 2) AS score, round(min(score), 2) AS worst FROM quality_scores "
-        "WHERE dataset = ? AND version = ? GROUP BY ALL ORDER BY dimension",
+        f"SELECT d.dimension, d.score, w.worst FROM ({DIMENSION_SCORES}) d JOIN (SELECT dimension, "
+        f"round(min(score), 2) AS worst FROM quality_scores WHERE dataset = $1 AND version = $2 GROUP BY ALL) w "
+        f"USING (dimension) WHERE d.dataset = $1 AND d.version = $2 ORDER BY d.dimension",
         [name, number],
     )
     downstream = rows(
@@ -483,8 +483,7 @@ def _versions(con: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, Any]]
         keys.setdefault(int(version), set()).add(str(key))
     quality = dict(
         con.execute(
-            "SELECT version, round(avg(overall), 2) FROM (SELECT DISTINCT version, partition_key, overall "
-            "FROM quality_scores WHERE dataset = ?) GROUP BY ALL",
+            f"SELECT version, overall FROM ({SCORES}) WHERE dataset = ?",
             [name],
         ).fetchall()
     )

@@ -54,6 +54,13 @@ def test_demo_catalog_lists_every_dataset_and_publishes_no_planted_personal_data
     planted = json.loads((layout.root / "demo" / "ground_truth" / "personal_data.json").read_text(encoding="utf-8"))
     for kind, values in planted.items():
         assert [v for v in values if v in published] == [], f"{kind} published in the clear"
+    reported = CliRunner().invoke(
+        main, ["quality", "report", "--json", "--sources", str(REPO / "demo_plant" / "sources.yaml")]
+    )
+    assert reported.exit_code == 0, reported.output
+    for report in json.loads(reported.output):  # one score per dataset, whichever command a person asks
+        listed_one = datasets[report["source"]]
+        assert (listed_one["overall"], listed_one["quality_grade"]) == (report["overall"], report["grade"]), report
     _every_page_works_in_the_web_catalog(layout)
 
 
