@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
@@ -157,16 +158,11 @@ def run_all(
     return outcomes
 
 
-def _standing_findings(
-    source: SourceConfig, layout: Layout, exclude: set[str] | None = None
-) -> tuple[list[str], list[str]]:
-    """What still holds for partitions that did not run: unreadable files, partitions mostly quarantined, and
-    partitions the gate's newest evaluation holds back."""
+def _manifest_findings(source: SourceConfig, manifests: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Unreadable export files (problems) and partitions mostly quarantined (warnings), from their manifests."""
     problems: list[str] = []
     warnings: list[str] = []
-    skip = exclude or set()
-    manifests = {m["key"]: m for m in read_manifests(layout, source.name) if m["key"] not in skip}
-    for manifest in manifests.values():
+    for manifest in manifests:
         for unreadable in manifest.get("unreadable", []):
             problems.append(f"unreadable file {unreadable['file']}: {unreadable['cause']}")
         share = manifest["rows_quarantined"] / manifest["rows_in"] if manifest["rows_in"] else 0.0
@@ -179,6 +175,17 @@ def _standing_findings(
                 source.quality.quarantine_alert_share,
             )
             warnings.append(f"partition {manifest['key']}: {summary}")
+    return problems, warnings
+
+
+def _standing_findings(
+    source: SourceConfig, layout: Layout, exclude: set[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """What still holds for partitions that did not run: unreadable files, partitions mostly quarantined, and
+    partitions the gate's newest evaluation holds back."""
+    skip = exclude or set()
+    manifests = {m["key"]: m for m in read_manifests(layout, source.name) if m["key"] not in skip}
+    problems, warnings = _manifest_findings(source, list(manifests.values()))
     meaning = {rule.name: rule.description for rule in suite_for(source)}
     for evaluation in history.latest(layout, source.name):
         held = manifests.get(evaluation.key)
@@ -202,24 +209,10 @@ def _nothing_to_ingest(sources: SourcesFile, source: SourceConfig, files: int) -
 
 def _findings(source: SourceConfig, layout: Layout, result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
     """Problems (unreadable files, partitions the gate held back) and warnings (partitions mostly quarantined)."""
-    problems: list[str] = []
-    warnings: list[str] = []
     this_run = [m for m in read_manifests(layout, source.name) if m["run_id"] == result.run_id]
     explained = {m["key"] for m in this_run if m.get("unreadable")}  # held back because of the file named
     meaning = {rule.name: rule.description for rule in suite_for(source)}
-    for manifest in this_run:
-        for unreadable in manifest.get("unreadable", []):
-            problems.append(f"unreadable file {unreadable['file']}: {unreadable['cause']}")
-        share = manifest["rows_quarantined"] / manifest["rows_in"] if manifest["rows_in"] else 0.0
-        if share > source.quality.quarantine_alert_share and not manifest.get("unreadable"):
-            summary = quarantine_summary(
-                manifest["rows_in"],
-                manifest["rows_quarantined"],
-                manifest.get("top_rule"),
-                manifest.get("example", {}),
-                source.quality.quarantine_alert_share,
-            )
-            warnings.append(f"partition {manifest['key']}: {summary}")
+    problems, warnings = _manifest_findings(source, this_run)
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.check_name == GATE_VERDICT and not evaluation.passed:
             blocked = evaluation.metadata.get("blocked_partitions")
