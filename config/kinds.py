@@ -133,6 +133,8 @@ ALLOWED_TYPES = frozenset(
 
 
 WITHHELD = "<withheld: may hold personal data>"
+ADDED_BY_PLANTDATA = frozenset({"source_file", "source_line"})  # the export file's name and line: not personal
+ADDED_FROM_REGISTER = frozenset({"equipment_id", "unit"})  # a reading's equipment and unit, codes from the register
 
 
 def sample_safe(kind: SourceKind, column: str, type_: str) -> bool:
@@ -146,6 +148,8 @@ def sample_safe(kind: SourceKind, column: str, type_: str) -> bool:
 def may_name_people(kind: SourceKind, column: str) -> bool:
     """A text column that may hold people's names: canonical free text and name fields, or any column the
     kind does not define (a `table` source's columns, extra columns). Codes, tags and equipment names do not."""
+    if column in ADDED_BY_PLANTDATA or (kind in READING_KINDS and column in ADDED_FROM_REGISTER):
+        return False
     fields = {f.name: f for f in CANONICAL_FIELDS.get(kind, ())}
     if kind in READING_KINDS:
         fields.update({f.name: f for f in READING_FIELDS})

@@ -19,11 +19,11 @@ from config.quality import QualityOptions
 from config.sources import SequenceOptions
 from config.sql import path_list, quote_ident, sql_literal
 from quality.dimensions import Dimension, dimension_scores, grade, overall
+from quality.readings_pass import flag_readings
 from quality.rules import Rule
 
 SAMPLE_ROWS = 5
 MIN_ROWS_FOR_BOUNDS = 50
-CHUNK_ROWS = 2_000_000
 READING_COLUMNS = ("ts", "tag", "value", "quality", "quality_class", "equipment_id", "unit", "source_file")
 
 
@@ -130,8 +130,7 @@ def evaluate_partition(
         _create_views(con, part, options, register_file_list)
         count = con.execute("SELECT count(*) FROM base").fetchone()
         rows = int(count[0]) if count else 0
-        chunks = _tag_chunks(rows) if part.kind in READING_KINDS else None
-        results_by_name.update(_row_results(con, [r for r in rules if r.level == "row"], rows, chunks, part.kind))
+        results_by_name.update(_row_results(con, [r for r in rules if r.level == "row"], rows, part.kind))
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE flags AS SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row LIMIT 0")
     for rule in rules:
@@ -211,38 +210,12 @@ def create_base_view(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
 # A tag's readings in time order, ties broken by file name, then value and quality: the first copy of a duplicated
 # reading is the same one on every run (the others are flagged), so the gate publishes the same bytes every time.
 SOURCE_RULES = frozenset({"freshness"})  # partition rules about the source as a whole, not a partition's rows
-READING_ORDER = "ts, source_file, value NULLS LAST, quality NULLS LAST"
-
 TAG_STATS = (
     "CREATE OR REPLACE TEMP TABLE tag_stats AS SELECT tag, "
     "COALESCE(NULLIF(1.4826 * mad(value), 0), stddev_samp(value)) AS _sigma, "
     "CASE WHEN count(*) > 1 THEN epoch(max(ts) - min(ts)) / (count(*) - 1) END AS _period "
     "FROM base GROUP BY tag"
 )
-
-
-def _readings_view(chunk: str) -> str:
-    """Window columns for reading rules, all over one sort (per tag in time order) so big partitions stay fast.
-
-    Per-tag statistics (table `tag_stats`) come from one aggregate first: a robust spread of the values
-    (1.4826 x MAD, which outliers cannot inflate; spikes) and the mean sampling period (gaps). A stuck signal
-    is a reading whose value has not changed since `_since`. `chunk` selects a subset of whole tags.
-    """
-    return f"""
-    CREATE OR REPLACE TEMP VIEW r AS
-    SELECT *, max(CASE WHEN _changed THEN ts END) OVER (PARTITION BY tag ORDER BY {READING_ORDER}
-              ROWS UNBOUNDED PRECEDING) AS _since
-    FROM (
-        SELECT b.*, g.low_limit AS _low, g.high_limit AS _high, s._sigma, s._period,
-               lag(value) OVER w AS _prev, lead(value) OVER w AS _next, lag(ts) OVER w AS _prev_ts,
-               value IS DISTINCT FROM lag(value) OVER w AS _changed
-        FROM (SELECT * FROM base WHERE {chunk}) b
-        LEFT JOIN (SELECT DISTINCT ON (tag) tag, low_limit, high_limit FROM register WHERE tag IS NOT NULL) g
-            USING (tag)
-        LEFT JOIN tag_stats s USING (tag)
-        WINDOW w AS (PARTITION BY tag ORDER BY {READING_ORDER})
-    )
-    """
 
 
 def _sequence_views(sequence: SequenceOptions) -> list[str]:
@@ -286,51 +259,88 @@ def _records_view(kind: SourceKind, options: QualityOptions) -> str:
     return f"CREATE OR REPLACE TEMP VIEW r AS SELECT b.*, {rank} AS _key_rank{lookups} FROM base b"
 
 
-def _tag_chunks(rows: int) -> list[str]:
-    """Filters that split readings into groups of whole tags of about CHUNK_ROWS rows each.
-
-    Reading rules look at one tag at a time, so evaluating groups of tags apart gives the same flags while
-    each window sort fits in memory instead of spilling.
-    """
-    count = max(1, -(-rows // CHUNK_ROWS))
-    return ["true"] if count == 1 else [f"hash(tag) % {count} = {i}" for i in range(count)]
-
-
 def _row_results(
-    con: duckdb.DuckDBPyConnection, rules: list[Rule], rows: int, chunks: list[str] | None, kind: SourceKind
+    con: duckdb.DuckDBPyConnection, rules: list[Rule], rows: int, kind: SourceKind
 ) -> dict[str, RuleResult]:
-    """Flag every failing row (per chunk of tags for readings); counts and samples come from the flags table."""
+    """Flag every failing row in one pass; counts come from the flags table, samples from the rows themselves.
+
+    Table `flags` keeps the failing rows' ids (`_file`, `_row`), a flag per rule and the window columns that
+    explain a failure (neighbouring readings, limits): small, since only failing rows are kept."""
     if not rules:
         con.execute("CREATE OR REPLACE TEMP TABLE flags AS SELECT _file, _row FROM base LIMIT 0")
         return {}
+    if kind in READING_KINDS:
+        flag_readings(con, rules)
     flags = ", ".join(f"COALESCE({r.predicate}, false) AS {_flag(r)}" for r in rules)
     any_flag = " OR ".join(f"COALESCE({r.predicate}, false)" for r in rules)
-    for number, chunk in enumerate(chunks or [None]):
-        if chunk is not None:
-            con.execute(_readings_view(chunk))
-        select = f"SELECT r._file, r._row, {flags}, r.* EXCLUDE (_file, _row) FROM r WHERE {any_flag}"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE flags AS {select}" if number == 0 else f"INSERT INTO flags {select}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE flags AS SELECT r._file, r._row, {flags}, "
+        f"{_context_columns(con, kind)} FROM r WHERE {any_flag}"
+    )
     counts = con.execute(f"SELECT {', '.join(f'count_if({_flag(r)})' for r in rules)} FROM flags").fetchone()
+    unexpected = dict(zip([r.name for r in rules], [int(c or 0) for c in counts or [0] * len(rules)], strict=True))
+    samples = _samples(con, [r for r in rules if unexpected[r.name]], kind)
     results: dict[str, RuleResult] = {}
-    public = _sample_columns(con, kind)
-    for rule, unexpected in zip(rules, counts or [0] * len(rules), strict=True):
-        result = _result(rule, rows, int(unexpected or 0))
-        if unexpected:
-            cursor = con.execute(
-                f"SELECT {', '.join(public)} FROM flags WHERE {_flag(rule)} ORDER BY _file, _row LIMIT {SAMPLE_ROWS}"
-            )
-            names = [d[0] for d in cursor.description or []]
-            result.sample = [dict(zip(names, map(_plain, row), strict=True)) for row in cursor.fetchall()]
-            result.detail = f"{unexpected} of {rows} rows"
+    for rule in rules:
+        result = _result(rule, rows, unexpected[rule.name])
+        if unexpected[rule.name]:
+            result.sample = samples.get(rule.name, [])
+            result.detail = f"{unexpected[rule.name]} of {rows} rows"
         results[rule.name] = result
     return results
 
 
+# What explains a failed reading, beside its own columns: shown in samples under these names.
+CONTEXT = {
+    "_prev_ts": "previous_ts",
+    "_prev": "previous_value",
+    "_next_ts": "next_ts",
+    "_next": "next_value",
+    "_low": "low_limit",
+    "_high": "high_limit",
+    "_since": "unchanged_since",
+}
+
+
+def _context_columns(con: duckdb.DuckDBPyConnection, kind: SourceKind) -> str:
+    """The explaining window columns `r` has, or NULL for the row-id only kinds (so `flags` has one shape)."""
+    if kind not in READING_KINDS:
+        return "NULL AS _no_context"
+    return ", ".join(f"r.{c}" for c in CONTEXT)
+
+
+def _samples(con: duckdb.DuckDBPyConnection, rules: list[Rule], kind: SourceKind) -> dict[str, list[dict[str, Any]]]:
+    """The first SAMPLE_ROWS failing rows of each rule (in file order), with their columns and what explains them.
+
+    Rows are read back from the partition by id in one scan, so the sorted pass can stay narrow."""
+    if not rules:
+        return {}
+    picks = " UNION ALL ".join(
+        f"(SELECT {sql_literal(r.name)} AS _rule, _file, _row FROM flags WHERE {_flag(r)} "
+        f"ORDER BY _file, _row LIMIT {SAMPLE_ROWS})"
+        for r in rules
+    )
+    context = [c for c in CONTEXT if kind in READING_KINDS]
+    extra = "".join(f", f.{c} AS {quote_ident(CONTEXT[c])}" for c in context)
+    public = ", ".join(_sample_columns(con, kind))
+    cursor = con.execute(
+        f"SELECT p._rule, {public}{extra} FROM ({picks}) p JOIN base b ON b._file = p._file AND b._row = p._row "
+        "JOIN flags f ON f._file = p._file AND f._row = p._row ORDER BY p._rule, p._file, p._row"
+    )
+    names = [d[0] for d in cursor.description or []][1:]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for rule, *values in cursor.fetchall():
+        found.setdefault(str(rule), []).append(dict(zip(names, map(_plain, values), strict=True)))
+    return found
+
+
 def _sample_columns(con: duckdb.DuckDBPyConnection, kind: SourceKind) -> list[str]:
-    """Select expressions for sample rows: personal or unknown text columns are withheld, not shown."""
+    """Select expressions for sample rows: columns that may hold personal data are withheld, not shown."""
     described = [(str(row[0]), str(row[1])) for row in con.execute("DESCRIBE base").fetchall()]
     return [
-        quote_ident(name) if sample_safe(kind, name, type_) else f"{sql_literal(WITHHELD)} AS {quote_ident(name)}"
+        f"b.{quote_ident(name)}"
+        if sample_safe(kind, name, type_)
+        else f"{sql_literal(WITHHELD)} AS {quote_ident(name)}"
         for name, type_ in described
         if not name.startswith("_")
     ]

@@ -2,7 +2,7 @@
 
 `evaluate_source` runs the suite, asks Great Expectations for the verdict, stores the evaluation (history)
 and the flagged rows. `publish_gated` writes `gated/<source>/<part>=<key>/` without the rows that broke an
-error-severity row rule (they join the partition's quarantine as `gate-*.parquet`), sorted by tag and time.
+error-severity row rule (they join the partition's quarantine as `gate-*.parquet`), in the standardised order.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from config.kinds import READING_KINDS
 from config.layout import Layout, partition_dir
 from config.sources import SourceConfig
 from config.sql import path_list, path_literal, quote_ident, sql_literal
@@ -152,15 +151,10 @@ def _publish(
         f"CREATE OR REPLACE TEMP VIEW dropped AS SELECT * FROM read_parquet({path_list([flags_file])}) f "
         f"WHERE {condition}"
     )
-    order = f"ORDER BY {_total_order(con, source)}"
     target_dir = partition_dir(layout.gated(source.name), source.partitioning, key)
     target_dir.mkdir(parents=True, exist_ok=True)
     partial = target_dir / f".part-0.{uuid.uuid4().hex[:8]}.parquet"
-    con.execute("SET preserve_insertion_order = true")  # the ORDER BY must reach the file as it is
-    con.execute(
-        f"COPY (SELECT b.* EXCLUDE (_file, _row) FROM base b ANTI JOIN dropped d ON b._file = d._file "
-        f"AND b._row = d._row {order}) TO {path_literal(partial)} (FORMAT parquet, COMPRESSION zstd)"
-    )
+    _write_kept(con, files, partial)
     final = target_dir / "part-0.parquet"
     partial.replace(final)
     rule_case = " ".join(f"WHEN f.{quote_ident('flag_' + name)} THEN {sql_literal(name)}" for name in removing)
@@ -194,12 +188,39 @@ def _publish(
     return GatedPartition(key, rows, rows - dropped, dropped, evaluation.overall, evaluation.grade, str(final))
 
 
-def _total_order(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> str:
-    """Every column of `base`, readings by tag and time first: a total order, so the same rows are written as the
-    same bytes on every run (and an unchanged source publishes no new catalog version)."""
-    columns = [str(row[0]) for row in con.execute("DESCRIBE base").fetchall() if not str(row[0]).startswith("_")]
-    first = ["tag", "ts"] if source.kind in READING_KINDS else []
-    return ", ".join(f"{quote_ident(c)} NULLS LAST" for c in [*first, *(c for c in columns if c not in first)])
+def _write_kept(con: duckdb.DuckDBPyConnection, files: list[Path], target: Path) -> None:
+    """Write the partition's rows but those in view `dropped`, in the standardised files' order, in one streaming
+    pass: no sort, so the same standardised files give the same bytes.
+
+    A join would reorder rows across threads; instead the dropped rows' positions become a keep-mask (a sort of
+    integers, cheap) read side by side with the rows (POSITIONAL JOIN), which keeps both in order."""
+    con.execute("SET preserve_insertion_order = true")  # rows reach the file in the files' order
+    try:
+        if not con.execute("SELECT count(*) FROM dropped").fetchone()[0]:  # type: ignore[index]
+            con.execute(
+                f"COPY (SELECT * EXCLUDE (_file, _row) FROM base) TO {path_literal(target)} "
+                "(FORMAT parquet, COMPRESSION zstd)"
+            )
+            return
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE file_offsets AS SELECT file_name AS _file, "
+            "sum(num_rows) OVER (ORDER BY position ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS _offset, "
+            f"num_rows FROM (SELECT *, row_number() OVER () AS position FROM parquet_file_metadata({path_list(files)}))"
+        )
+        total = con.execute("SELECT sum(num_rows) FROM file_offsets").fetchone()
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE keep_mask AS SELECT d._pos IS NULL AS keep "
+            f"FROM range({int(total[0]) if total else 0}) p(i) LEFT JOIN "
+            "(SELECT DISTINCT coalesce(o._offset, 0) + d._row AS _pos "
+            "FROM dropped d JOIN file_offsets o USING (_file)) d "
+            "ON d._pos = p.i ORDER BY p.i"
+        )
+        con.execute(
+            f"COPY (SELECT b.* EXCLUDE (_file, _row) FROM base b POSITIONAL JOIN keep_mask m WHERE m.keep) "
+            f"TO {path_literal(target)} (FORMAT parquet, COMPRESSION zstd)"
+        )
+    finally:
+        con.execute("SET preserve_insertion_order = false")
 
 
 def _add_lines(con: duckdb.DuckDBPyConnection, source: SourceConfig, layout: Layout) -> list[str]:

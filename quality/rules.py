@@ -195,7 +195,11 @@ def _reading_rules(options: QualityOptions, has_register: bool) -> list[Rule]:
     accepted = sql_list(list[str](options.accepted_quality))
     rules = [
         _row(
-            "duplicate_reading", Dimension.ACCURACY, "error", "one reading per tag and timestamp", "r.ts = r._prev_ts"
+            "duplicate_reading",
+            Dimension.ACCURACY,
+            "error",
+            "one reading per tag and timestamp (the copy kept: first by file name, then smaller value)",
+            "r._dup_rank > 1",
         ),
         _row("value_present", Dimension.COMPLETENESS, "warn", "every reading has a value", "r.value IS NULL"),
         _row(

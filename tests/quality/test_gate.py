@@ -97,9 +97,15 @@ def test_gate_moves_error_rows_to_quarantine_and_keeps_balance(plant: Path, layo
     assert [r[0] for r in gate_rows] == ["duplicate_reading", "physical_range"]
     assert '"value":150.0' in gate_rows[1][1]
     assert [(r[2], r[3]) for r in gate_rows] == [("h.csv", 15), ("h.csv", 63)], "rows keep their file and line"
-    gated = duckdb.execute("SELECT tag, ts FROM read_parquet(?)", [published.path]).fetchall()
-    assert gated == sorted(gated), "gated readings are sorted by tag and time"
-    assert len({(t, ts) for t, ts in gated}) == len(gated), "no duplicate readings remain"
+    gated = duckdb.execute("SELECT tag, ts, value FROM read_parquet(?)", [published.path]).fetchall()
+    standardised = duckdb.execute(
+        "SELECT tag, ts, value FROM read_parquet(?, filename = true) ORDER BY filename, file_row_number",
+        [sorted(str(p) for p in (layout.root / "standardised" / "hist" / "day=2024-03-30").glob("*.parquet"))],
+    ).fetchall()
+    kept = iter(standardised)
+    assert all(row in kept for row in gated), "gated keeps the standardised order (no sort: same files, same bytes)"
+    assert len(standardised) - len(gated) == 2
+    assert len({(t, ts) for t, ts, _ in gated}) == len(gated), "no duplicate readings remain"
 
 
 def test_scores_grades_and_history(plant: Path, layout: Layout) -> None:
@@ -169,16 +175,6 @@ def test_gate_passes_clean_data_through_dagster(plant: Path, layout: Layout) -> 
     assert (
         found is not None and found[0] == 90
     )  # 93 standardised minus the duplicate, the out-of-range value and the future row
-
-
-def test_evaluating_in_chunks_of_tags_flags_the_same_rows(
-    plant: Path, layout: Layout, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import quality.evaluate
-
-    whole = _results(plant, layout)
-    monkeypatch.setattr(quality.evaluate, "CHUNK_ROWS", 10)  # ten chunks of tags for 93 rows
-    assert _results(plant, layout) == whole
 
 
 def test_failing_row_samples_withhold_text_that_may_name_people(write: Callable[..., Path], layout: Layout) -> None:
