@@ -19,7 +19,7 @@ from config.quality import QualityOptions
 from config.sources import SequenceOptions
 from config.sql import path_list, quote_ident, sql_literal
 from quality.dimensions import Dimension, dimension_scores, grade, overall
-from quality.readings_pass import flag_readings
+from quality.readings_pass import EXPLAINING, flag_readings
 from quality.rules import Rule
 
 SAMPLE_ROWS = 5
@@ -132,7 +132,7 @@ def evaluate_partition(
         rows = int(count[0]) if count else 0
         results_by_name.update(_row_results(con, [r for r in rules if r.level == "row"], rows, part.kind))
     else:
-        con.execute("CREATE OR REPLACE TEMP TABLE flags AS SELECT NULL::VARCHAR AS _file, NULL::BIGINT AS _row LIMIT 0")
+        con.execute("CREATE OR REPLACE TEMP TABLE flags AS SELECT NULL::INTEGER AS _file, NULL::BIGINT AS _row LIMIT 0")
     for rule in rules:
         if rule.level == "row":
             results.append(results_by_name.get(rule.name) or _result(rule, 0, 0, "partition could not be read"))
@@ -198,11 +198,12 @@ def _create_views(
 
 
 def create_base_view(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
-    """View `base`: the partition's rows with a stable row id (file, row number). Views take no parameters,
+    """View `base`: the partition's rows with a stable, narrow row id (the file's place in `files`, row number). Views
+    take no parameters,
     so the paths (all under the data root, which plantdata chose) are written as literals."""
     con.execute(
         "CREATE OR REPLACE TEMP VIEW base AS SELECT p.* EXCLUDE (filename, file_row_number), "
-        "p.filename AS _file, p.file_row_number AS _row "
+        f"(list_position({path_list(files)}, p.filename) - 1)::INTEGER AS _file, p.file_row_number AS _row "
         f"FROM read_parquet({path_list(files)}, filename = true, file_row_number = true, hive_partitioning = false) p"
     )
 
@@ -270,13 +271,11 @@ def _row_results(
         con.execute("CREATE OR REPLACE TEMP TABLE flags AS SELECT _file, _row FROM base LIMIT 0")
         return {}
     if kind in READING_KINDS:
-        flag_readings(con, rules)
-    flags = ", ".join(f"COALESCE({r.predicate}, false) AS {_flag(r)}" for r in rules)
-    any_flag = " OR ".join(f"COALESCE({r.predicate}, false)" for r in rules)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE flags AS SELECT r._file, r._row, {flags}, "
-        f"{_context_columns(con, kind)} FROM r WHERE {any_flag}"
-    )
+        flag_readings(con, rules, {r.name: _flag(r) for r in rules})
+    else:
+        flags = ", ".join(f"COALESCE({r.predicate}, false) AS {_flag(r)}" for r in rules)
+        any_flag = " OR ".join(f"COALESCE({r.predicate}, false)" for r in rules)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE flags AS SELECT r._file, r._row, {flags} FROM r WHERE {any_flag}")
     counts = con.execute(f"SELECT {', '.join(f'count_if({_flag(r)})' for r in rules)} FROM flags").fetchone()
     unexpected = dict(zip([r.name for r in rules], [int(c or 0) for c in counts or [0] * len(rules)], strict=True))
     samples = _samples(con, [r for r in rules if unexpected[r.name]], kind)
@@ -290,25 +289,6 @@ def _row_results(
     return results
 
 
-# What explains a failed reading, beside its own columns: shown in samples under these names.
-CONTEXT = {
-    "_prev_ts": "previous_ts",
-    "_prev": "previous_value",
-    "_next_ts": "next_ts",
-    "_next": "next_value",
-    "_low": "low_limit",
-    "_high": "high_limit",
-    "_since": "unchanged_since",
-}
-
-
-def _context_columns(con: duckdb.DuckDBPyConnection, kind: SourceKind) -> str:
-    """The explaining window columns `r` has, or NULL for the row-id only kinds (so `flags` has one shape)."""
-    if kind not in READING_KINDS:
-        return "NULL AS _no_context"
-    return ", ".join(f"r.{c}" for c in CONTEXT)
-
-
 def _samples(con: duckdb.DuckDBPyConnection, rules: list[Rule], kind: SourceKind) -> dict[str, list[dict[str, Any]]]:
     """The first SAMPLE_ROWS failing rows of each rule (in file order), with their columns and what explains them.
 
@@ -320,8 +300,8 @@ def _samples(con: duckdb.DuckDBPyConnection, rules: list[Rule], kind: SourceKind
         f"ORDER BY _file, _row LIMIT {SAMPLE_ROWS})"
         for r in rules
     )
-    context = [c for c in CONTEXT if kind in READING_KINDS]
-    extra = "".join(f", f.{c} AS {quote_ident(CONTEXT[c])}" for c in context)
+    context = EXPLAINING if kind in READING_KINDS else {}
+    extra = "".join(f", f.{c} AS {quote_ident(name)}" for c, name in context.items())
     public = ", ".join(_sample_columns(con, kind))
     cursor = con.execute(
         f"SELECT p._rule, {public}{extra} FROM ({picks}) p JOIN base b ON b._file = p._file AND b._row = p._row "

@@ -203,9 +203,10 @@ def _write_kept(con: duckdb.DuckDBPyConnection, files: list[Path], target: Path)
             )
             return
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE file_offsets AS SELECT file_name AS _file, "
-            "sum(num_rows) OVER (ORDER BY position ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS _offset, "
-            f"num_rows FROM (SELECT *, row_number() OVER () AS position FROM parquet_file_metadata({path_list(files)}))"
+            "CREATE OR REPLACE TEMP TABLE file_offsets AS SELECT _file, "
+            "sum(num_rows) OVER (ORDER BY _file ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS _offset, num_rows "
+            f"FROM (SELECT (list_position({path_list(files)}, file_name) - 1)::INTEGER AS _file, num_rows "
+            f"FROM parquet_file_metadata({path_list(files)}))"
         )
         total = con.execute("SELECT sum(num_rows) FROM file_offsets").fetchone()
         con.execute(

@@ -1,9 +1,10 @@
 """Flag every reading rule of a partition in one sorted pass over the Parquet.
 
-The expensive part of judging sensor readings is sorting them per tag in time order. This module sorts once,
-on a narrow projection (the columns the rules read, the row id), and keeps only the rows that some rule
-flags or that may be part of a run or a duplicate ("candidates", few in real data). What needs an order
-among those few is computed on them alone:
+The expensive part of judging sensor readings is sorting them per tag in time order, and its cost grows with
+what the sort carries. So the pass carries ids and numbers only: rules that look at one row alone (missing
+value, quality class, unit, register limits, future time, value sets) are decided while reading, below the
+sort, and ride along as booleans. After the sort, only the rows that some rule flags or that may belong to a
+run or a copy are kept ("candidates", few in real data); what needs an order among those is computed on them:
 
 - a stuck signal: a value that has not changed since `_since`, the time its run of equal values began. Every
   reading of a run of two or more is a candidate (it equals a neighbour), so the run's first reading is there;
@@ -13,64 +14,88 @@ among those few is computed on them alone:
 - the neighbours of copies and of the readings next to them: the sorted pass orders by time only (a cheap sort),
   so among copies its order is arbitrary; those readings are candidates and take their neighbours in full order.
 
-Rule predicates are SQL over view `r` (quality.rules). Those that read `_since` or `_dup_rank` are decided on
-the candidates; the others are decided in the sorted pass, where they also make a row a candidate.
+Rule predicates are SQL over `r` (quality.rules), whatever step decides them.
 """
 
 from __future__ import annotations
-
-import re
 
 import duckdb
 
 from config.sql import quote_ident
 from quality.rules import Rule
 
-DEFERRED_COLUMNS = ("_since", "_dup_rank")  # computed on the candidates only
-TIE_BREAK = "source_file, value NULLS LAST, quality NULLS LAST, _file, _row"
-ALWAYS = ("ts", "tag", "value", "quality", "source_file")  # the window and the tie-break read these
+WINDOW_COLUMNS = ("_prev", "_next", "_prev_ts", "_next_ts", "_sigma", "_period")  # from the sorted pass
+DEFERRED_COLUMNS = ("_since", "_dup_rank")  # from the candidates' full order
+TIE_BREAK = "_src, value NULLS LAST, quality NULLS LAST, _file, _row"  # _src: the source file's rank by name
 # A reading that shares its timestamp with another, or sits next to such copies: its neighbours depend on the order
 # among the copies, which only the candidates' full order decides; so it is a candidate, its neighbours taken there.
 NEAR_COPIES = "r.ts = r._prev_ts OR r.ts = r._next_ts OR r._prev_ts = r._prev2_ts OR r._next_ts = r._next2_ts"
+REPEATS = "r.value = r._prev OR r.value = r._next"  # part of a run of equal values
 LIMITS = "(SELECT DISTINCT ON (tag) tag, low_limit, high_limit FROM register WHERE tag IS NOT NULL)"
+# What explains a failed reading beside its own columns: kept in `flags`, shown in samples under these names.
+EXPLAINING = {
+    "_prev_ts": "previous_ts",
+    "_prev": "previous_value",
+    "_next_ts": "next_ts",
+    "_next": "next_value",
+    "_low": "low_limit",
+    "_high": "high_limit",
+    "_since": "unchanged_since",
+}
 
 
-def flag_readings(con: duckdb.DuckDBPyConnection, rules: list[Rule]) -> None:
-    """Leave view `r` over the candidate readings, with every window column the rules read.
+def flag_readings(con: duckdb.DuckDBPyConnection, rules: list[Rule], flag: dict[str, str]) -> None:
+    """Leave table `flags`: the failing readings' ids (`_file`, `_row`), a flag per rule (named `flag[rule]`)
+    and the columns that explain a failure (EXPLAINING).
 
-    Needs view `base` (the partition), tables `register` and `tag_stats` (quality.evaluate)."""
-    columns = _needed_columns(con, rules)
-    immediate = [r for r in rules if not deferred(r)]
-    candidate = " OR ".join(
+    Needs view `base` (the partition), tables `register` and `tag_stats` (quality.evaluate: `_sigma` and `_period`
+    per tag)."""
+    local = [r for r in rules if not reads(r, WINDOW_COLUMNS + DEFERRED_COLUMNS)]
+    later = [r for r in rules if r not in local]
+    immediate = [r for r in later if not reads(r, DEFERRED_COLUMNS)]
+    local_flags = "".join(f", COALESCE({r.predicate}, false) AS {flag[r.name]}" for r in local)
+    keep = " OR ".join(
         [
+            *(f"r.{flag[r.name]}" for r in local),
             *(f"COALESCE({r.predicate}, false)" for r in immediate),
-            "r.value = r._prev",
-            "r.value = r._next",
+            REPEATS,
             NEAR_COPIES,
         ]
     )
-    projection = ", ".join(f"b.{c}" for c in columns)
+    con.execute(  # per tag: a small integer key (sorting by it is far cheaper than by text), spread and limits
+        "CREATE OR REPLACE TEMP TABLE tag_keys AS SELECT t.tag, row_number() OVER (ORDER BY t.tag)::INTEGER AS _tag, "
+        f"t._sigma, t._period, g.low_limit AS _low, g.high_limit AS _high FROM tag_stats t LEFT JOIN {LIMITS} g "
+        "ON g.tag = t.tag"
+    )
+    con.execute(  # export files by name: the first file's copy of a duplicated reading is kept
+        "CREATE OR REPLACE TEMP TABLE source_ranks AS SELECT source_file, row_number() OVER (ORDER BY source_file) "
+        "AS _src FROM (SELECT DISTINCT source_file FROM base)"
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE candidates AS
         SELECT * FROM (
-            SELECT b._file, b._row, {projection}, g.low_limit AS _low, g.high_limit AS _high, s._sigma, s._period,
-                   lag(b.value) OVER w AS _prev, lead(b.value) OVER w AS _next,
-                   lag(b.ts) OVER w AS _prev_ts, lead(b.ts) OVER w AS _next_ts,
-                   lag(b.ts, 2) OVER w AS _prev2_ts, lead(b.ts, 2) OVER w AS _next2_ts
-            FROM base b LEFT JOIN {LIMITS} g ON g.tag = b.tag LEFT JOIN tag_stats s ON s.tag = b.tag
-            WINDOW w AS (PARTITION BY b.tag ORDER BY b.ts)
+            SELECT i.*, lag(i.value) OVER w AS _prev, lead(i.value) OVER w AS _next,
+                   lag(i.ts) OVER w AS _prev_ts, lead(i.ts) OVER w AS _next_ts,
+                   lag(i.ts, 2) OVER w AS _prev2_ts, lead(i.ts, 2) OVER w AS _next2_ts
+            FROM (
+                SELECT r._file, r._row, r.ts, r._tag, r.value, r.quality, r._src, r._sigma, r._period{local_flags}
+                FROM (SELECT b.*, k._tag, k._sigma, k._period, k._low, k._high, s._src
+                      FROM base b LEFT JOIN tag_keys k ON k.tag = b.tag
+                      LEFT JOIN source_ranks s ON s.source_file = b.source_file) r
+            ) i
+            WINDOW w AS (PARTITION BY i._tag ORDER BY i.ts)
         ) r
-        WHERE {candidate}
+        WHERE {keep}
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW r AS
-        SELECT n.*,
+        SELECT n.*, k.tag, k._low, k._high,
                max(CASE WHEN n.value IS DISTINCT FROM n._prev THEN n.ts END)
-                   OVER (PARTITION BY n.tag ORDER BY n.ts, {TIE_BREAK} ROWS UNBOUNDED PRECEDING) AS _since,
-               row_number() OVER (PARTITION BY n.tag, n.ts ORDER BY {TIE_BREAK}) AS _dup_rank
+                   OVER (PARTITION BY n._tag ORDER BY n.ts, {TIE_BREAK} ROWS UNBOUNDED PRECEDING) AS _since,
+               row_number() OVER (PARTITION BY n._tag, n.ts ORDER BY {TIE_BREAK}) AS _dup_rank
         FROM (
             SELECT c.* REPLACE (
                 CASE WHEN c.ts = c._prev_ts OR c.ts = c._next_ts OR c._prev_ts = c._prev2_ts
@@ -78,23 +103,19 @@ def flag_readings(con: duckdb.DuckDBPyConnection, rules: list[Rule]) -> None:
                 CASE WHEN c.ts = c._prev_ts OR c.ts = c._next_ts OR c._next_ts = c._next2_ts
                      THEN lead(c.value) OVER f ELSE c._next END AS _next)
             FROM candidates c
-            WINDOW f AS (PARTITION BY c.tag ORDER BY c.ts, {TIE_BREAK})
-        ) n
+            WINDOW f AS (PARTITION BY c._tag ORDER BY c.ts, {TIE_BREAK})
+        ) n LEFT JOIN tag_keys k ON k._tag = n._tag
         """
+    )
+    decided = [f"r.{flag[r.name]}" if r in local else f"COALESCE({r.predicate}, false)" for r in rules]
+    columns = ", ".join(f"{d} AS {flag[r.name]}" for d, r in zip(decided, rules, strict=True))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE flags AS SELECT r._file, r._row, {columns}, "
+        f"{', '.join(f'r.{c}' for c in EXPLAINING)} FROM r WHERE {' OR '.join(decided)}"
     )
 
 
-def deferred(rule: Rule) -> bool:
-    """Whether a rule reads a column that only the candidates have."""
-    return any(column in (rule.predicate or "") for column in DEFERRED_COLUMNS)
-
-
-def _needed_columns(con: duckdb.DuckDBPyConnection, rules: list[Rule]) -> list[str]:
-    """The partition's columns the rules read (`r.<name>`), plus those the window needs, in the file's order."""
-    present = [str(row[0]) for row in con.execute("DESCRIBE base").fetchall() if not str(row[0]).startswith("_")]
-    text = " ".join(r.predicate or "" for r in rules)
-    return [
-        quote_ident(c)
-        for c in present
-        if c in ALWAYS or f"r.{quote_ident(c)}" in text or re.search(rf"\br\.{re.escape(c)}\b", text)
-    ]
+def reads(rule: Rule, columns: tuple[str, ...]) -> bool:
+    """Whether a rule's predicate reads any of `columns` (of `r`)."""
+    text = rule.predicate or ""
+    return any(f"r.{c}" in text or f"r.{quote_ident(c)}" in text for c in columns)

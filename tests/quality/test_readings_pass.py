@@ -92,8 +92,12 @@ def test_one_pass_flags_equal_full_windows(tmp_path: Path, seed: int) -> None:
         "v(tag, low_limit, high_limit)"
     )
     con.execute(TAG_STATS)
-    flag_readings(con, rules)
-    fast = _flagged(con, rules)
+    flag_readings(con, rules, {r.name: f"flag_{r.name}" for r in rules})
+    fast = {
+        (rule.name, str(file), int(row))
+        for rule in rules
+        for file, row in con.execute(f"SELECT _file, _row FROM flags WHERE flag_{rule.name}").fetchall()
+    }
     con.execute(REFERENCE)
     reference = _flagged(con, rules)
     assert fast == reference
