@@ -34,6 +34,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 setup: $(VENV)/.synced
 	@mkdir -p "$(DAGSTER_HOME)"
 	@$(BIN)/python -c 'from pathlib import Path; from pipelines.settings import prepare_dagster_home; prepare_dagster_home(Path("$(PLANTDATA_HOME)"))'
+	@$(BIN)/python -m quality.data_docs_assets
 
 demo: setup
 	$(BIN)/plantdata demo generate
