@@ -19,9 +19,11 @@ from typing import Any
 from config.commit import commit_bytes
 from quality.data_docs_assets import DataDocsAssetsError, cdn_urls, require_vendored
 
+SITE_NAME = "local_site"  # the site a GX file context is created with
 # GX's logo, on a public bucket: GX copies the same picture into the site's static/images (no dark one ships)
 GX_IMAGES = re.compile(r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/([\w.-]+)(\?[^\"')\s]*)?")
 LOCAL_IMAGE = {"logo-long.png": "logo-long.png", "full_logo_dark.png": "logo-long.png"}
+NEWSLETTER_FOOTER = re.compile(r"<footer>\s*<p>Stay current on everything GX.*?</footer>", re.DOTALL)
 OUTBOUND_LINK = re.compile(r"(<a\b[^>]*?)\s+href=\"(?:https?:)?//[^\"]*\"", re.IGNORECASE)
 SCRIPT_TAG = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
 # SRI and CORS attributes: a page opened from disk has an opaque origin, and Chromium refuses a crossorigin script
@@ -44,7 +46,7 @@ class DataDocsError(DataDocsAssetsError):
 
 
 def site_folder(gx_root: Path) -> Path:
-    return gx_root / "uncommitted" / "data_docs" / "local_site"
+    return gx_root / "uncommitted" / "data_docs" / SITE_NAME
 
 
 def build_offline_data_docs(context: Any, gx_root: Path) -> Path:
@@ -53,6 +55,7 @@ def build_offline_data_docs(context: Any, gx_root: Path) -> Path:
     Fails (naming the page and the address) when a page would still load something from another host: a GX
     upgrade that adds a CDN needs its package in `quality/data_docs_assets.lock.json`."""
     vendor = require_vendored()
+    _without_tutorial_links(context)
     context.build_data_docs()
     site = site_folder(gx_root)
     _copy_tree(vendor, site / "static" / "vendor")
@@ -68,6 +71,15 @@ def build_offline_data_docs(context: Any, gx_root: Path) -> Path:
                 "vendor its npm package in quality/data_docs_assets.lock.json and run `make setup`"
             )
     return site / "index.html"
+
+
+def _without_tutorial_links(context: Any) -> None:
+    """GX's "how to" buttons and call-to-action footer link to its online tutorials: turn them off, once."""
+    site = context.list_data_docs_sites().get(SITE_NAME)
+    if site is None:
+        raise DataDocsError(f"{context.root_directory}: great_expectations.yml has no Data Docs site {SITE_NAME!r}")
+    if site.get("show_how_to_buttons", True):
+        context.update_data_docs_site(SITE_NAME, {**site, "show_how_to_buttons": False})
 
 
 def validation_run_id(source: str, partition: str, dagster_run_id: str, run_time: datetime | None = None) -> Any:
@@ -110,7 +122,7 @@ def _rewrite(document: Path, site: Path, urls: dict[str, str]) -> None:
     )
     new = SITE_STATIC.sub(lambda m: f"{m.group(1)}{relative(site / 'static')}/", new)
     new = SCRIPT_TAG.sub(lambda m: SRI_ATTRIBUTES.sub("", m.group(0)), new)
-    new = OUTBOUND_LINK.sub(r"\1", new)
+    new = OUTBOUND_LINK.sub(r"\1", NEWSLETTER_FOOTER.sub("", new))
     if new != text:
         commit_bytes(document, new.encode("utf-8"))
 
