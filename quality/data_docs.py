@@ -102,9 +102,11 @@ def remote_references(text: str) -> list[str]:
 
 
 def external_urls(text: str) -> list[str]:
-    """Every http(s) address outside comments (licence banners) and XML namespaces: what an offline page may not
-    name at all, loaded or linked."""
-    return [m.group(0) for m in ANY_URL.finditer(COMMENTS.sub("", text)) if m.group(1) not in XML_NAMESPACE_HOSTS]
+    """Every http(s) address outside comments (licence banners) and XML namespaces, and every protocol-relative
+    load: what an offline page may not name at all, loaded or linked."""
+    text = COMMENTS.sub("", text)
+    absolute = [m.group(0) for m in ANY_URL.finditer(text) if m.group(1) not in XML_NAMESPACE_HOSTS]
+    return absolute + [url for url in remote_references(text) if url.startswith("//")]
 
 
 def _rewrite(document: Path, site: Path, urls: dict[str, str]) -> None:

@@ -7,6 +7,7 @@ Full-page screenshots go to `$PLANTDATA_TEST_ARTIFACTS/data-docs/` (default `tes
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -15,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from config.layout import Layout
 from config.sources import load_sources
+from pipelines.cli import main
 from quality.data_docs import build_offline_data_docs, external_urls, site_folder, validation_run_id
 from quality.gate import evaluate_source
 from tests.conftest import HISTORIAN_SOURCES, REPO, ingest_all
@@ -49,6 +52,7 @@ def _historian_csv() -> str:
 
 @dataclass(frozen=True)
 class Sites:
+    home: Path  # the data root of the gate run
     offline: Path  # built by the gate (build_offline_data_docs)
     plain: Path  # the same GX project built by GX alone: what an engineer saw before
 
@@ -80,7 +84,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Sites:
     plain_gx = root / "plain" / "gx"
     shutil.copytree(layout.gx(), plain_gx, ignore=shutil.ignore_patterns("data_docs"))
     gx.get_context(mode="file", project_root_dir=str(plain_gx.parent)).build_data_docs()
-    return Sites(offline=site_folder(layout.gx()), plain=site_folder(plain_gx))
+    return Sites(home=layout.root, offline=site_folder(layout.gx()), plain=site_folder(plain_gx))
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +157,18 @@ def test_no_page_or_style_sheet_names_another_host(sites: Sites) -> None:
     plain = (sites.plain / "index.html").read_text()
     assert "https://maxcdn.bootstrapcdn.com/" in plain, "the scan finds what GX alone writes"
     assert external_urls(plain)
+
+
+def test_suites_are_json_files_the_cli_points_at(sites: Sites, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLANTDATA_HOME", str(sites.home))
+    listed = CliRunner().invoke(main, ["quality", "suites", "--json"])
+    assert listed.exit_code == 0, listed.output
+    [suite] = json.loads(listed.output)
+    assert suite["source"] == "hist" and Path(suite["suite"]) == sites.home / "gx" / "expectations" / "hist.json"
+    rules = [e["meta"]["rule"] for e in json.loads(Path(suite["suite"]).read_text())["expectations"]]
+    assert suite["expectations"] == len(rules) and "duplicate_reading" in rules
+    unknown = CliRunner().invoke(main, ["quality", "suites", "--source", "nope"])
+    assert unknown.exit_code == 1 and "no expectation suite for nope" in unknown.output
 
 
 def test_gx_alone_leaves_the_index_empty_offline(browser: Browser, sites: Sites, artifacts: Path) -> None:
