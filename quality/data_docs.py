@@ -28,11 +28,9 @@ OUTBOUND_LINK = re.compile(r"(<a\b[^>]*?)\s+href=\"(?:https?:)?//[^\"]*\"", re.I
 SCRIPT_TAG = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
 # SRI and CORS attributes: a page opened from disk has an opaque origin, and Chromium refuses a crossorigin script
 SRI_ATTRIBUTES = re.compile(r"\s+(?:integrity=\"[^\"]*\"|crossorigin=\"[^\"]*\")", re.IGNORECASE)
-# what a browser would fetch: src/href attributes, CSS url() and @import, pointing at another host
-REMOTE_REFERENCE = re.compile(
-    r"(?:\b(?:src|href)\s*=\s*[\"']?|url\(\s*[\"']?|@import\s+(?:url\(\s*)?[\"']?)((?:https?:)?//[^\"'\s)>]+)",
-    re.IGNORECASE,
-)
+# what a browser would fetch: an address on another host right after src=/href=, CSS url( or @import
+ADDRESS = re.compile(r"(?:https?:)?//[^\"'\s)>]+", re.IGNORECASE)
+LOADED_BY = re.compile(r"(?:\b(?:src|href)\s*=\s*[\"']?|url\(\s*[\"']?|@import\s+(?:url\(\s*)?[\"']?)$", re.IGNORECASE)
 COMMENTS = re.compile(r"/\*.*?\*/|<!--.*?-->", re.DOTALL)
 ANY_URL = re.compile(r"https?://([^/\s\"'<>)]+)[^\s\"'<>)]*")
 XML_NAMESPACE_HOSTS = {"www.w3.org"}  # xmlns identifiers in inline SVG, never fetched
@@ -62,9 +60,7 @@ def build_offline_data_docs(context: Any, gx_root: Path) -> Path:
     urls = cdn_urls()
     documents = [*site.rglob("*.html"), *(site / "static" / "styles").glob("*.css")]
     for document in documents:
-        _rewrite(document, site, urls)
-    for document in documents:
-        remote = remote_references(document.read_text(encoding="utf-8"))
+        remote = remote_references(_rewrite(document, site, urls))
         if remote:
             raise DataDocsError(
                 f"{document}: still loads {remote[0]} from another host ({len(remote)} such reference(s)); "
@@ -98,7 +94,8 @@ def validation_run_id(source: str, partition: str, dagster_run_id: str, run_time
 
 def remote_references(text: str) -> list[str]:
     """Addresses on other hosts that a browser would fetch for this page or style sheet (comments ignored)."""
-    return [m.group(1) for m in REMOTE_REFERENCE.finditer(COMMENTS.sub("", text))]
+    text = COMMENTS.sub("", text)
+    return [m.group(0) for m in ADDRESS.finditer(text) if LOADED_BY.search(text, max(0, m.start() - 40), m.start())]
 
 
 def external_urls(text: str) -> list[str]:
@@ -109,24 +106,20 @@ def external_urls(text: str) -> list[str]:
     return absolute + [url for url in remote_references(text) if url.startswith("//")]
 
 
-def _rewrite(document: Path, site: Path, urls: dict[str, str]) -> None:
+def _rewrite(document: Path, site: Path, urls: dict[str, str]) -> str:
+    """Point `document` at the site's own copies; return its new text."""
     text = document.read_text(encoding="utf-8")
-    here = document.parent
-
-    def relative(target: Path) -> str:
-        return Path(os.path.relpath(target, here)).as_posix()
-
+    static = Path(os.path.relpath(site / "static", document.parent)).as_posix()  # one prefix per page
     new = text
     for url, vendored in urls.items():
-        new = new.replace(f'"{url}"', f'"{relative(site / "static" / "vendor" / vendored)}"')
-    new = GX_IMAGES.sub(
-        lambda m: relative(site / "static" / "images" / LOCAL_IMAGE.get(m.group(1), "logo-long.png")), new
-    )
-    new = SITE_STATIC.sub(lambda m: f"{m.group(1)}{relative(site / 'static')}/", new)
+        new = new.replace(f'"{url}"', f'"{static}/vendor/{vendored}"')
+    new = GX_IMAGES.sub(lambda m: f"{static}/images/{LOCAL_IMAGE.get(m.group(1), 'logo-long.png')}", new)
+    new = SITE_STATIC.sub(lambda m: f"{m.group(1)}{static}/", new)
     new = SCRIPT_TAG.sub(lambda m: SRI_ATTRIBUTES.sub("", m.group(0)), new)
     new = OUTBOUND_LINK.sub(r"\1", NEWSLETTER_FOOTER.sub("", new))
     if new != text:
         commit_bytes(document, new.encode("utf-8"))
+    return new
 
 
 def _copy_tree(source: Path, target: Path) -> None:
