@@ -118,7 +118,9 @@ def _rewrite(document: Path, site: Path, urls: dict[str, str]) -> str:
     new = SCRIPT_TAG.sub(lambda m: SRI_ATTRIBUTES.sub("", m.group(0)), new)
     new = OUTBOUND_LINK.sub(r"\1", NEWSLETTER_FOOTER.sub("", new))
     if new != text:
+        written = document.stat()
         commit_bytes(document, new.encode("utf-8"))
+        os.utime(document, ns=(written.st_atime_ns, written.st_mtime_ns))  # keep the time GX wrote the page
     return new
 
 

@@ -104,3 +104,22 @@ def test_scans_find_remote_loads_and_ignore_comments_and_namespaces() -> None:
     assert remote_references(page) == ["https://cdn.example/a.css", "//cdn.example/b.js", "https://img.example/c.png"]
     assert external_urls(page) == ["https://cdn.example/a.css", "https://img.example/c.png", "//cdn.example/b.js"]
     assert remote_references("@import url('https://fonts.example/f.css');") == ["https://fonts.example/f.css"]
+
+
+def test_the_index_lists_the_validations_the_gate_keeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pruning old validations leaves the index listing exactly the kept ones, each with its page."""
+    from quality import gx_assert
+    from quality.dimensions import Dimension
+    from quality.evaluate import PartitionEvaluation, RuleResult
+
+    monkeypatch.setattr(gx_assert, "KEEP_VALIDATIONS", 2)
+    gx_root = tmp_path / "gx"
+    for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
+        rule = RuleResult("clean", Dimension.ACCURACY.value, "partition", "error", "clean", 10, 0, passed=False)
+        index = gx_assert.assert_with_gx([PartitionEvaluation("src", day, "run", day, 10, [rule])], gx_root, "src")
+    site = index.parent
+    listed = re.findall(r"'_table_row_link_path': '(validations/[^']+)'", index.read_text())
+    kept = sorted((gx_root / "uncommitted" / "validations").rglob("*.json"))
+    assert len(listed) == len(kept) == 2
+    assert all((site / page).is_file() for page in listed)
+    assert sorted(p.relative_to(site).as_posix() for p in (site / "validations").rglob("*.html")) == sorted(listed)
