@@ -34,6 +34,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 setup: $(VENV)/.synced
 	@mkdir -p "$(DAGSTER_HOME)"
 	@$(BIN)/python -c 'from pathlib import Path; from pipelines.settings import prepare_dagster_home; prepare_dagster_home(Path("$(PLANTDATA_HOME)"))'
+	@$(BIN)/python -m quality.data_docs_assets
 
 demo: setup
 	$(BIN)/plantdata demo generate
@@ -51,7 +52,8 @@ demo: setup
 	@echo "Gated Parquet:         $(PLANTDATA_HOME)/gated/<source>/day=YYYY-MM-DD/  (passed the quality gate; working layer, raw values)"
 	@echo "Quarantined rows:      $(PLANTDATA_HOME)/quarantine/<source>/...  (file, line, rule, raw text)"
 	@echo "Quality scores:        $(BIN)/plantdata quality report [--source S] [--json]"
-	@echo "GX Data Docs:          $(PLANTDATA_HOME)/gx/uncommitted/data_docs/local_site/index.html"
+	@echo "GX Data Docs:          $(PLANTDATA_HOME)/gx/uncommitted/data_docs/local_site/index.html  (works offline)"
+	@echo "Expectation suites:    $(PLANTDATA_HOME)/gx/expectations/<source>.json; $(BIN)/plantdata quality suites"
 	@echo "Per-partition counts:  $(BIN)/plantdata sources status --json"
 	@echo "Released datasets:     $(PLANTDATA_HOME)/releases/<dataset>/v<n>/  (personal data pseudonymised)"
 	@echo "Catalog:               $(BIN)/plantdata catalog list|show NAME|search TEXT [--json]"
@@ -105,4 +107,4 @@ chaos: setup
 	$(BIN)/plantdata bench chaos --trials 20
 
 clean:
-	rm -rf .plantdata .venv .tools .label-studio .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .plantdata .venv .tools .label-studio .mypy_cache .ruff_cache .pytest_cache quality/data_docs_vendor

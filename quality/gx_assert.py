@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from config.locks import exclusive
+from quality.data_docs import build_offline_data_docs
 from quality.evaluate import PartitionEvaluation
 
 KEEP_VALIDATIONS = 50
@@ -74,8 +75,7 @@ def _assert_with_gx(evaluations: list[PartitionEvaluation], gx_root: Path, suite
         for rule_result in evaluation.results:
             rule_result.passed = verdicts.get((evaluation.key, rule_result.name), False)
     _prune(gx_root)
-    context.build_data_docs()
-    return gx_root / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return build_offline_data_docs(context, gx_root)
 
 
 def _verdicts(result: Any, frame: Any, rules: set[str]) -> dict[tuple[str, str], bool]:

@@ -369,7 +369,9 @@ class CatalogService:
         folder = site / "validations" / name
         if not folder.is_dir():
             return None
-        pages = sorted(folder.rglob("*.html"), key=lambda p: p.stat().st_mtime)
+        # validations/<suite>/<run name>/<run time, e.g. 20240330T101500.000000Z>/<batch>.html; GX rewrites every
+        # page at each build, so file times do not say which run is the newest
+        pages = sorted(folder.rglob("*.html"), key=lambda p: (p.parent.name, p.stat().st_mtime))
         return str(pages[-1].relative_to(site)) if pages else None
 
     # audit ----------------------------------------------------------------------------------------------------

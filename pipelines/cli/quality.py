@@ -8,8 +8,9 @@ import click
 from rich.table import Table
 
 from config.layout import Layout
-from pipelines.cli.common import plain, sources_option, wide_console
+from pipelines.cli.common import emit, plain, sources_option, wide_console
 from pipelines.settings import home, sources_path
+from quality.data_docs import site_folder
 
 
 @click.group()
@@ -60,3 +61,26 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool, su
                 str(part["rows_quarantined"]),
             )
     wide_console().print(table)
+
+
+@quality.command("suites")
+@click.option("--source", "only", default=None, help="One source (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def quality_suites(only: str | None, as_json: bool) -> None:
+    """Where the gate's Great Expectations suites are saved: one JSON file per source, to read, diff and version."""
+    gx_root = Layout(home()).gx()
+    folder = gx_root / "expectations"
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    chosen = [f for f in files if only is None or f.stem == only]
+    if not chosen:
+        raise click.ClickException(
+            f"no expectation suite{' for ' + only if only else ''} in {folder}: the gate writes one per source "
+            "when it judges it (plantdata run)"
+        )
+    rows = [
+        {"source": f.stem, "expectations": len(json.loads(f.read_text())["expectations"]), "suite": str(f)}
+        for f in chosen
+    ]
+    emit(rows, as_json, ["source", "expectations", "suite"])
+    if not as_json:
+        click.echo(f"Data Docs: {site_folder(gx_root) / 'index.html'}")

@@ -68,6 +68,7 @@ def _every_page_works_in_the_web_catalog(layout: Layout) -> None:
     """The web catalog on the demo's catalog, as its CDO: estate, charts, search, every dataset's page with its
     charts, lineage, Data Docs and a download, the audit log; and nothing answers 5xx."""
     import re
+    from urllib.parse import urljoin
 
     from starlette.testclient import TestClient
 
@@ -101,7 +102,12 @@ def _every_page_works_in_the_web_catalog(layout: Layout) -> None:
         assert client.get(f"/datasets/{name}/quality.svg").text.startswith("<svg")
         docs = re.search(r'href="(/gx/[^"]+)"', page.text)
         assert docs is not None, f"{name}: a link to the gate run's Data Docs"
-        assert client.get(docs.group(1)).status_code == 200
+        docs_page = client.get(docs.group(1))
+        assert docs_page.status_code == 200
+        assets = {urljoin(docs.group(1), a) for a in re.findall(r'(?:src|href)="([^"#:]+)"', docs_page.text)}
+        assert any("/gx/static/vendor/" in a for a in assets), f"{name}: Data Docs load vendored CSS and JS"
+        for asset in assets - {a for a in assets if a.endswith(".html")}:  # the site's own pages open elsewhere
+            assert client.get(asset).status_code == 200, (name, asset)
         download = re.search(r'href="(/datasets/[^"]+/files/[^"]+)"', page.text)
         assert download is not None and client.get(download.group(1)).status_code == 200, name
     audit = client.get("/audit")
