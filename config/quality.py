@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+import re
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["error", "warn"]
+DimensionName = Literal["conformity", "completeness", "accuracy", "consistency", "timeliness", "accessibility"]
+
+
+class DeclaredExpectation(BaseModel):
+    """A Great Expectations 1.x expectation an engineer adds to a source: it judges every partition's rows, gates
+    like a built-in partition rule (an `error` one that fails holds the partition back) and counts in its
+    dimension. For example `{type: ExpectColumnValuesToBeBetween, kwargs: {column: torque_nm, min_value: 0,
+    max_value: 400}, dimension: accuracy}`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str = Field(
+        pattern=r"^Expect[A-Za-z0-9]+$", description="the GX class name, e.g. ExpectColumnValuesToBeBetween"
+    )
+    kwargs: dict[str, Any] = Field(default_factory=dict, description="the expectation's arguments")
+    name: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$", description="rule name (default from type)")
+    dimension: DimensionName = "conformity"
+    severity: Severity = "error"
+    description: str | None = None
+
+    @property
+    def rule_name(self) -> str:
+        """`name`, else `gx_` + the class in snake case + the column it looks at."""
+        if self.name:
+            return self.name
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", self.type.removeprefix("Expect")).lower()
+        column = self.kwargs.get("column") or "_".join(map(str, self.kwargs.get("column_list", [])))
+        return re.sub(r"[^a-z0-9_]", "_", f"gx_{snake}" + (f"_{column}" if column else "").lower())
+
+    @property
+    def kwargs_json(self) -> str:
+        return json.dumps(self.kwargs, sort_keys=True, default=str)
 
 
 class QualityOptions(BaseModel):
@@ -31,3 +65,6 @@ class QualityOptions(BaseModel):
     )
     unique: list[str] = Field(default_factory=list, description="key columns that must be unique")
     value_sets: dict[str, list[str]] = Field(default_factory=dict, description="column -> allowed values")
+    expectations: list[DeclaredExpectation] = Field(
+        default_factory=list, description="Great Expectations 1.x expectations on each partition's rows"
+    )

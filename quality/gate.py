@@ -29,7 +29,7 @@ from quality.evaluate import (
     evaluate_partition,
     expected_columns,
 )
-from quality.gx_assert import assert_with_gx
+from quality.gx_assert import Judged, assert_with_gx
 from quality.rules import Rule, default_rules
 
 MEMORY_LIMIT = "768MB"
@@ -89,7 +89,8 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
             con.execute(f"COPY flags TO {path_literal(flags)} (FORMAT parquet)")
             flag_files.append((evaluation, flags))
             evaluations.append(evaluation)
-        assert_with_gx(evaluations, layout.gx(), f"{source.name}")
+        judged = [Judged(e, _partition_files(layout, source, e.key), flags) for e, flags in flag_files]
+        assert_with_gx(judged, rules, source.quality, layout.gx(), run_id)
         for evaluation, flags in flag_files:
             flags.replace(history.path_for(layout, evaluation).with_suffix(".flags.parquet"))
             history.save(layout, evaluation)

@@ -1,104 +1,256 @@
-"""Great Expectations 1.x asserts the rule metrics DuckDB computed, and keeps Data Docs.
+"""Great Expectations 1.x judges each partition: its rows, the flags of the one-pass evaluation, and the facts
+about it that are not rows.
 
-dagster-ge does not support GX 1.x, and GX's SQL datasource on DuckDB loses results (it closes pooled
-connections); so DuckDB computes each rule's unexpected share over the Parquet, and one GX checkpoint
-per gate run validates a small table of those metrics: one expectation per rule, one row per partition.
-GX's verdict is the gate's verdict, taken from each result's `success` and failing closed when an expectation
-raises or cannot say which partition failed. Data Docs are rebuilt from the newest validations only (GX #11542).
+Per source, three suites (saved as JSON under `<gx>/expectations/`, readable and versionable) and one checkpoint,
+run once per partition through GX's SQL execution on DuckDB (quality.gx_duckdb) over views of that partition:
+
+- `<source>.rows` over the partition's rows: GX's own expectations where one fits (table row count, not null,
+  in set, unique) and every expectation an engineer declared for the source in the sources file;
+- `<source>.flags` over the flags of the one-pass evaluation (quality.evaluate): one UnexpectedRowsExpectation per
+  row rule whose failing rows only that evaluation can tell (windows over time, register lookups), listing the
+  failing rows by tag, timestamp, value and their neighbours;
+- `<source>.facts` over what the standardiser and the history say (schema, readable files, quarantined share,
+  row-count bounds, freshness): one row per such rule.
+
+Each validation's run name names the source, the partition and the Dagster run. GX's verdict is the gate's verdict,
+taken from each result's `success`, failing closed when an expectation raised, is missing, or the partition's
+views could not be made. Data Docs are rebuilt offline from the newest validations (quality.data_docs).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from config.locks import exclusive
-from quality.data_docs import build_offline_data_docs
-from quality.evaluate import PartitionEvaluation
+from config.quality import QualityOptions
+from config.sql import path_list, path_literal, quote_ident, sql_literal
+from quality.data_docs import build_offline_data_docs, validation_run_id
+from quality.evaluate import PartitionEvaluation, RuleResult
+from quality.gx_duckdb import datasource, define_views
+from quality.rules import Rule
 
-KEEP_VALIDATIONS = 50
+KEEP_VALIDATIONS = 150  # three per partition (rows, flags, facts)
+ROWS, FLAGS, FACTS = "rows", "flags", "facts"
+VIEWS = {ROWS: "partition_rows", FLAGS: "partition_flags", FACTS: "partition_facts"}
+SAMPLE_ROWS = 5
+UNIQUE_COLUMNS = {"unique_work_order": ["wo_id"], "unique_node": ["node_id"]}
 
 
-def assert_with_gx(evaluations: list[PartitionEvaluation], gx_root: Path, suite_name: str) -> Path:
-    """Set every RuleResult.passed from a GX checkpoint run; return the Data Docs index.
+@dataclass(frozen=True)
+class Judged:
+    """One partition for GX to judge: its evaluation (verdicts are written into it), files and flags."""
+
+    evaluation: PartitionEvaluation
+    files: list[Path]
+    flags: Path
+
+
+def assert_with_gx(
+    partitions: list[Judged], rules: list[Rule], options: QualityOptions, gx_root: Path, dagster_run: str
+) -> Path:
+    """Set every RuleResult.passed from GX (and the counts of declared expectations); return the Data Docs index.
 
     The GX project is one store for every source: runs side by side take turns on it (pruning validations while
-    another run builds Data Docs would break the site)."""
+    another run builds Data Docs would break the site; one connection holds the gate's DuckDB file)."""
     with exclusive(gx_root / ".plantdata.lock"):
-        return _assert_with_gx(evaluations, gx_root, suite_name)
+        return _assert_with_gx(partitions, rules, options, gx_root, dagster_run)
 
 
-def _assert_with_gx(evaluations: list[PartitionEvaluation], gx_root: Path, suite_name: str) -> Path:
+def _assert_with_gx(
+    partitions: list[Judged], rules: list[Rule], options: QualityOptions, gx_root: Path, dagster_run: str
+) -> Path:
+    if not partitions:
+        return gx_root
     import great_expectations
-    import pandas as pd
 
     gx: Any = great_expectations  # GX 1.x re-exports its expectations without declaring them to type checkers
-
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    rows = [
-        {"partition": e.key, "rule": r.name, "unexpected_percent": r.unexpected_percent}
-        for e in evaluations
-        for r in e.results
-    ]
-    if not rows:
-        return gx_root
-    frame = pd.DataFrame(rows)
+    source_name = partitions[0].evaluation.source
     context = _context(gx, gx_root)
-    allowed: dict[str, float] = {r.name: r.allowed_percent for e in evaluations for r in e.results}
-    suite = gx.ExpectationSuite(name=suite_name)
-    for rule, limit in sorted(allowed.items()):
-        suite.add_expectation(
-            gx.expectations.ExpectColumnValuesToBeBetween(
-                column="unexpected_percent",
-                min_value=0.0,
-                max_value=limit + 1e-9,
-                row_condition=f'rule=="{rule}"',
-                condition_parser="pandas",
-                meta={"rule": rule},
-            )
-        )
-    suite = context.suites.add_or_update(suite)
-    batch = _batch_definition(context, suite_name)
-    validation = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
-    )
-    checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(name=suite_name, validation_definitions=[validation], result_format="COMPLETE", actions=[])
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = checkpoint.run(batch_parameters={"dataframe": frame})
-    verdicts = _verdicts(result, frame, set(allowed))
-    for evaluation in evaluations:
-        for rule_result in evaluation.results:
-            rule_result.passed = verdicts.get((evaluation.key, rule_result.name), False)
+    source = datasource(context, gx_root / "uncommitted" / "plantdata-gate.duckdb")
+    checkpoint = None
+    for part in partitions:
+        verdicts: dict[str, tuple[bool, dict[str, Any]]] = {}
+        try:
+            define_views(source, _views(part, rules))
+            if checkpoint is None:
+                checkpoint = _checkpoint(gx, context, source, source_name, rules, options, part)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = checkpoint.run(run_id=validation_run_id(source_name, part.evaluation.key, dagster_run))
+            verdicts = _verdicts(result)
+        except Exception as error:
+            for r in part.evaluation.results:
+                r.detail = (r.detail + "; " if r.detail else "") + f"Great Expectations could not judge: {error}"
+        _apply(part.evaluation, verdicts, {r.name for r in rules if r.expectation is not None})
     _prune(gx_root)
     return build_offline_data_docs(context, gx_root)
 
 
-def _verdicts(result: Any, frame: Any, rules: set[str]) -> dict[tuple[str, str], bool]:
-    """GX's verdict per (partition, rule), failing closed: a rule whose expectation raised, is missing from the
-    result, or failed without naming the rows it failed on, fails in every partition; a rule passes only where
-    its expectation succeeded or did not list the partition's row as unexpected."""
-    partitions = {str(p) for p in frame["partition"]}
-    verdicts: dict[tuple[str, str], bool] = {}
-    seen: set[str] = set()
+def target(rule: Rule) -> str:
+    """Which view a rule's expectation looks at."""
+    if rule.expectation is not None or rule.name in {"not_empty", "value_present", "quality_code"}:
+        return ROWS
+    if rule.name in UNIQUE_COLUMNS or rule.name == "unique_key":
+        return ROWS
+    return FLAGS if rule.level == "row" else FACTS
+
+
+def expectation_for(gx: Any, rule: Rule, options: QualityOptions, flag_columns: list[str]) -> Any:
+    """The GX expectation that judges `rule` (its `meta.rule` names the rule)."""
+    meta = {"rule": rule.name, "dimension": rule.dimension.value, "severity": rule.severity}
+    expectations = gx.expectations
+    if rule.expectation is not None:
+        name, arguments = rule.expectation
+        declared = getattr(expectations, name, None)
+        if not isinstance(declared, type) or not issubclass(declared, gx.expectations.Expectation):
+            raise ValueError(
+                f"{name} is not a Great Expectations 1.x expectation (see greatexpectations.io/expectations)"
+            )
+        return declared(**json.loads(arguments), meta=meta)
+    if rule.name == "not_empty":
+        return expectations.ExpectTableRowCountToBeBetween(min_value=1, meta=meta)
+    if rule.name == "value_present":
+        return expectations.ExpectColumnValuesToNotBeNull(column="value", meta=meta)
+    if rule.name == "quality_code":
+        allowed = list(options.accepted_quality)
+        return expectations.ExpectColumnValuesToBeInSet(column="quality_class", value_set=allowed, meta=meta)
+    if rule.name in UNIQUE_COLUMNS or rule.name == "unique_key":
+        columns = UNIQUE_COLUMNS.get(rule.name) or list(options.unique)
+        if len(columns) == 1:
+            return expectations.ExpectColumnValuesToBeUnique(column=columns[0], meta=meta)
+        return expectations.ExpectCompoundColumnsToBeUnique(column_list=columns, meta=meta)
+    if rule.level == "row":
+        shown = ", ".join(quote_ident(c) for c in flag_columns)
+        flag = quote_ident("flag_" + rule.name)
+        query = f"SELECT {shown} FROM {{batch}} WHERE {flag}"
+        return expectations.UnexpectedRowsExpectation(
+            unexpected_rows_query=query, description=rule.description, meta=meta
+        )
+    query = (
+        "SELECT rule, evaluated, unexpected, allowed_percent, detail FROM {batch} "
+        f"WHERE rule = {sql_literal(rule.name)} AND evaluated > 0 "
+        "AND 100.0 * unexpected / evaluated > allowed_percent + 1e-9"
+    )
+    return expectations.UnexpectedRowsExpectation(unexpected_rows_query=query, description=rule.description, meta=meta)
+
+
+def _views(part: Judged, rules: list[Rule]) -> list[str]:
+    """The partition's rows, its flags, and its facts, as the views GX's assets look at."""
+    facts = [r for r in part.evaluation.results if r.name in {x.name for x in rules if target(x) == FACTS}]
+    values = ", ".join(
+        f"({sql_literal(r.name)}, {int(r.evaluated)}, {int(r.unexpected)}, {float(r.allowed_percent)!r}, "
+        f"{sql_literal(r.detail)})"
+        for r in facts
+    )
+    rows = (
+        f"SELECT * FROM read_parquet({path_list(part.files)}, hive_partitioning = false)"
+        if part.files
+        else "SELECT NULL AS no_readable_file LIMIT 0"
+    )
+    return [
+        f"CREATE OR REPLACE VIEW {VIEWS[ROWS]} AS {rows}",
+        f"CREATE OR REPLACE VIEW {VIEWS[FLAGS]} AS SELECT * FROM read_parquet({path_literal(part.flags)})",
+        f"CREATE OR REPLACE TABLE {VIEWS[FACTS]} (rule VARCHAR, evaluated BIGINT, unexpected BIGINT, "
+        "allowed_percent DOUBLE, detail VARCHAR)",
+        *([f"INSERT INTO {VIEWS[FACTS]} VALUES {values}"] if values else []),
+    ]
+
+
+def _checkpoint(
+    gx: Any, context: Any, source: Any, name: str, rules: list[Rule], options: QualityOptions, part: Judged
+) -> Any:
+    """The source's three suites, their validation definitions and its checkpoint, saved in the GX project."""
+    import pyarrow.parquet as pq
+
+    flag_names = {"_file", "_row", *("flag_" + r.name for r in rules if r.level == "row")}
+    flag_columns = [c for c in pq.read_schema(part.flags).names if c not in flag_names]
+    definitions = []
+    for kind in (ROWS, FLAGS, FACTS):
+        suite = gx.ExpectationSuite(name=f"{name}.{kind}")
+        for rule in rules:
+            if target(rule) == kind:
+                try:
+                    suite.add_expectation(expectation_for(gx, rule, options, flag_columns))
+                except Exception as error:
+                    logging.getLogger(__name__).warning("rule %s has no expectation: %s", rule.name, error)
+        suite = context.suites.add_or_update(suite)
+        batch = _batch_definition(source, kind)
+        definitions.append(
+            context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=f"{name}.{kind}", data=batch, suite=suite)
+            )
+        )
+    index = [c for c in ("tag", "ts", "source_line") if c in _columns(part)]
+    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
+    if index:
+        result_format["unexpected_index_column_names"] = index
+    return context.checkpoints.add_or_update(
+        gx.Checkpoint(name=name, validation_definitions=definitions, result_format=result_format, actions=[])
+    )
+
+
+def _columns(part: Judged) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(part.files[0]).names) if part.files else []
+
+
+def _batch_definition(source: Any, kind: str) -> Any:
+    try:
+        asset = source.get_asset(kind)
+    except LookupError:
+        asset = source.add_table_asset(kind, table_name=VIEWS[kind])
+    try:
+        return asset.get_batch_definition("partition")
+    except (KeyError, LookupError):
+        return asset.add_batch_definition_whole_table("partition")
+
+
+def _verdicts(result: Any) -> dict[str, tuple[bool, dict[str, Any]]]:
+    """GX's verdict and result per rule: passed only when the expectation ran and succeeded."""
+    verdicts: dict[str, tuple[bool, dict[str, Any]]] = {}
     for run in result.run_results.values():
         for outcome in run.results:
-            rule = str(outcome.expectation_config.meta["rule"])
-            seen.add(rule)
+            rule = str((outcome.expectation_config.meta or {}).get("rule", ""))
             raised = bool((outcome.exception_info or {}).get("raised_exception"))
-            listed = outcome.result.get("unexpected_index_list")
-            failing = {str(frame.loc[_index(i), "partition"]) for i in listed or []}
-            decided = not raised and listed is not None and (bool(outcome.success) or bool(failing))
-            for partition in partitions:
-                verdicts[(partition, rule)] = decided and partition not in failing
-    for rule in rules - seen:
-        for partition in partitions:
-            verdicts[(partition, rule)] = False
+            verdicts[rule] = (bool(outcome.success) and not raised, dict(outcome.result or {}))
     return verdicts
+
+
+def _apply(
+    evaluation: PartitionEvaluation, verdicts: dict[str, tuple[bool, dict[str, Any]]], declared: set[str]
+) -> None:
+    """Write GX's verdicts into the evaluation (a rule GX did not judge fails); declared expectations take GX's
+    counts, so they score in their dimension like the built-in rules."""
+    for result in evaluation.results:
+        passed, found = verdicts.get(result.name, (False, {}))
+        result.passed = passed
+        if result.name in declared:
+            _count_declared(result, passed, found)
+    evaluation.score()
+
+
+def _count_declared(result: RuleResult, passed: bool, found: dict[str, Any]) -> None:
+    if not found:  # GX did not judge it: it counts as failed
+        result.evaluated, result.unexpected = 1, 1
+        return
+    elements = found.get("element_count")
+    unexpected = found.get("unexpected_count")
+    if isinstance(elements, int) and isinstance(unexpected, int) and elements:
+        result.evaluated, result.unexpected = elements, unexpected
+    else:  # a table-level expectation: the partition passes or not
+        result.evaluated, result.unexpected = 1, int(not passed)
+    observed = found.get("observed_value")
+    result.detail = f"{result.unexpected} of {result.evaluated} unexpected" + (
+        f"; observed {observed}" if observed is not None else ""
+    )
+    result.sample = [{"value": v} for v in (found.get("partial_unexpected_list") or [])[:SAMPLE_ROWS]]
 
 
 def _context(gx: Any, root: Path) -> Any:
@@ -106,25 +258,6 @@ def _context(gx: Any, root: Path) -> Any:
     context = gx.get_context(mode="file", project_root_dir=str(root.parent))
     context.variables.progress_bars = {"globally": False}
     return context
-
-
-def _batch_definition(context: Any, name: str) -> Any:
-    try:
-        source = context.data_sources.get("plantdata_rule_metrics")
-    except (KeyError, ValueError):
-        source = context.data_sources.add_pandas("plantdata_rule_metrics")
-    try:
-        asset = source.get_asset(name)
-    except LookupError:
-        asset = source.add_dataframe_asset(name)
-    try:
-        return asset.get_batch_definition("partitions")
-    except (KeyError, LookupError):
-        return asset.add_batch_definition_whole_dataframe("partitions")
-
-
-def _index(index: Any) -> int:
-    return int(index[0] if isinstance(index, list | tuple) else index)
 
 
 def _prune(root: Path) -> None:

@@ -109,9 +109,10 @@ def flag_readings(con: duckdb.DuckDBPyConnection, rules: list[Rule], flag: dict[
     )
     decided = [f"r.{flag[r.name]}" if r in local else f"COALESCE({r.predicate}, false)" for r in rules]
     columns = ", ".join(f"{d} AS {flag[r.name]}" for d, r in zip(decided, rules, strict=True))
+    explaining = ", ".join(f"r.{c} AS {quote_ident(name)}" for c, name in EXPLAINING.items())
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE flags AS SELECT r._file, r._row, {columns}, "
-        f"{', '.join(f'r.{c}' for c in EXPLAINING)} FROM r WHERE {' OR '.join(decided)}"
+        f"CREATE OR REPLACE TEMP TABLE flags AS SELECT r._file, r._row, {columns}, r.tag, r.ts, r.value, "
+        f"{explaining} FROM r WHERE {' OR '.join(decided)}"
     )
 
 

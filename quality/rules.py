@@ -30,6 +30,7 @@ class Rule:
     severity: Severity
     description: str
     predicate: str | None = None  # row rules: TRUE for a failing row of `r`
+    expectation: tuple[str, str] | None = None  # declared in the sources file: GX class name and JSON arguments
 
 
 def _row(name: str, dimension: Dimension, severity: Severity, description: str, predicate: str) -> Rule:
@@ -150,9 +151,28 @@ def default_rules(
                 f"r.{quote_ident(column)}::VARCHAR NOT IN ({sql_list(allowed)})",
             )
         )
+    for declared in options.expectations:
+        rules.append(
+            Rule(
+                declared.rule_name,
+                Dimension(declared.dimension),
+                "partition",
+                declared.severity,
+                declared.description or f"{declared.type} {declared.kwargs_json} (declared in the sources file)",
+                expectation=(declared.type, declared.kwargs_json),
+            )
+        )
     chosen = [r for r in rules if r.name not in set(options.disable)]
     return [
-        Rule(r.name, r.dimension, r.level, options.severity.get(r.name, r.severity), r.description, r.predicate)
+        Rule(
+            r.name,
+            r.dimension,
+            r.level,
+            options.severity.get(r.name, r.severity),
+            r.description,
+            r.predicate,
+            r.expectation,
+        )
         for r in chosen
     ]
 

@@ -67,20 +67,26 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool, su
 @click.option("--source", "only", default=None, help="One source (default: all).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def quality_suites(only: str | None, as_json: bool) -> None:
-    """Where the gate's Great Expectations suites are saved: one JSON file per source, to read, diff and version."""
+    """Where the gate's Great Expectations suites are saved: per source, one JSON file for its rows, one for the
+    flags of the one-pass evaluation and one for its partition facts, to read, diff and version."""
     gx_root = Layout(home()).gx()
     folder = gx_root / "expectations"
-    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
-    chosen = [f for f in files if only is None or f.stem == only]
+    files = sorted(folder.glob("*/*.json")) if folder.is_dir() else []
+    chosen = [f for f in files if only is None or f.parent.name == only]
     if not chosen:
         raise click.ClickException(
-            f"no expectation suite{' for ' + only if only else ''} in {folder}: the gate writes one per source "
+            f"no expectation suite{' for ' + only if only else ''} in {folder}: the gate writes three per source "
             "when it judges it (plantdata run)"
         )
     rows = [
-        {"source": f.stem, "expectations": len(json.loads(f.read_text())["expectations"]), "suite": str(f)}
+        {
+            "source": f.parent.name,
+            "suite": f"{f.parent.name}.{f.stem}",
+            "expectations": len(json.loads(f.read_text())["expectations"]),
+            "file": str(f),
+        }
         for f in chosen
     ]
-    emit(rows, as_json, ["source", "expectations", "suite"])
+    emit(rows, as_json, ["source", "suite", "expectations", "file"])
     if not as_json:
         click.echo(f"Data Docs: {site_folder(gx_root) / 'index.html'}")

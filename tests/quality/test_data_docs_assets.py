@@ -10,6 +10,7 @@ import json
 import re
 import tarfile
 from pathlib import Path
+from urllib.parse import unquote
 
 import great_expectations
 import pytest
@@ -108,17 +109,28 @@ def test_scans_find_remote_loads_and_ignore_comments_and_namespaces() -> None:
 
 def test_the_index_lists_the_validations_the_gate_keeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Pruning old validations leaves the index listing exactly the kept ones, each with its page."""
+    from config.layout import Layout
+    from config.sources import load_sources
     from quality import gx_assert
-    from quality.dimensions import Dimension
-    from quality.evaluate import PartitionEvaluation, RuleResult
+    from quality.data_docs import site_folder
+    from quality.gate import evaluate_source
+    from tests.conftest import HISTORIAN_SOURCES, ingest_all
 
     monkeypatch.setattr(gx_assert, "KEEP_VALIDATIONS", 2)
-    gx_root = tmp_path / "gx"
-    for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
-        rule = RuleResult("clean", Dimension.ACCURACY.value, "partition", "error", "clean", 10, 0, passed=False)
-        index = gx_assert.assert_with_gx([PartitionEvaluation("src", day, "run", day, 10, [rule])], gx_root, "src")
+    days = ("2024-01-01", "2024-01-02", "2024-01-03")
+    (tmp_path / "hist").mkdir()
+    (tmp_path / "hist" / "h.csv").write_text(
+        "timestamp,tag,value\n" + "".join(f"{day} 10:00:0{i},T1,{i}.5\n" for day in days for i in range(3))
+    )
+    (tmp_path / "sources.yaml").write_text(HISTORIAN_SOURCES)
+    layout = Layout(tmp_path / "home")
+    ingest_all(tmp_path / "sources.yaml", layout)
+    for day in days:  # three gate runs, three validations each (rows, flags, facts)
+        evaluate_source(load_sources(tmp_path / "sources.yaml").get("hist"), [day], layout, f"run-{day}")
+    gx_root = layout.gx()
+    index = site_folder(gx_root) / "index.html"
     site = index.parent
-    listed = re.findall(r"'_table_row_link_path': '(validations/[^']+)'", index.read_text())
+    listed = [unquote(p) for p in re.findall(r"'_table_row_link_path': '(validations/[^']+)'", index.read_text())]
     kept = sorted((gx_root / "uncommitted" / "validations").rglob("*.json"))
     assert len(listed) == len(kept) == 2
     assert all((site / page).is_file() for page in listed)

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 from config.layout import Layout
 from config.sources import load_sources
 from pipelines.cli import main
-from quality.data_docs import build_offline_data_docs, external_urls, site_folder, validation_run_id
+from quality.data_docs import external_urls, site_folder
 from quality.gate import evaluate_source
 from tests.conftest import HISTORIAN_SOURCES, REPO, ingest_all
 
@@ -60,7 +60,6 @@ class Sites:
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory: pytest.TempPathFactory) -> Sites:
     import great_expectations as gx
-    import pandas as pd
 
     root = tmp_path_factory.mktemp("data-docs")
     (root / "hist").mkdir()
@@ -69,21 +68,11 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Sites:
     sources.write_text(HISTORIAN_SOURCES)
     layout = Layout(root / "home")
     ingest_all(sources, layout)
-    evaluations = evaluate_source(load_sources(sources).get("hist"), list(DAYS), layout, "gate-run")
-
-    # the gate's current checkpoint (a table of rule metrics), run again under a run id naming partition and run
-    context: Any = gx.get_context(mode="file", project_root_dir=str(layout.gx().parent))
-    first = evaluations[0]
-    frame = pd.DataFrame(
-        [{"partition": first.key, "rule": r.name, "unexpected_percent": r.unexpected_percent} for r in first.results]
-    )
-    checkpoint = context.checkpoints.get("hist")
-    checkpoint.run(batch_parameters={"dataframe": frame}, run_id=validation_run_id("hist", DAYS[0], DAGSTER_RUN))
-    build_offline_data_docs(context, layout.gx())
+    evaluate_source(load_sources(sources).get("hist"), list(DAYS), layout, DAGSTER_RUN)
 
     plain_gx = root / "plain" / "gx"
     shutil.copytree(layout.gx(), plain_gx, ignore=shutil.ignore_patterns("data_docs"))
-    gx.get_context(mode="file", project_root_dir=str(plain_gx.parent)).build_data_docs()
+    gx.get_context(mode="file", project_root_dir=str(plain_gx.parent)).build_data_docs()  # type: ignore[attr-defined]
     return Sites(home=layout.root, offline=site_folder(layout.gx()), plain=site_folder(plain_gx))
 
 
@@ -163,10 +152,12 @@ def test_suites_are_json_files_the_cli_points_at(sites: Sites, monkeypatch: pyte
     monkeypatch.setenv("PLANTDATA_HOME", str(sites.home))
     listed = CliRunner().invoke(main, ["quality", "suites", "--json"])
     assert listed.exit_code == 0, listed.output
-    [suite] = json.loads(listed.output)
-    assert suite["source"] == "hist" and Path(suite["suite"]) == sites.home / "gx" / "expectations" / "hist.json"
-    rules = [e["meta"]["rule"] for e in json.loads(Path(suite["suite"]).read_text())["expectations"]]
-    assert suite["expectations"] == len(rules) and "duplicate_reading" in rules
+    suites = {s["suite"]: s for s in json.loads(listed.output)}
+    assert set(suites) == {"hist.rows", "hist.flags", "hist.facts"}
+    flags = suites["hist.flags"]
+    assert Path(flags["file"]) == sites.home / "gx" / "expectations" / "hist" / "flags.json"
+    rules = [e["meta"]["rule"] for e in json.loads(Path(flags["file"]).read_text())["expectations"]]
+    assert flags["expectations"] == len(rules) and "duplicate_reading" in rules
     unknown = CliRunner().invoke(main, ["quality", "suites", "--source", "nope"])
     assert unknown.exit_code == 1 and "no expectation suite for nope" in unknown.output
 
@@ -187,8 +178,8 @@ def test_index_is_styled_and_lists_the_validations_offline(browser: Browser, sit
     offline = _offline(browser)
     offline.page.goto((sites.offline / "index.html").as_uri())
     rows = offline.page.locator(f"{VALIDATIONS_TABLE} tbody tr")
-    expect(rows).to_have_count(2)  # the gate's run and the named run
-    expect(rows.filter(has_text=RUN_NAME)).to_have_count(1)
+    expect(rows).to_have_count(6)  # two days, each judged on its rows, its flags and its facts
+    expect(rows.filter(has_text=RUN_NAME)).to_have_count(3)
     styles = _styles(offline.page)
     offline.page.screenshot(path=artifacts / "index-offline.png", full_page=True)
     assert styles["navbar"] == "flex"
@@ -204,17 +195,17 @@ def test_a_validation_page_names_source_partition_and_run_and_shows_its_expectat
 ) -> None:
     offline = _offline(browser)
     offline.page.goto((sites.offline / "index.html").as_uri())
-    offline.page.locator(f"{VALIDATIONS_TABLE} tbody tr", has_text=RUN_NAME).click()
-    offline.page.wait_for_url("**/validations/hist/**")
+    offline.page.locator(f"{VALIDATIONS_TABLE} tbody tr", has_text=RUN_NAME).filter(has_text="hist.flags").click()
+    offline.page.wait_for_url("**/validations/hist/flags/**")
     page = offline.page
-    expect(page.locator(".breadcrumb-item.active")).to_contain_text(f"Validations / hist / {RUN_NAME}")
+    expect(page.locator(".breadcrumb-item.active")).to_contain_text(f"Validations / hist.flags / flags / {RUN_NAME}")
     page.get_by_text("Show more info...").click()  # Bootstrap's collapse, from the vendored JS
     info = page.locator("tr", has=page.get_by_text("Run Name", exact=True))
     expect(info).to_be_visible()
     expect(info).to_contain_text(RUN_NAME)
-    expectations = page.locator("table tbody tr", has_text="If rule==")  # one expectation per rule
-    expect(expectations.filter(has_text='rule=="duplicate_reading"')).to_have_count(1)
-    assert expectations.count() >= 5
+    rows = page.locator("table tbody tr")  # one expectation per row rule judged on the flags, by its description
+    for rule in ("one reading per tag and timestamp", "no single-sample excursion", "no value repeats unchanged"):
+        expect(rows.filter(has_text=rule)).to_have_count(1)
     assert _styles(page)["navbar"] == "flex"
     page.screenshot(path=artifacts / "validation-offline.png", full_page=True)
     assert offline.offsite == [] and offline.errors == []
