@@ -1,8 +1,10 @@
-"""`plantdata bench gate`: the quality gate's validation of an N-row partition against a raw DuckDB COPY.
+"""`plantdata bench gate`: the quality gate on N historian rows against a raw DuckDB COPY of the same CSV.
 
-The input is the ingest benchmark's historian file, standardised first (not timed). The gate is timed
-in a child process after Great Expectations has been imported (its import alone takes seconds and is
-paid once per process), so gate_s is the validation itself: every rule in DuckDB plus the GX checkpoint.
+The input is the ingest benchmark's historian file, standardised first (not timed). The gate is timed in a child
+process after Great Expectations has been imported (its import alone takes seconds and is paid once per process,
+reported as gx_import_s): gate_s is the evaluation (every rule in one sorted pass, GX's validations, Data Docs)
+plus the gated output and the gate's quarantine (publish_s of it); `ratio` is gate_s over the raw COPY. The target
+(issue 12) is 2.0 at 10M rows with a peak RSS of at most 1 GiB.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ def run_gate_bench(rows: int, folder: Path) -> dict[str, Any]:
         "duckdb_copy_s": round(baseline["seconds"], 3),
         "ratio": round(ours["seconds"] / baseline["seconds"], 3),
         "peak_rss_mb": round(ours["peak_rss_mb"], 1),
+        "evaluate_s": round(ours["evaluate_s"], 3),
         "publish_s": round(ours["publish_s"], 3),
         "gx_import_s": round(ours["gx_import_s"], 3),
         "rows_flagged": ours["rows_flagged"],
@@ -58,7 +61,8 @@ def _measure_gate(folder: Path) -> dict[str, Any]:
     publish_gated(historian, keys, layout)
     published = time.perf_counter()
     return {
-        "seconds": evaluated - imported,
+        "seconds": published - imported,
+        "evaluate_s": evaluated - imported,
         "gx_import_s": imported - started,
         "publish_s": published - evaluated,
         "rows_flagged": sum(r.unexpected for e in evaluations for r in e.results if r.level == "row"),

@@ -47,14 +47,17 @@ def site_folder(gx_root: Path) -> Path:
     return gx_root / "uncommitted" / "data_docs" / SITE_NAME
 
 
-def build_offline_data_docs(context: Any, gx_root: Path) -> Path:
+def build_offline_data_docs(context: Any, gx_root: Path, resources: list[Any] | None = None) -> Path:
     """Build the site with GX, point every page at the vendored assets and copy them in; return the index page.
+
+    `resources` (suite and validation result identifiers) limits GX to the pages of this run; the index is
+    always rebuilt from every kept validation.
 
     Fails (naming the page and the address) when a page would still load something from another host: a GX
     upgrade that adds a CDN needs its package in `quality/data_docs_assets.lock.json`."""
     vendor = require_vendored()
     _without_tutorial_links(context)
-    context.build_data_docs()
+    context.build_data_docs(resource_identifiers=resources or None)
     site = site_folder(gx_root)
     _copy_tree(vendor, site / "static" / "vendor")
     urls = cdn_urls()

@@ -74,6 +74,7 @@ def _assert_with_gx(
     context = _context(gx, gx_root)
     source = datasource(context, gx_root / "uncommitted" / "plantdata-gate.duckdb")
     checkpoint = None
+    built: list[Any] = []  # the validation results of this run: Data Docs rebuild their pages only
     for part in partitions:
         verdicts: dict[str, tuple[bool, dict[str, Any]]] = {}
         try:
@@ -84,12 +85,16 @@ def _assert_with_gx(
                 warnings.simplefilter("ignore")
                 result = checkpoint.run(run_id=validation_run_id(source_name, part.evaluation.key, dagster_run))
             verdicts = _verdicts(result)
+            built.extend(result.run_results)
         except Exception as error:
             for r in part.evaluation.results:
                 r.detail = (r.detail + "; " if r.detail else "") + f"Great Expectations could not judge: {error}"
         _apply(part.evaluation, verdicts, {r.name for r in rules if r.expectation is not None})
     _prune(gx_root)
-    return build_offline_data_docs(context, gx_root)
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    suites = [ExpectationSuiteIdentifier(name=f"{source_name}.{kind}") for kind in (ROWS, FLAGS, FACTS)]
+    return build_offline_data_docs(context, gx_root, [*suites, *built])
 
 
 def target(rule: Rule) -> str:
