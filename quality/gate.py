@@ -191,13 +191,18 @@ def _publish(
 
 def _write_kept(con: duckdb.DuckDBPyConnection, files: list[Path], target: Path) -> None:
     """Write the partition's rows but those in view `dropped`, in the standardised files' order, in one streaming
-    pass: no sort, so the same standardised files give the same bytes.
+    pass: no sort, so the same standardised files give the same bytes. A single file the gate takes nothing out of
+    is copied as it is (no decoding, no encoding).
 
     A join would reorder rows across threads; instead the dropped rows' positions become a keep-mask (a sort of
     integers, cheap) read side by side with the rows (POSITIONAL JOIN), which keeps both in order."""
+    dropped = con.execute("SELECT count(*) FROM dropped").fetchone()
+    if not (dropped and dropped[0]) and len(files) == 1:  # nothing to take out of one file: it is the output
+        shutil.copyfile(files[0], target)
+        return
     con.execute("SET preserve_insertion_order = true")  # rows reach the file in the files' order
     try:
-        if not con.execute("SELECT count(*) FROM dropped").fetchone()[0]:  # type: ignore[index]
+        if not (dropped and dropped[0]):
             con.execute(
                 f"COPY (SELECT * EXCLUDE (_file, _row) FROM base) TO {path_literal(target)} "
                 "(FORMAT parquet, COMPRESSION zstd)"

@@ -67,28 +67,25 @@ def flag_readings(con: duckdb.DuckDBPyConnection, rules: list[Rule], flag: dict[
         f"t._sigma, t._period, g.low_limit AS _low, g.high_limit AS _high FROM tag_stats t LEFT JOIN {LIMITS} g "
         "ON g.tag = t.tag"
     )
-    con.execute(  # export files by name: the first file's copy of a duplicated reading is kept
-        "CREATE OR REPLACE TEMP TABLE source_ranks AS SELECT source_file, row_number() OVER (ORDER BY source_file) "
-        "AS _src FROM (SELECT DISTINCT source_file FROM base)"
-    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE candidates AS
         SELECT * FROM (
-            SELECT i.*, lag(i.value) OVER w AS _prev, lead(i.value) OVER w AS _next,
-                   lag(i.ts) OVER w AS _prev_ts, lead(i.ts) OVER w AS _next_ts,
-                   lag(i.ts, 2) OVER w AS _prev2_ts, lead(i.ts, 2) OVER w AS _next2_ts
-            FROM (
-                SELECT r._file, r._row, r.ts, r._tag, r.value, r.quality, r._src, r._sigma, r._period{local_flags}
-                FROM (SELECT b.*, k._tag, k._sigma, k._period, k._low, k._high, s._src
-                      FROM base b LEFT JOIN tag_keys k ON k.tag = b.tag
-                      LEFT JOIN source_ranks s ON s.source_file = b.source_file) r
-            ) i
-            WINDOW w AS (PARTITION BY i._tag ORDER BY i.ts)
+            SELECT w.*, k._sigma, k._period FROM (
+                SELECT i.*, lag(i.value) OVER w AS _prev, lead(i.value) OVER w AS _next,
+                       lag(i.ts) OVER w AS _prev_ts, lead(i.ts) OVER w AS _next_ts,
+                       lag(i.ts, 2) OVER w AS _prev2_ts, lead(i.ts, 2) OVER w AS _next2_ts
+                FROM (
+                    SELECT r._file, r._row, r.ts, r._tag, r.value{local_flags}
+                    FROM (SELECT b.*, k._tag, k._low, k._high FROM base b LEFT JOIN tag_keys k ON k.tag = b.tag) r
+                ) i
+                WINDOW w AS (PARTITION BY i._tag ORDER BY i.ts)
+            ) w LEFT JOIN tag_keys k ON k._tag = w._tag
         ) r
         WHERE {keep}
         """
     )
+    _rank_copies(con)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW r AS
@@ -102,7 +99,7 @@ def flag_readings(con: duckdb.DuckDBPyConnection, rules: list[Rule], flag: dict[
                      THEN lag(c.value) OVER f ELSE c._prev END AS _prev,
                 CASE WHEN c.ts = c._prev_ts OR c.ts = c._next_ts OR c._next_ts = c._next2_ts
                      THEN lead(c.value) OVER f ELSE c._next END AS _next)
-            FROM candidates c
+            FROM (SELECT * FROM candidates LEFT JOIN copy_keys USING (_file, _row)) c
             WINDOW f AS (PARTITION BY c._tag ORDER BY c.ts, {TIE_BREAK})
         ) n LEFT JOIN tag_keys k ON k._tag = n._tag
         """
@@ -113,6 +110,22 @@ def flag_readings(con: duckdb.DuckDBPyConnection, rules: list[Rule], flag: dict[
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE flags AS SELECT r._file, r._row, {columns}, r.tag, r.ts, r.value, "
         f"{explaining} FROM r WHERE {' OR '.join(decided)}"
+    )
+
+
+def _rank_copies(con: duckdb.DuckDBPyConnection) -> None:
+    """Table `copy_keys`: the tie-break of the readings that share their tag and timestamp (export file's rank by
+    name, quality), read back from the partition for those rows only: the sorted pass need not carry them."""
+    con.execute("CREATE OR REPLACE TEMP TABLE copy_keys (_file INTEGER, _row BIGINT, _src BIGINT, quality BIGINT)")
+    copies = con.execute(
+        "CREATE OR REPLACE TEMP TABLE copies AS SELECT _file, _row FROM candidates WHERE ts = _prev_ts OR ts = _next_ts"
+    ).fetchone()
+    if not (copies and copies[0]):
+        return
+    con.execute(
+        "INSERT INTO copy_keys SELECT b._file, b._row, s._src, b.quality FROM base b SEMI JOIN copies c "
+        "ON c._file = b._file AND c._row = b._row JOIN (SELECT source_file, row_number() OVER (ORDER BY "
+        "source_file) AS _src FROM (SELECT DISTINCT source_file FROM base)) s ON s.source_file = b.source_file"
     )
 
 

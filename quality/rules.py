@@ -257,7 +257,7 @@ def _reading_rules(options: QualityOptions, has_register: bool) -> list[Rule]:
             Dimension.COMPLETENESS,
             "warn",
             f"no tag goes {options.gap_periods} sampling periods without a reading",
-            f"epoch(r.ts - r._prev_ts) > {options.gap_periods} * r._period",
+            f"epoch_us(r.ts) - epoch_us(r._prev_ts) > {options.gap_periods} * 1e6 * r._period",
         ),
     ]
     if has_register:
