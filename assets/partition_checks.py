@@ -88,8 +88,9 @@ def evaluations(
     targets: Mapping[str, AssetCheckEvaluationTargetMaterializationData],
     blocking: bool = False,
 ) -> Iterator[AssetCheckEvaluation]:
-    """One evaluation per partition, each targeting that partition's materialization in `targets`."""
-    for verdict in verdicts:
+    """One evaluation per partition, each targeting that partition's materialization in `targets`; in key order,
+    so the newest partition's is the check's latest execution in the UI."""
+    for verdict in sorted(verdicts, key=lambda v: v.partition):
         yield AssetCheckEvaluation(
             asset_key=check.asset_key,
             check_name=check.name,
