@@ -62,7 +62,7 @@ def _build(source: SourceConfig) -> dg.AssetsDefinition:
     )
     def gated(
         context: dg.AssetExecutionContext, plantdata: PlantdataResource
-    ) -> Iterator[dg.MaterializeResult | dg.Output[None] | AssetCheckEvaluation]:  # type: ignore[type-arg]
+    ) -> Iterator[dg.MaterializeResult[None] | dg.Output[None] | AssetCheckEvaluation]:
         keys, layout = list(context.partition_keys), plantdata.layout()
         with retry_transient(context):
             try:
@@ -90,7 +90,7 @@ def _build(source: SourceConfig) -> dg.AssetsDefinition:
 
 
 def _partition_metadata(published: GatedPartition | None, held_back_by: list[str]) -> dict[str, Any]:
-    """A published partition's counts and grade; a held-back one's blocking rules (nothing of it was gated)."""
+    """A published partition's counts and grade; a held-back one's blocking rules (this run published none of it)."""
     if published is None:
         return {"published": False, "held_back_by": dg.MetadataValue.json(held_back_by)}
     return {
