@@ -1,15 +1,25 @@
 """Gated assets: standardised partitions that passed the quality gate, without the rows it quarantined."""
 
 import warnings
+from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 
 from assets.ingest import partitions_for, source_pool, standardised_key
+from assets.partition_checks import (
+    PartitionVerdict,
+    check_outputs,
+    evaluations,
+    latest_materializations,
+    partitioned_check_spec,
+)
 from assets.resources import PlantdataResource
 from assets.retries import retry_transient
 from config.sources import SourceConfig
 from quality.errors import NotEvaluatedError, StaleEvaluationError
-from quality.gate import evaluate_source, publish_gated
+from quality.gate import GatedPartition, evaluate_source, publish_gated
 
 GROUP = "gated"
 GATE_VERDICT = "gate_verdict"
@@ -37,18 +47,22 @@ def _build(source: SourceConfig) -> dg.AssetsDefinition:
         kinds={"duckdb", "parquet"},
         pool=source_pool(source),
         check_specs=[
-            dg.AssetCheckSpec(
+            partitioned_check_spec(
                 GATE_VERDICT,
-                asset=key,
-                description="Every partition of the run passed the gate's error-severity partition rules; a "
-                "partition that did not is held back (not in gated/, so never published) while the others go on.",
+                key,
+                partitions_for(source),
+                description="Per partition: the partition passed the gate's partition rules that hold a partition "
+                "back (error severity) and was published; one that failed is held back (not in gated/, so never "
+                "published) while the others go on.",
             )
         ],
         description=f"{source.name} after the quality gate: scored by GB/T 36344 dimensions, rows that broke "
         "an error-severity row rule moved to the quarantine, sorted by tag and time. The gate decides per "
         "partition: a blocked one is held back, the others are published.",
     )
-    def gated(context: dg.AssetExecutionContext, plantdata: PlantdataResource) -> dg.MaterializeResult:  # type: ignore[type-arg]  # Dagster matches the bare class
+    def gated(
+        context: dg.AssetExecutionContext, plantdata: PlantdataResource
+    ) -> Iterator[dg.MaterializeResult[None] | dg.Output[None] | AssetCheckEvaluation]:
         keys, layout = list(context.partition_keys), plantdata.layout()
         with retry_transient(context):
             try:
@@ -57,30 +71,48 @@ def _build(source: SourceConfig) -> dg.AssetsDefinition:
                 context.log.warning(f"{stale}; judging the current content before publishing it")
                 evaluate_source(source, keys, layout, context.run.run_id)
                 outcome = publish_gated(source, keys, layout)
-        published = outcome.published
+        published = {p.key: p for p in outcome.published}
         for partition, rules in sorted(outcome.blocked.items()):
             context.log.error(f"{source.name} partition {partition} held back by the gate: {', '.join(rules)}")
-        verdict = dg.AssetCheckResult(
-            check_name=GATE_VERDICT,
-            passed=not outcome.blocked,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description="; ".join(f"{k} held back: {', '.join(r)}" for k, r in sorted(outcome.blocked.items())) or None,
-            metadata={
-                "published_partitions": dg.MetadataValue.json(sorted(p.key for p in published)),
-                "blocked_partitions": dg.MetadataValue.json(outcome.blocked),
-            },
-        )
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": sum(p.rows_gated for p in published),
-                "rows_standardised": sum(p.rows_standardised for p in published),
-                "rows_quarantined_by_gate": sum(p.rows_quarantined for p in published),
-                "quality": dg.MetadataValue.json({p.key: {"overall": p.overall, "grade": p.grade} for p in published}),
-                "worst_grade": max((p.grade for p in published), default="-"),
-                "blocked_partitions": dg.MetadataValue.json(outcome.blocked),
-                "outputs": dg.MetadataValue.json([p.path for p in published]),
-            },
-            check_results=[verdict],
-        )
+        for partition in keys:  # each partition's materialization says what the gate did with it
+            context.add_asset_metadata(
+                _partition_metadata(published.get(partition), outcome.blocked.get(partition, [])),
+                partition_key=partition,
+            )
+        yield dg.MaterializeResult(metadata={"data_root": dg.MetadataValue.path(str(layout.root))})
+        check = dg.AssetCheckKey(key, GATE_VERDICT)  # after the materializations: each verdict targets its own
+        yield from check_outputs(context.assets_def, [check])
+        targets = latest_materializations(context.instance, key, keys)
+        verdicts = [_verdict(k, published.get(k), outcome.blocked.get(k, [])) for k in keys]
+        yield from evaluations(check, verdicts, dg.AssetCheckSeverity.ERROR, targets)
 
     return gated
+
+
+def _partition_metadata(published: GatedPartition | None, held_back_by: list[str]) -> dict[str, Any]:
+    """A published partition's counts and grade; a held-back one's blocking rules (this run published none of it)."""
+    if published is None:
+        return {"published": False, "held_back_by": dg.MetadataValue.json(held_back_by)}
+    return {
+        "published": True,
+        "dagster/row_count": published.rows_gated,
+        "rows_standardised": published.rows_standardised,
+        "rows_quarantined_by_gate": published.rows_quarantined,
+        "quality_overall": published.overall,
+        "grade": published.grade,
+        "output": dg.MetadataValue.path(published.path),
+    }
+
+
+def _verdict(key: str, published: GatedPartition | None, held_back_by: list[str]) -> PartitionVerdict:
+    if held_back_by:
+        return PartitionVerdict(
+            key,
+            passed=False,
+            description=f"held back (not published) by {', '.join(held_back_by)}",
+            metadata={"held_back_by": dg.MetadataValue.json(held_back_by)},
+        )
+    metadata: dict[str, Any] = {"held_back_by": dg.MetadataValue.json([])}
+    if published is not None:
+        metadata.update(grade=published.grade, rows_gated=published.rows_gated)
+    return PartitionVerdict(key, passed=True, description="published", metadata=metadata)

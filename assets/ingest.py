@@ -1,13 +1,11 @@
 """Dagster assets that standardise each configured source into canonical Parquet, one per source."""
 
 import warnings
-from collections.abc import Iterable
 
 import dagster as dg
 
 from assets.resources import PlantdataResource
 from assets.retries import retry_transient
-from config.layout import Layout
 from config.sources import SourceConfig, SourcesFile
 from ingest.manifest import PartitionResult
 from ingest.runner import ingest_partitions
@@ -59,36 +57,27 @@ def _build(sources: SourcesFile, source: SourceConfig) -> dg.AssetsDefinition:
         context.log.info(f"standardising {len(keys)} partition(s) of {source.name}")
         with retry_transient(context):
             results = ingest_partitions(sources, source, keys, layout, context.run.run_id, progress=context.log.info)
-        return dg.MaterializeResult(metadata=_metadata(results, layout))
+        for result in results:  # each partition's materialization carries its own counts
+            context.add_asset_metadata(partition_metadata(result), partition_key=result.key)
+        return dg.MaterializeResult(metadata={"data_root": dg.MetadataValue.path(str(layout.root))})
 
     return standardised
 
 
-def _metadata(results: Iterable[PartitionResult], layout: Layout) -> dict[str, dg.MetadataValue | int | str]:
-    results = list(results)
-    files = {f["name"]: f for r in results for f in r.files}
-    rules: dict[str, int] = {}
-    for result in results:
-        for rule, count in result.rules.items():
-            rules[rule] = rules.get(rule, 0) + count
+def partition_metadata(result: PartitionResult) -> dict[str, dg.MetadataValue | int | str]:
+    """What standardising one partition read, wrote and quarantined: its materialization's metadata."""
     return {
-        "dagster/row_count": sum(r.rows_out for r in results),
-        "rows_in": sum(r.rows_in for r in results),
-        "rows_out": sum(r.rows_out for r in results),
-        "readings_out": sum(r.readings_out for r in results),
-        "rows_quarantined": sum(r.rows_quarantined for r in results),
-        "quarantine_rules": dg.MetadataValue.json(rules),
-        "partitions": dg.MetadataValue.json(
-            {
-                r.key: {"rows_in": r.rows_in, "rows_out": r.rows_out, "rows_quarantined": r.rows_quarantined}
-                for r in results
-            }
-        ),
+        "dagster/row_count": result.rows_out,
+        "rows_in": result.rows_in,
+        "rows_out": result.rows_out,
+        "readings_out": result.readings_out,
+        "rows_quarantined": result.rows_quarantined,
+        "quarantine_rules": dg.MetadataValue.json(dict(result.rules)),
+        "unreadable_files": dg.MetadataValue.json([f["file"] for f in result.unreadable]),
         "source_files": dg.MetadataValue.table(
-            records=[dg.TableRecord({"file": n, "sha256": f["sha256"]}) for n, f in sorted(files.items())],
+            records=[dg.TableRecord({"file": f["name"], "sha256": f["sha256"]}) for f in result.files],
             schema=dg.TableSchema(columns=[dg.TableColumn("file", "string"), dg.TableColumn("sha256", "string")]),
         ),
-        "outputs": dg.MetadataValue.json(sorted(f"{r.key}/{p}" for r in results for p in r.outputs)),
-        "quarantine_files": dg.MetadataValue.json(sorted(f"{r.key}/{p}" for r in results for p in r.quarantine)),
-        "data_root": dg.MetadataValue.path(str(layout.root)),
+        "outputs": dg.MetadataValue.json(sorted(result.outputs)),
+        "quarantine_files": dg.MetadataValue.json(sorted(result.quarantine)),
     }

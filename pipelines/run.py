@@ -1,5 +1,8 @@
 """Materialise every source's assets, for all their partitions, through Dagster in-process; then publish.
 
+Runs execute in this process but belong to the workspace's code location (`pipelines.location`), so Dagster's UI
+lists them under their jobs and on the Overview timeline.
+
 A bad export never stops the plant: a file that cannot be read is quarantined whole, a partition that fails
 the gate is held back, and every other file, partition and source goes on and is published. What went
 wrong is collected per source (`problems`: the run must end non-zero; `warnings`: said loudly, not fatal).
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster._core.execution.execution_result import ExecutionResult
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from assets.catalog import catalog_key
@@ -28,6 +32,7 @@ from ingest.runner import discover_source, ordered_sources, retire_stale_partiti
 from pipelines.definitions import build_definitions
 from pipelines.jobs import PUBLISH_JOB, job_name
 from pipelines.ledger import Ledger, privacy_inputs, register_state, work_key
+from pipelines.location import execute_in_location
 from pipelines.partitions import add_missing_partitions
 from pipelines.reclaim import owner_tags, reclaim_dead_runs
 from pipelines.settings import prepare_dagster_home
@@ -111,14 +116,14 @@ def run_all(
         ran += 1
         first, last = known.index(todo[0]), known.index(todo[-1])  # the run covers a range: from the first to the last
         job = definitions.resolve_job_def(job_name(source))
-        result = job.execute_in_process(
-            instance=instance,
+        result = execute_in_location(
+            job,
+            instance,
             tags={
                 ASSET_PARTITION_RANGE_START_TAG: known[first],
                 ASSET_PARTITION_RANGE_END_TAG: known[last],
                 **owner_tags(),
             },
-            raise_on_error=False,
             run_config=run_config,
         )
         if result.success:  # a failed step (a gated write, say) leaves its partitions to the next run
@@ -143,12 +148,12 @@ def run_all(
             outcomes.append(SourceRun("catalog", len(published), True, None, None, skipped=True))
             return outcomes
         publish = definitions.resolve_job_def(PUBLISH_JOB)
-        result = publish.execute_in_process(
-            instance=dagster(),
-            asset_selection=[catalog_key(s.name) for s in published],
-            raise_on_error=False,
-            run_config=run_config,
+        result = execute_in_location(
+            publish,
+            dagster(),
             tags=owner_tags(),
+            run_config=run_config,
+            asset_selection=[catalog_key(s.name) for s in published],
         )
         error = None if result.success else _first_error(result)
         if result.success:
@@ -207,33 +212,37 @@ def _nothing_to_ingest(sources: SourcesFile, source: SourceConfig, files: int) -
     return SourceRun(source.name, 0, files > 0, None, None, [] if files else [problem], [problem] if files else [])
 
 
-def _findings(source: SourceConfig, layout: Layout, result: dg.ExecuteInProcessResult) -> tuple[list[str], list[str]]:
+def _findings(source: SourceConfig, layout: Layout, result: ExecutionResult) -> tuple[list[str], list[str]]:
     """Problems (unreadable files, partitions the gate held back) and warnings (partitions mostly quarantined)."""
     this_run = [m for m in read_manifests(layout, source.name) if m["run_id"] == result.run_id]
     explained = {m["key"] for m in this_run if m.get("unreadable")}  # held back because of the file named
     meaning = {rule.name: rule.description for rule in suite_for(source)}
     problems, warnings = _manifest_findings(source, this_run)
-    for evaluation in result.get_asset_check_evaluations():
-        if evaluation.check_name == GATE_VERDICT and not evaluation.passed:
-            blocked = evaluation.metadata.get("blocked_partitions")
-            held: dict[str, list[str]] = blocked.value if isinstance(blocked, dg.JsonMetadataValue) else {}  # type: ignore[assignment]
-            for key, rules in sorted(held.items()):
-                if key not in explained:
-                    why = "; ".join(f"{rule} ({meaning.get(rule, 'see quality report')})" for rule in rules)
-                    problems.append(f"partition {key} held back by the gate: {why}")
+    held: dict[str, list[str]] = {}
+    for evaluation in result.get_asset_check_evaluations():  # one per partition the run gated
+        key = evaluation.partition
+        if evaluation.check_name == GATE_VERDICT and not evaluation.passed and key and key not in explained:
+            listed = evaluation.metadata.get("held_back_by")
+            value = listed.value if isinstance(listed, dg.JsonMetadataValue) else None
+            held[key] = [str(rule) for rule in value] if isinstance(value, list) else []
+    for key, rules in sorted(held.items()):
+        why = "; ".join(f"{rule} ({meaning.get(rule, 'see quality report')})" for rule in rules)
+        problems.append(f"partition {key} held back by the gate: {why or 'see the Dagster run'}")
     return problems, warnings
 
 
-def _removed_by_gate(result: dg.ExecuteInProcessResult) -> int:
+def _removed_by_gate(result: ExecutionResult) -> int:
+    """Rows the gate quarantined in this run: the sum over the gated partitions' materializations."""
+    removed = 0
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
         if materialization.asset_key.path[0] == "gated":
-            removed = materialization.metadata.get("rows_quarantined_by_gate")
-            return int(removed.value) if isinstance(removed, dg.IntMetadataValue) and removed.value else 0
-    return 0
+            count = materialization.metadata.get("rows_quarantined_by_gate")
+            removed += int(count.value) if isinstance(count, dg.IntMetadataValue) and count.value else 0
+    return removed
 
 
-def _first_error(result: dg.ExecuteInProcessResult) -> str:
+def _first_error(result: ExecutionResult) -> str:
     """The user-facing cause of a failed run: the error of its first failed step."""
     for event in result.get_step_failure_events():
         failure = event.step_failure_data.error

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 from click.testing import CliRunner
+from dagster._core.event_api import PartitionKeyFilter
 
 from config.layout import Layout
 from pipelines.cli import main
@@ -68,14 +69,20 @@ def test_good_files_are_published_and_the_run_names_each_bad_one(write: Callable
 
     instance = instance_for(layout.root)
     standardised, gated = dg.AssetKey(["standardised", "hist"]), dg.AssetKey(["gated", "hist"])
-    checks = [dg.AssetCheckKey(standardised, "readable"), dg.AssetCheckKey(gated, "gate_verdict")]
-    records = instance.event_log_storage.get_latest_asset_check_execution_by_key(checks)
-    for check in checks:
-        assert records[check].status.value == "FAILED", check
-    readable = records[checks[0]].event
-    assert readable is not None and readable.dagster_event is not None
-    description = readable.dagster_event.event_specific_data.description  # type: ignore[union-attr]
-    assert "unreadable-2024-05-04.csv: export files quarantined whole: 2024-05-04.csv" in description
+    readable, verdict = dg.AssetCheckKey(standardised, "readable"), dg.AssetCheckKey(gated, "gate_verdict")
+    statuses = {}  # checks are evaluated per partition
+    for key in rows:
+        for check in (readable, verdict):
+            [record] = instance.event_log_storage.get_asset_check_execution_history(
+                check, limit=1, partition_filter=PartitionKeyFilter(key=key)
+            )
+            statuses[check.name, key] = record.status.value
+            if check == readable and key == "unreadable-2024-05-04.csv":
+                assert record.event is not None and record.event.dagster_event is not None
+                description = record.event.dagster_event.event_specific_data.description  # type: ignore[union-attr]
+                assert "export files quarantined whole: 2024-05-04.csv" in description
+    good = {"2024-05-01", "2024-05-02"}
+    assert statuses == {(name, key): "SUCCEEDED" if key in good else "FAILED" for name, key in statuses}
     assert sorted(p.name for p in layout.gated("hist").iterdir()) == ["day=2024-05-01", "day=2024-05-02"]
 
     runs_before = len(instance.get_run_records())
