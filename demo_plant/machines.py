@@ -146,7 +146,12 @@ class PlantModel:
         self.state[eq.node_id] = {"run": run, "flow": flow, "shaft": shaft, "speed": run, "cav": cav}
         self._put(
             eq,
-            FLOW=Signal(flow, 0.008 * q_nom * (1.0 + 14.0 * cav), setpoint=setpoint),
+            # erratic flow in cavitation wanders over a minute or two (not sample to sample)
+            FLOW=Signal(
+                flow + cav * smooth_noise(rng, len(self.t), 90.0, GRID_S, 0.1 * q_nom),
+                0.008 * q_nom * (1.0 + 2.0 * cav),
+                setpoint=setpoint,
+            ),
             DISCH_PRESS=Signal(disch, 0.01 * (1.0 + 8.0 * cav)),
             SUCT_PRESS=Signal(suct, 0.008 * (1.0 + 4.0 * cav)),
             VIB_RMS=Signal(vib_de, 0.05 * vib_de + 0.02, bursts=0.12 * cav, burst_size=5.0),
@@ -160,8 +165,10 @@ class PlantModel:
         r, rng, n = eq.rating, self.rng, len(self.t)
         lead = self.unit_items(eq, "compressor")[0].node_id == eq.node_id
         demand = 0.55 + 0.2 * self.plant_load + smooth_noise(rng, n, 1800, GRID_S, 0.04)
-        duty = np.clip(demand * 1.15, 0.3, 0.95) if lead else np.clip(demand * 0.8 - 0.15, 0.1, 0.8)
-        freq = 1.0 / (float(rng.uniform(420, 600))) * (1.0 + smooth_noise(rng, n, 900, GRID_S, 0.1))
+        # a compressor unloads for at least a fifth of its 15-25 min cycle (three minutes or more), as unload timers
+        # enforce: its current dips for several samples, never for a single one (that would be a sensor spike)
+        duty = np.clip(demand * 1.15, 0.3, 0.8) if lead else np.clip(demand * 0.8 - 0.15, 0.2, 0.8)
+        freq = 1.0 / (float(rng.uniform(900, 1500))) * (1.0 + smooth_noise(rng, n, 900, GRID_S, 0.1))
         phase = np.cumsum(freq * GRID_S) % 1.0
         loaded = (phase < duty).astype(float)
         p_lo, p_hi = r["p_lo"], r["p_hi"]

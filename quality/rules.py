@@ -219,8 +219,11 @@ def _reading_rules(options: QualityOptions, has_register: bool) -> list[Rule]:
             f"no single-sample excursion beyond {k} standard deviations of the tag",
             f"r._sigma > 0 AND abs(r.value - r._prev) > {k} * r._sigma AND abs(r.value - r._next) > {k} * r._sigma "
             "AND sign(r.value - r._prev) = sign(r.value - r._next) "
-            f"AND abs(r._next - r._prev) < {k / 2} * r._sigma",
-        ),  # back to its baseline: a spike, not a step
+            f"AND abs(r._next - r._prev) < {k / 2} * r._sigma "
+            f"AND (r._high IS NULL OR r._low IS NULL OR least(abs(r.value - r._prev), abs(r.value - r._next)) > "
+            f"{options.spike_min_span!r} * (r._high - r._low))",
+        ),  # back to its baseline: a spike, not a step; and large against the measuring span, so that a tag that
+        # sits still most of the time (a stopped motor: a tiny robust spread) does not make every step a spike
         _row(
             "stuck_signal",
             Dimension.ACCURACY,
