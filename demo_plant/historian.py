@@ -338,15 +338,15 @@ class HistorianWriter:
             for p in paths
         ]
         for tag, day_index, wrong in self.wrong_unit_records:
-            p = self.plant.points[tag]
+            point = self.plant.points[tag]
             out.append(
                 DefectRecord(
                     "undeclared_unit",
                     paths[day_index].relative_to(rel_root).as_posix(),
                     None,
-                    p.tag,
-                    f"{p.tag} is exported in {wrong} on {self.tb.local_days[day_index].day}; the register says "
-                    f"{p.unit} and the sources file declares nothing",
+                    point.tag,
+                    f"{point.tag} is exported in {wrong} on {self.tb.local_days[day_index].day}; the register says "
+                    f"{point.unit} and the sources file declares nothing",
                 )
             )
         out += [
