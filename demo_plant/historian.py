@@ -337,8 +337,8 @@ class HistorianWriter:
             )
             for p in paths
         ]
-        for tag, day_index, wrong in self.wrong_unit_records:
-            point = self.plant.points[tag]
+        for point_index, day_index, wrong in self.wrong_unit_records:
+            point = self.plant.points[point_index]
             out.append(
                 DefectRecord(
                     "undeclared_unit",
