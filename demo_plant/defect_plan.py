@@ -30,7 +30,7 @@ RATES: dict[str, float] = {
     "tag_gap": 0.5, "plant_gap": 0.5, "stuck": 0.5, "spike": 2.0, "duplicate": 1.5, "out_of_order": 1.5,
     "non_numeric": 1.0, "missing_column": 0.5, "unknown_tag": 0.5, "wrong_unit": 0.5, "late_export": 0.5,
 }  # fmt: skip
-LATE_EXPORT_S = 3 * 86400  # a late daily export arrives this long after its usual time
+LATE_EXPORT_S = 12 * 3600  # a late daily export arrives this long after its usual time (at noon, not 00:20)
 EXPORT_DELAY_S = 20 * 60  # the usual time: this long after the local day ends
 
 

@@ -17,6 +17,7 @@ from demo_plant.model import Equipment, Fault, Plant
 from demo_plant.timebase import Timebase
 
 GRID_S = 10
+MIN_STATE_S = 180  # a compressor's load/unload timers: it stays loaded or unloaded at least this long
 _BATCH_S = 5400.0
 _BAR_PER_M = 0.0981
 _State = dict[str, Array]
@@ -146,9 +147,9 @@ class PlantModel:
         self.state[eq.node_id] = {"run": run, "flow": flow, "shaft": shaft, "speed": run, "cav": cav}
         self._put(
             eq,
-            # erratic flow in cavitation wanders over a minute or two (not sample to sample)
+            # erratic flow in cavitation wanders over minutes (not sample to sample)
             FLOW=Signal(
-                flow + cav * smooth_noise(rng, len(self.t), 90.0, GRID_S, 0.1 * q_nom),
+                flow + cav * smooth_noise(rng, len(self.t), 600.0, GRID_S, 0.1 * q_nom),
                 0.008 * q_nom * (1.0 + 2.0 * cav),
                 setpoint=setpoint,
             ),
@@ -170,7 +171,7 @@ class PlantModel:
         duty = np.clip(demand * 1.15, 0.3, 0.8) if lead else np.clip(demand * 0.8 - 0.15, 0.2, 0.8)
         freq = 1.0 / (float(rng.uniform(900, 1500))) * (1.0 + smooth_noise(rng, n, 900, GRID_S, 0.1))
         phase = np.cumsum(freq * GRID_S) % 1.0
-        loaded = (phase < duty).astype(float)
+        loaded = _hold(phase < duty, MIN_STATE_S // GRID_S).astype(float)
         p_lo, p_hi = r["p_lo"], r["p_hi"]
         receiver = p_lo + (p_hi - p_lo) * np.where(loaded > 0, phase / duty, (1.0 - phase) / (1.0 - duty))
         if not lead:
@@ -323,3 +324,15 @@ class PlantModel:
 def grid(tb: Timebase) -> Array:
     """The coarse simulation grid (UTC seconds), covering the period inclusive of its end."""
     return np.arange(tb.t0, tb.t1 + GRID_S, GRID_S, dtype=np.int64)
+
+
+def _hold(state: Array, steps: int) -> Array:
+    """`state` with every run shorter than `steps` grid points merged into the run before it (minimum on/off time)."""
+    out = state.copy()
+    start = 0
+    for i in range(1, len(out) + 1):
+        if i == len(out) or out[i] != out[start]:
+            if i - start < steps and start > 0:
+                out[start:i] = out[start - 1]
+            start = i
+    return out

@@ -32,6 +32,7 @@ from quality.evaluate import (
 )
 from quality.gx_assert import assert_with_gx
 from quality.rules import Rule, default_rules
+from quality.series_inputs import series_inputs
 
 MEMORY_LIMIT = "768MB"
 
@@ -60,6 +61,7 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
     manifests = {m["key"]: m for m in read_manifests(layout, source.name)}
     newest = max((k for k, m in manifests.items() if m["rows_out"]), default=None)  # keys sort by day or file
     register_files = _register_files(source, layout)
+    profiles = {e.key: e.profile for e in history.latest(layout, source.name)}  # readings: per-tag levels by partition
     evaluations = []
     con = duckdb.connect()
     flag_files: list[tuple[PartitionEvaluation, Path]] = []
@@ -84,8 +86,10 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
                 newest=key == newest,
                 top_rule=manifest.get("top_rule"),
                 example=dict(manifest.get("example", {})),
+                **series_inputs(source.partitioning, key, manifests, profiles),
             )
             evaluation = evaluate_partition(con, part, rules, source.quality, register_files, run_id)
+            profiles[key] = evaluation.profile
             flags = scratch / f"{len(flag_files)}.parquet"
             con.execute(f"COPY flags TO {path_literal(flags)} (FORMAT parquet)")
             flag_files.append((evaluation, flags))

@@ -243,8 +243,8 @@ def test_each_planted_defect_is_at_its_stated_lines(plant: DemoPlant) -> None:
         elif kind == "late_export":
             path = root / d["file"]
             day = dt.date.fromisoformat(d["file"].removeprefix("historian/historian_").removesuffix(".csv"))
-            exported = dt.datetime.fromtimestamp(path.stat().st_mtime, TZ).replace(tzinfo=None)
-            assert exported - dt.datetime.combine(day, dt.time()) > dt.timedelta(days=3)
+            day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=TZ).timestamp()
+            assert path.stat().st_mtime - day_end == 12 * 3600 + 20 * 60
         elif kind == "unknown_equipment_id":
             assert json.loads(got[0])["equipment_id"] not in equipment
         elif kind == "broken_json":
@@ -268,7 +268,7 @@ def test_defect_intensity_scales_every_kind_and_zero_plants_none(tmp_path: Path)
             day = dt.date.fromisoformat(path.stem.removeprefix("historian_"))
             day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=TZ).timestamp()
             late = any(d["defect"] == "late_export" and d["file"].endswith(path.name) for d in planted)
-            assert path.stat().st_mtime - day_end == (20 * 60 + (3 * 86400 if late else 0))
+            assert path.stat().st_mtime - day_end == 20 * 60 + (12 * 3600 if late else 0)
     assert set(counts[0]) == {"unit_mixup"}, "x0: only the degF export the sources file declares"
     for kind in ("spike", "duplicate_row", "stuck_sensor", "gap_tag", "gap_plant", "out_of_order_row"):
         assert counts[5][kind] >= 4 * counts[1][kind] > 0, kind
