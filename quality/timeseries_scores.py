@@ -4,8 +4,9 @@
 (failing rows only, with their window columns) hold everything needed, so no new pass over the partition is made.
 
 - Completeness: the share of expected readings present with a usable value. A tag's expected period is the
-  register's `sampling_period_s`, else inferred from its own readings with the long gaps taken out (gaps of more than
-  `gap_periods` periods, as the gap_before rule flags them). Missing readings are those in such gaps, those without
+  register's `sampling_period_s` (then every reading the period asks for over the covered time is expected), else
+  inferred from its own readings with the long gaps taken out (gaps of more than `gap_periods` periods, as the
+  gap_before rule flags them). Missing readings are those in such gaps, those without
   a value and, on a side where the partition's period is known (a day with data on both sides of it), those before
   the tag's first or after its last reading by as much; a tag seen in earlier partitions and absent from such a day
   misses all of its readings. At the ends of the data a tag's own first and last readings bound what is expected.
@@ -58,6 +59,7 @@ class TagFacts:
     low: float | None
     high: float | None
     gap_readings: float = 0.0  # readings missing in flagged gaps
+    declared: bool = False  # the period is the register's: the readings expected are counted from it
 
 
 @dataclass
@@ -92,7 +94,7 @@ def _flag(columns: set[str], rule: str) -> str | None:
 def tag_facts(con: duckdb.DuckDBPyConnection, history: dict[str, TagProfile]) -> dict[str, TagFacts]:
     """Per-tag facts of the partition in `tag_stats`, with the register's unit, limits and period."""
     rows = con.execute(
-        "SELECT s.tag::VARCHAR, s._rows, s._values, s._first, s._last, s._median, s._sigma, s._period, "
+        "SELECT s.tag::VARCHAR, s._rows, coalesce(s._values, 0), s._first, s._last, s._median, s._sigma, s._period, "
         "g.unit, g.low_limit, g.high_limit, g.sampling_period_s FROM tag_stats s LEFT JOIN (SELECT DISTINCT ON (tag) "
         "tag, unit, low_limit, high_limit, sampling_period_s FROM register WHERE tag IS NOT NULL) g "
         "ON g.tag = s.tag::VARCHAR WHERE s.tag IS NOT NULL"
@@ -116,7 +118,7 @@ def tag_facts(con: duckdb.DuckDBPyConnection, history: dict[str, TagProfile]) ->
         facts[tag] = TagFacts(
             tag, int(n), max(int(values) - int(duplicates.get(tag, 0)), 0), int(n) - int(values), first, last,
             None if median is None else float(median), None if sigma is None else float(sigma),
-            period, unit, low, high, missing_in_gaps,
+            period, unit, low, high, missing_in_gaps, register_period is not None and register_period > 0,
         )  # fmt: skip
     return facts
 
@@ -182,6 +184,9 @@ def completeness(
                     edges += span / f.period - 1
         present[tag] = float(max(f.values, 0))
         missing[tag] = float(f.empty) + f.gap_readings + edges
+        if f.declared and f.period and f.first is not None and f.last is not None:
+            covered = ((end or f.last) - (start or f.first)).total_seconds()
+            missing[tag] = max(missing[tag], math.floor(covered / f.period) - present[tag])  # at least that many fit
     if start is not None and end is not None:
         seconds = (end - start).total_seconds()
         for tag, profile in history.items():
