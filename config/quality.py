@@ -33,7 +33,7 @@ class QualityOptions(BaseModel):
         default=0.1,
         ge=0,
         le=1,
-        description="readings: share of expected readings present below which the partition is held back "
+        description="readings: share of rows with a usable value below which the partition is held back "
         "(fail closed: a day whose values are all missing is not published)",
     )
     row_count_tolerance: float = Field(default=0.5, gt=0, description="rows within +-x of the history median")

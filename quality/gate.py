@@ -61,7 +61,8 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
     manifests = {m["key"]: m for m in read_manifests(layout, source.name)}
     newest = max((k for k, m in manifests.items() if m["rows_out"]), default=None)  # keys sort by day or file
     register_files = _register_files(source, layout)
-    profiles = {e.key: e.profile for e in history.latest(layout, source.name)}  # readings: per-tag levels by partition
+    # readings: each partition's per-tag levels, which later partitions compare with (unit mix-ups, absent tags)
+    profiles = {e.key: e.profile for e in history.latest(layout, source.name)} if source.kind in READING_KINDS else {}
     evaluations = []
     con = duckdb.connect()
     flag_files: list[tuple[PartitionEvaluation, Path]] = []

@@ -198,11 +198,17 @@ def _reading_rules(options: QualityOptions, has_register: bool) -> list[Rule]:
     accepted = sql_list(list[str](options.accepted_quality))
     series = [
         _partition(
-            "tag_completeness",
+            "values_usable",
             Dimension.COMPLETENESS,
             "error",
-            f"at least {options.min_completeness:.0%} of the readings expected from each tag's sampling period are "
-            "present with a value",
+            f"at least {options.min_completeness:.0%} of the readings carry a usable value (fail closed: a partition "
+            "whose values are missing is not published)",
+        ),
+        _partition(
+            "tag_completeness",
+            Dimension.COMPLETENESS,
+            "warn",
+            "every reading expected from each tag's sampling period is present with a value",
         ),
         _partition(
             "tag_accuracy",

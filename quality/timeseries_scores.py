@@ -31,13 +31,14 @@ import duckdb
 
 from config.quality import QualityOptions
 from config.sql import quote_ident
+from quality.errors import MissingColumnsError
 from quality.export_latency import export_latency
 from quality.unit_check import HISTORY_PARTITIONS, Finding, Level, combine, judge
 
 WORST_TAG_WEIGHT = 0.25
 ACCURACY_RULES = ("duplicate_reading", "spike", "stuck_signal", "physical_range")
 COVERED_RULES = {  # row rules whose findings a time-series score counts in tag-time (they still flag and quarantine)
-    "tag_completeness": ("gap_before", "value_present"),
+    "tag_completeness": ("gap_before", "value_present", "values_usable"),
     "tag_accuracy": ACCURACY_RULES,
 }
 
@@ -86,9 +87,16 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {str(row[0]) for row in con.execute(f"DESCRIBE {table}").fetchall()}
 
 
-def _flag(columns: set[str], rule: str) -> str | None:
+def _flag(columns: set[str], rule: str, needs: tuple[str, ...] = ("tag", "ts", "value")) -> str | None:
+    """The flag column of `rule` in the flags table (None when the rule did not run); raises when the rule ran
+    but the window columns its score needs are not kept."""
     name = "flag_" + rule
-    return quote_ident(name) if name in columns else None
+    if name not in columns:
+        return None
+    missing = [c for c in needs if c not in columns]
+    if missing:
+        raise MissingColumnsError(rule, missing)
+    return quote_ident(name)
 
 
 def tag_facts(con: duckdb.DuckDBPyConnection, history: dict[str, TagProfile]) -> dict[str, TagFacts]:
@@ -101,13 +109,13 @@ def tag_facts(con: duckdb.DuckDBPyConnection, history: dict[str, TagProfile]) ->
     ).fetchall()
     columns = _columns(con, "flags")
     gaps: dict[str, tuple[int, float]] = {}
-    if (gap := _flag(columns, "gap_before")) and {"_prev_ts", "tag"} <= columns:
+    if gap := _flag(columns, "gap_before", ("tag", "ts", "_prev_ts")):
         for tag, count, seconds in con.execute(
             f"SELECT tag::VARCHAR, count(*), sum(epoch(ts - _prev_ts)) FROM flags WHERE {gap} GROUP BY 1"
         ).fetchall():
             gaps[tag] = (int(count), float(seconds or 0.0))
     duplicates: dict[str, int] = {}
-    if (dup := _flag(columns, "duplicate_reading")) and "tag" in columns:
+    if dup := _flag(columns, "duplicate_reading"):
         duplicates = dict(con.execute(f"SELECT tag::VARCHAR, count(*) FROM flags WHERE {dup} GROUP BY 1").fetchall())
     facts = {}
     for tag, n, values, first, last, median, sigma, mean_period, unit, low, high, register_period in rows:
@@ -202,8 +210,8 @@ def accuracy(con: duckdb.DuckDBPyConnection, facts: dict[str, TagFacts]) -> Seri
     """Readings affected by stuck, spiking, out-of-range or duplicated values, per tag (a stuck run from its start)."""
     columns = _columns(con, "flags")
     affected: dict[str, float] = {}
-    stuck = _flag(columns, "stuck_signal")
-    if stuck and {"_since", "tag"} <= columns:
+    stuck = _flag(columns, "stuck_signal", ("tag", "ts", "_since"))
+    if stuck:
         for tag, seconds in con.execute(
             f"SELECT tag::VARCHAR, sum(run) FROM (SELECT tag, epoch(max(ts) - _since) AS run FROM flags "
             f"WHERE {stuck} GROUP BY tag, _since) GROUP BY 1"
@@ -211,7 +219,7 @@ def accuracy(con: duckdb.DuckDBPyConnection, facts: dict[str, TagFacts]) -> Seri
             period = facts[tag].period if tag in facts else None
             affected[tag] = affected.get(tag, 0.0) + (float(seconds or 0.0) / period + 1 if period else 0.0)
     others = [flag for rule in ACCURACY_RULES if rule != "stuck_signal" and (flag := _flag(columns, rule))]
-    if others and "tag" in columns:
+    if others:
         not_stuck = f" AND NOT {stuck}" if stuck else ""
         for tag, count in con.execute(
             f"SELECT tag::VARCHAR, count(*) FROM flags WHERE ({' OR '.join(others)}){not_stuck} GROUP BY 1"
@@ -285,7 +293,7 @@ def reference(earlier: list[dict[str, TagProfile]]) -> dict[str, TagProfile]:
     return found
 
 
-SERIES_RULES = frozenset({"tag_completeness", "tag_accuracy", "unit_consistency", "export_latency"})
+SERIES_RULES = frozenset({"values_usable", "tag_completeness", "tag_accuracy", "unit_consistency", "export_latency"})
 
 
 @dataclass
@@ -307,11 +315,16 @@ def evaluate_series(
     """Every time-series rule in `names`, after the row pass (tables tag_stats, register and flags exist)."""
     facts = tag_facts(con, history)
     metrics: dict[str, tuple[SeriesMetric, float]] = {}
-    if "tag_completeness" in names:
-        metrics["tag_completeness"] = (
-            completeness(facts, window, history, options),
-            100.0 * (1 - options.min_completeness),
+    if "values_usable" in names:  # the blocking floor: a plain share of rows, no inference about what is expected
+        rows, empty = sum(f.rows for f in facts.values()), sum(f.empty for f in facts.values())
+        detail = f"{empty} of {rows} readings without a usable value" if empty else ""
+        usable = (
+            SeriesMetric(rows, empty, 1 - empty / rows if rows else 1.0, detail),
+            100 * (1 - options.min_completeness),
         )
+        metrics["values_usable"] = usable
+    if "tag_completeness" in names:
+        metrics["tag_completeness"] = (completeness(facts, window, history, options), 0.0)
     if "tag_accuracy" in names:
         metrics["tag_accuracy"] = (accuracy(con, facts), 0.0)
     findings: list[Finding] = []

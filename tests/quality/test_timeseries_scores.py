@@ -97,10 +97,10 @@ def test_a_day_whose_values_are_all_missing_is_graded_d_and_held_back(
     [evaluation] = _evaluate(write, layout, {"2024-03-30": {"T1": lambda i: None, "T2": lambda i: None}})
     assert _result(evaluation, "tag_completeness")[:2] == (2880, 2880)
     assert evaluation.scores["completeness"] == 0.0 and evaluation.grade == "D", (evaluation.scores, evaluation.overall)
-    assert [r.name for r in evaluation.blocking_failures] == ["tag_completeness"], "fail closed: not published"
+    assert [r.name for r in evaluation.blocking_failures] == ["values_usable"], "fail closed: not published"
     source = load_sources(layout.root.parent / "sources.yaml").get("hist")
     outcome = publish_gated(source, ["2024-03-30"], layout)
-    assert outcome.blocked == {"2024-03-30": ["tag_completeness"]} and not outcome.published
+    assert outcome.blocked == {"2024-03-30": ["values_usable"]} and not outcome.published
 
 
 def test_a_tag_exported_in_degf_for_degc_is_found_against_its_history(
@@ -150,3 +150,16 @@ def test_the_registers_sampling_period_sets_the_readings_expected(write: Callabl
     expected, missing, _ = _result(evaluation, "tag_completeness")
     assert (expected, missing) == (2 * 1438, 2 * 718), "720 readings of the 1438 that 60 s fit in 23 h 58 min"
     assert 45 < evaluation.scores["completeness"] < 55
+
+
+def test_a_score_that_lacks_the_window_columns_fails_instead_of_counting_nothing() -> None:
+    import duckdb
+    import pytest
+
+    from quality.errors import MissingColumnsError
+    from quality.timeseries_scores import accuracy
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE flags AS SELECT 'T1' AS tag, now() AS ts, 1.0 AS value, true AS flag_stuck_signal")
+    with pytest.raises(MissingColumnsError, match="_since"):
+        accuracy(con, {})
