@@ -32,16 +32,18 @@ GBT = "CASE g.grade WHEN 1 THEN 'general' WHEN 2 THEN 'important' WHEN 3 THEN 'c
 
 # A version's quality as `plantdata quality report` computes a source's: each dimension is the mean of its partitions'
 # scores weighted by their rows (at least 1; versions published before rows were kept weigh partitions equally), the
-# overall is the mean of the dimensions, the grade follows quality.dimensions.GRADE_THRESHOLDS.
+# overall averages the dimensions' mean and the weakest dimension (quality.dimensions.overall), the grade follows
+# quality.dimensions.GRADE_THRESHOLDS.
 DIMENSION_SCORES = """
     SELECT dataset, version, dimension,
            round(sum(score * greatest(coalesce(rows, 1), 1)) / sum(greatest(coalesce(rows, 1), 1)), 2) AS score
     FROM quality_scores GROUP BY ALL
 """
+_OVERALL = "round((avg(score) + min(score)) / 2, 2)"
 SCORES = f"""
-    SELECT dataset, version, round(avg(score), 2) AS overall,
-           CASE WHEN round(avg(score), 2) >= 95 THEN 'A' WHEN round(avg(score), 2) >= 85 THEN 'B'
-                WHEN round(avg(score), 2) >= 70 THEN 'C' ELSE 'D' END AS grade
+    SELECT dataset, version, {_OVERALL} AS overall,
+           CASE WHEN {_OVERALL} >= 95 THEN 'A' WHEN {_OVERALL} >= 85 THEN 'B'
+                WHEN {_OVERALL} >= 70 THEN 'C' ELSE 'D' END AS grade
     FROM ({DIMENSION_SCORES}) GROUP BY ALL
 """
 

@@ -118,6 +118,7 @@ CANONICAL_FIELDS: dict[SourceKind, tuple[Field, ...]] = {
         Field("low_limit", "DOUBLE"),
         Field("high_limit", "DOUBLE"),
         Field("safety_related", "BOOLEAN", default="false"),
+        Field("sampling_period_s", "DOUBLE"),  # the tag's nominal sampling period: the gate's expected readings
     ),
     SourceKind.TABLE: (),
 }

@@ -162,9 +162,16 @@ class WorkOrderHistory:
     """Builds ~50-150 work orders: routine history before and during the period plus the fault follow-ups."""
 
     def __init__(
-        self, plant: Plant, tb: Timebase, faults: list[Fault], first_alarm: dict[str, int], rng: np.random.Generator
+        self,
+        plant: Plant,
+        tb: Timebase,
+        faults: list[Fault],
+        first_alarm: dict[str, int],
+        rng: np.random.Generator,
+        defects: bool = True,
     ) -> None:
         self.plant, self.tb, self.faults, self.first_alarm, self.rng = plant, tb, faults, first_alarm, rng
+        self.defects = defects  # plant the unknown equipment id and the broken JSON line (not in a clean demo)
         self.pd = PersonalData()
         self.next_tech = 0
 
@@ -278,7 +285,8 @@ class WorkOrderHistory:
             if p.name not in self.pd.names:
                 wos[k % len(wos)].technician = self.pd.name(p)
         # one order booked on an equipment id that is not in the register (typo: letter O for zero)
-        wos[3].equipment_id = wos[3].equipment_id.replace("0", "O", 1) if "0" in wos[3].equipment_id else "P-1O1"
+        if self.defects:
+            wos[3].equipment_id = wos[3].equipment_id.replace("0", "O", 1) if "0" in wos[3].equipment_id else "P-1O1"
         wos.sort(key=lambda w: (w.created, w.equipment_id))
         for w in wos:
             if w.closed is not None and w.closed > self.tb.t1:
@@ -312,7 +320,7 @@ class WorkOrderHistory:
                 )
             )
             text = json.dumps(rec, ensure_ascii=False)
-            if i == broken_at:
+            if i == broken_at and self.defects:
                 # a hand-edited export: inner quotes not escaped
                 text = text[:-2] + ' see photo "IMG_0042" on share"}'
                 defects.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from demo_plant.timebase import Timebase
 
 _STALE = (("historian", "historian_*.csv"), ("alarms", "alarms_*.csv"))
 MAX_PERIOD_S = STUCK_S // 2  # the planted stuck value must span two readings of its tag
+MAX_DEFECTS = 100.0
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,12 @@ def required_kinds() -> dict[str, tuple[str, ...]]:
     return out
 
 
-def check_arguments(*, days: int, tags: int, min_period_s: int, max_period_s: int) -> None:
+def check_arguments(*, days: int, tags: int, min_period_s: int, max_period_s: int, defects: float = 1.0) -> None:
     """Raise `DemoArgumentError` naming the limit and the reason for an argument `generate` cannot work with."""
+    if not 0 <= defects <= MAX_DEFECTS:
+        raise DemoArgumentError(
+            "defects", f"must be between 0 (a clean plant) and {MAX_DEFECTS:g} (times the usual defect rates)", defects
+        )
     if days < 1:
         raise DemoArgumentError("days", "must be at least 1: the plant runs for whole local days", days)
     equipment, needed = register.minimum_tags(required_kinds())
@@ -80,12 +86,16 @@ def generate(
     start: dt.date = dt.date(2024, 3, 30),
     timezone: str = "Europe/Berlin",
     seed: int = 7,
+    defects: float = 1.0,
 ) -> DemoPlant:
     """Write the raw exports of one plant under `out_dir`; same arguments give byte-identical files.
 
+    `defects` is the intensity of the planted export defects: 1 the usual rates, 5 five times as many, 0 a clean
+    plant (no gaps, stuck values, spikes, duplicates, malformed rows, unit mix-ups or late exports).
+
     Raises `DemoArgumentError` (before touching `out_dir`) for arguments the plant cannot be built with.
     """
-    check_arguments(days=days, tags=tags, min_period_s=min_period_s, max_period_s=max_period_s)
+    check_arguments(days=days, tags=tags, min_period_s=min_period_s, max_period_s=max_period_s, defects=defects)
     out_dir = Path(out_dir)
     for sub, pattern in _STALE:
         for old in sorted((out_dir / sub).glob(pattern)):
@@ -102,11 +112,18 @@ def generate(
         orders, plant.production_lines, t, stream(seed, "jams"), keep=[(overload.start - 1800, overload.end + 600)]
     )
     signals = PlantModel(plant, tb, running, fault_list, stream(seed, "process")).simulate()
-    plan = plan_defects(plant, fault_list, tb, stream(seed, "defects"))
+    plan = plan_defects(plant, fault_list, tb, stream(seed, "defects"), defects)
     periods = draw_periods(plant, min_period_s, max_period_s, stream(seed, "periods"))
     protected = frozenset(plant.points[i].tag for i in plan.avoid | plan.value_tags)
     samples = sample(
-        plant, signals, grid_t=t, tb=tb, periods=periods, rng=stream(seed, "sampling"), no_bad_quality=protected
+        plant,
+        signals,
+        grid_t=t,
+        tb=tb,
+        periods=periods,
+        rng=stream(seed, "sampling"),
+        no_bad_quality=protected,
+        comm_loss_rate=plan.comm_loss_rate,
     )
     events = alarms.detect(plant, samples, signals, grid_t=t, tb=tb, rng=stream(seed, "alarms"))
 
@@ -115,7 +132,9 @@ def generate(
     register.write_register(plant, reg_path)
     files.append(reg_path)
     writer = HistorianWriter(plant, tb, plan, stream(seed, "export"))
-    hist_files, hist_rows, defects = writer.write(samples, out_dir / "historian", out_dir)
+    hist_files, hist_rows, planted = writer.write(samples, out_dir / "historian", out_dir)
+    for path, exported in zip(hist_files, writer.export_times(), strict=True):
+        os.utime(path, (exported, exported))  # the export time, which the gate's export_latency rule reads
     files += hist_files
     mes_path = out_dir / "mes" / "production_orders.csv"
     mes.write_orders(orders, tb, mes_path)
@@ -131,17 +150,17 @@ def generate(
     for ev in events:
         if ev.state == "ACTIVE" and ev.tag not in first_alarm:
             first_alarm[ev.tag] = ev.ts
-    history = WorkOrderHistory(plant, tb, fault_list, first_alarm, stream(seed, "cmms"))
+    history = WorkOrderHistory(plant, tb, fault_list, first_alarm, stream(seed, "cmms"), defects=defects > 0)
     wos = history.build()
     wo_path = out_dir / "cmms" / "work_orders.jsonl"
-    defects += history.write(wos, wo_path, out_dir)
+    planted += history.write(wos, wo_path, out_dir)
     roster_path = out_dir / "cmms" / "personnel_roster.csv"
     write_roster(roster_path)
     files += [wo_path, roster_path]
 
     gt = out_dir / "ground_truth"
     ground_truth.write_faults(fault_list, tb, gt / "faults.json")
-    ground_truth.write_defects(defects, gt / "defects.json")
+    ground_truth.write_defects(planted, gt / "defects.json")
     ground_truth.write_personal_data(history.pd.as_json(), gt / "personal_data.json")
     files += [gt / "faults.json", gt / "defects.json", gt / "personal_data.json"]
     return DemoPlant(

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from demo_plant.arrays import Array
-from demo_plant.defect_plan import UNKNOWN_TAG, DefectPlan
+from demo_plant.defect_plan import EXPORT_DELAY_S, LATE_EXPORT_S, UNKNOWN_TAG, WRONG_UNITS, DefectPlan
 from demo_plant.ground_truth import DefectRecord
 from demo_plant.model import Plant
 from demo_plant.sampling import BAD, GOOD, Samples
@@ -60,7 +60,9 @@ class HistorianWriter:
         self.names = [p.tag for p in plant.points] + [UNKNOWN_TAG]
         self.decimals = np.array([p.decimals for p in plant.points] + [2], dtype=np.int64)
         self.recs: list[_Rec] = []
-        self.blocked = plan.avoid | plan.value_tags
+        # line defects stay off the faulty equipment's tags and off rows with another planted effect (labelled)
+        self.blocked = plan.avoid - plan.value_tags
+        self.wrong_unit_records: list[tuple[int, int, str]] = []
 
     def _new(self, defect: str, tag: str | None, detail: str, override: tuple[str, str] | None = None) -> int:
         self.recs.append(_Rec(defect, tag, detail, override))
@@ -69,22 +71,26 @@ class HistorianWriter:
     # -- whole-period effects ------------------------------------------------------------------------
     def _value_defects(self, s: Samples, val: Array, q: Array, label: Array) -> None:
         pts, plan = self.plant.points, self.plan
-        tag, t_from, t_to = plan.stuck
-        blk = s.block(tag)
-        idx = blk.start + np.flatnonzero((s.ts[blk] >= t_from) & (s.ts[blk] < t_to))
-        val[idx], q[idx] = val[idx[0]], GOOD
-        label[idx] = self._new(
-            "stuck_sensor",
-            pts[tag].tag,
-            f"{pts[tag].tag} repeats the value {val[idx[0]]:.{pts[tag].decimals}f} from "
-            f"{self.tb.iso_local(int(s.ts[idx[0]]))} to {self.tb.iso_local(int(s.ts[idx[-1]]))} "
-            f"({len(idx)} rows, quality 192)",
-        )
+        for tag, t_from, t_to in plan.stuck:
+            blk = s.block(tag)
+            idx = blk.start + np.flatnonzero((s.ts[blk] >= t_from) & (s.ts[blk] < t_to))
+            if len(idx) < 2:
+                continue
+            val[idx], q[idx] = val[idx[0]], GOOD
+            label[idx] = self._new(
+                "stuck_sensor",
+                pts[tag].tag,
+                f"{pts[tag].tag} repeats the value {val[idx[0]]:.{pts[tag].decimals}f} from "
+                f"{self.tb.iso_local(int(s.ts[idx[0]]))} to {self.tb.iso_local(int(s.ts[idx[-1]]))} "
+                f"({len(idx)} rows, quality 192)",
+            )
         for sp in plan.spikes:
             p = pts[sp.tag]
             blk = s.block(sp.tag)
             i = blk.start + min(int(np.searchsorted(s.ts[blk], sp.ts)), blk.stop - blk.start - 2)
             i = max(i, blk.start + 1)
+            if label[i - 1] or label[i] or label[i + 1]:
+                continue  # next to another planted effect of the tag: it would not be a clean spike
             span = p.high - p.low
             before = float(val[i - 1])
             if sp.outside:
@@ -102,34 +108,48 @@ class HistorianWriter:
             )
         blk = s.block(plan.unit_mixup)
         val[blk] = val[blk] * 1.8 + 32.0
+        for tag, day_index in plan.wrong_units:
+            p, day = pts[tag], self.tb.local_days[day_index]
+            wrong, scale, offset = WRONG_UNITS[p.unit]
+            blk = s.block(tag)
+            idx = blk.start + np.flatnonzero((s.ts[blk] >= day.start) & (s.ts[blk] < day.end))
+            val[idx] = val[idx] * scale + offset
+            self.wrong_unit_records.append((tag, day_index, wrong))
 
     def _gaps(self, ts: Array, tag: Array) -> Array:
-        g_tag, g0, g1 = self.plan.tag_gap
-        p0, p1 = self.plan.plant_gap
-        keep: Array = ~(((ts >= p0) & (ts < p1)) | ((tag == g_tag) & (ts >= g0) & (ts < g1)))
+        lost = np.zeros(len(ts), dtype=bool)
+        for p0, p1 in self.plan.plant_gaps:
+            lost |= (ts >= p0) & (ts < p1)
+        for g_tag, g0, g1 in self.plan.tag_gaps:
+            lost |= (tag == g_tag) & (ts >= g0) & (ts < g1)
+        keep: Array = ~lost
         return keep
 
     def _label_gap_edges(self, ts: Array, tag: Array, label: Array) -> None:
-        g_tag, g0, g1 = self.plan.tag_gap
-        rows = np.flatnonzero(tag == g_tag)
-        k = int(np.searchsorted(ts[rows], g0))
-        name = self.names[g_tag]
-        lab = self._new(
-            "gap_tag",
-            name,
-            f"no rows for {name} from {self.tb.iso_local(g0)} to {self.tb.iso_local(g1)} "
-            "(35 min); lines = last row before and first row after the gap",
-        )
-        label[rows[[k - 1, k]]] = lab
-        p0, p1 = self.plan.plant_gap
-        lab = self._new(
-            "gap_plant",
-            None,
-            f"no rows for any tag from {self.tb.iso_local(p0)} to "
-            f"{self.tb.iso_local(p1)} (5 min export gap); lines = last row before and first row after",
-        )
-        k = int(np.searchsorted(ts, p0))
-        label[[k - 1, k]] = lab
+        for g_tag, g0, g1 in self.plan.tag_gaps:
+            rows = np.flatnonzero(tag == g_tag)
+            k = int(np.searchsorted(ts[rows], g0))
+            if not 0 < k < len(rows):
+                continue
+            name = self.names[g_tag]
+            lab = self._new(
+                "gap_tag",
+                name,
+                f"no rows for {name} from {self.tb.iso_local(g0)} to {self.tb.iso_local(g1)} "
+                f"({(g1 - g0) // 60} min); lines = last row before and first row after the gap",
+            )
+            label[rows[[k - 1, k]]] = lab
+        for p0, p1 in self.plan.plant_gaps:
+            k = int(np.searchsorted(ts, p0))
+            if not 0 < k < len(ts):
+                continue
+            lab = self._new(
+                "gap_plant",
+                None,
+                f"no rows for any tag from {self.tb.iso_local(p0)} to {self.tb.iso_local(p1)} "
+                f"({(p1 - p0) // 60} min export gap); lines = last row before and first row after",
+            )
+            label[[k - 1, k]] = lab
 
     # -- per-file effects ----------------------------------------------------------------------------
     def _free_from(self, day: _Day, p: int) -> int:
@@ -147,7 +167,7 @@ class HistorianWriter:
     def _line_defects(self, day: _Day, start: int, end: int, last: bool) -> None:
         plan, rng = self.plan, self.rng
         for utc, gap_start, gap_end in self.tb.spring_forward_gaps():
-            if not self._in(start, end, utc):
+            if not plan.dst_rows or not self._in(start, end, utc):
                 continue
             p = int(np.searchsorted(day.ts, utc))
             lab = self._new(
@@ -173,12 +193,14 @@ class HistorianWriter:
                     q=GOOD,
                     label=lab,
                 )
-        if self._in(start, end, plan.unknown_tag):
-            p = int(np.searchsorted(day.ts, plan.unknown_tag))
+        for unknown in plan.unknown_tag:
+            if not self._in(start, end, unknown):
+                continue
+            p = int(np.searchsorted(day.ts, unknown))
             lab = self._new("unknown_tag", UNKNOWN_TAG, f"row for tag {UNKNOWN_TAG}, not in the asset register")
             day.insert(
                 p,
-                ts=plan.unknown_tag,
+                ts=unknown,
                 tag=len(self.names) - 1,
                 val=round(float(rng.uniform(20, 80)), 2),
                 q=GOOD,
@@ -203,8 +225,10 @@ class HistorianWriter:
                 )
                 if token == "#N/A":
                     day.q[p] = BAD
-        if self._in(start, end, plan.missing_column):
-            p = self._free_pos(day, plan.missing_column)
+        for missing in plan.missing_column:
+            if not self._in(start, end, missing):
+                continue
+            p = self._free_pos(day, missing)
             day.label[p] = self._new(
                 "malformed_missing_column",
                 self.names[int(day.tag[p])],
@@ -224,7 +248,7 @@ class HistorianWriter:
                 f"row moved {p - j} lines earlier; its timestamp is later than the next line's",
             )
             day.move(p, j)
-        if last:
+        if last and plan.truncated_file:
             day.label[-1] = self._new(
                 "truncated_file",
                 self.names[int(day.tag[-1])],
@@ -289,9 +313,10 @@ class HistorianWriter:
             lines = self._lines(day)
             with path.open("wb") as f:
                 f.write((HEADER + "\n").encode())
-                body = lines[:-1] if last else lines
+                truncated = last and self.plan.truncated_file
+                body = lines[:-1] if truncated else lines
                 pl.DataFrame({"l": body}).write_csv(f, include_header=False, quote_style="never")
-                if last:
+                if truncated:
                     f.write(str(lines[-1]).encode())
             rel = path.relative_to(rel_root).as_posix()
             for lab in np.unique(day.label[day.label > 0]):
@@ -312,4 +337,34 @@ class HistorianWriter:
             )
             for p in paths
         ]
+        for point_index, day_index, wrong in self.wrong_unit_records:
+            point = self.plant.points[point_index]
+            out.append(
+                DefectRecord(
+                    "undeclared_unit",
+                    paths[day_index].relative_to(rel_root).as_posix(),
+                    None,
+                    point.tag,
+                    f"{point.tag} is exported in {wrong} on {self.tb.local_days[day_index].day}; the register says "
+                    f"{point.unit} and the sources file declares nothing",
+                )
+            )
+        out += [
+            DefectRecord(
+                "late_export",
+                paths[day_index].relative_to(rel_root).as_posix(),
+                None,
+                None,
+                f"the export of {self.tb.local_days[day_index].day} was written {LATE_EXPORT_S // 3600} h later "
+                "than usual (file modification time)",
+            )
+            for day_index in self.plan.late_exports
+        ]
         return paths, total, out
+
+    def export_times(self) -> list[int]:
+        """When each daily file was exported (UTC): shortly after its local day ends, later for a late export."""
+        return [
+            d.end + EXPORT_DELAY_S + (LATE_EXPORT_S if k in self.plan.late_exports else 0)
+            for k, d in enumerate(self.tb.local_days)
+        ]

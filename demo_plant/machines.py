@@ -17,6 +17,7 @@ from demo_plant.model import Equipment, Fault, Plant
 from demo_plant.timebase import Timebase
 
 GRID_S = 10
+MIN_STATE_S = 180  # a compressor's load/unload timers: it stays loaded or unloaded at least this long
 _BATCH_S = 5400.0
 _BAR_PER_M = 0.0981
 _State = dict[str, Array]
@@ -146,7 +147,12 @@ class PlantModel:
         self.state[eq.node_id] = {"run": run, "flow": flow, "shaft": shaft, "speed": run, "cav": cav}
         self._put(
             eq,
-            FLOW=Signal(flow, 0.008 * q_nom * (1.0 + 14.0 * cav), setpoint=setpoint),
+            # erratic flow in cavitation wanders over minutes (not sample to sample)
+            FLOW=Signal(
+                flow + cav * smooth_noise(rng, len(self.t), 600.0, GRID_S, 0.1 * q_nom),
+                0.008 * q_nom * (1.0 + 2.0 * cav),
+                setpoint=setpoint,
+            ),
             DISCH_PRESS=Signal(disch, 0.01 * (1.0 + 8.0 * cav)),
             SUCT_PRESS=Signal(suct, 0.008 * (1.0 + 4.0 * cav)),
             VIB_RMS=Signal(vib_de, 0.05 * vib_de + 0.02, bursts=0.12 * cav, burst_size=5.0),
@@ -160,10 +166,12 @@ class PlantModel:
         r, rng, n = eq.rating, self.rng, len(self.t)
         lead = self.unit_items(eq, "compressor")[0].node_id == eq.node_id
         demand = 0.55 + 0.2 * self.plant_load + smooth_noise(rng, n, 1800, GRID_S, 0.04)
-        duty = np.clip(demand * 1.15, 0.3, 0.95) if lead else np.clip(demand * 0.8 - 0.15, 0.1, 0.8)
-        freq = 1.0 / (float(rng.uniform(420, 600))) * (1.0 + smooth_noise(rng, n, 900, GRID_S, 0.1))
+        # a compressor unloads for at least a fifth of its 15-25 min cycle (three minutes or more), as unload timers
+        # enforce: its current dips for several samples, never for a single one (that would be a sensor spike)
+        duty = np.clip(demand * 1.15, 0.3, 0.8) if lead else np.clip(demand * 0.8 - 0.15, 0.2, 0.8)
+        freq = 1.0 / (float(rng.uniform(900, 1500))) * (1.0 + smooth_noise(rng, n, 900, GRID_S, 0.1))
         phase = np.cumsum(freq * GRID_S) % 1.0
-        loaded = (phase < duty).astype(float)
+        loaded = _hold(phase < duty, MIN_STATE_S // GRID_S).astype(float)
         p_lo, p_hi = r["p_lo"], r["p_hi"]
         receiver = p_lo + (p_hi - p_lo) * np.where(loaded > 0, phase / duty, (1.0 - phase) / (1.0 - duty))
         if not lead:
@@ -316,3 +324,15 @@ class PlantModel:
 def grid(tb: Timebase) -> Array:
     """The coarse simulation grid (UTC seconds), covering the period inclusive of its end."""
     return np.arange(tb.t0, tb.t1 + GRID_S, GRID_S, dtype=np.int64)
+
+
+def _hold(state: Array, steps: int) -> Array:
+    """`state` with every run shorter than `steps` grid points merged into the run before it (minimum on/off time)."""
+    out = state.copy()
+    start = 0
+    for i in range(1, len(out) + 1):
+        if i == len(out) or out[i] != out[start]:
+            if i - start < steps and start > 0:
+                out[start:i] = out[start - 1]
+            start = i
+    return out

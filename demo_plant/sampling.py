@@ -49,8 +49,13 @@ def sample(
     periods: Array,
     rng: np.random.Generator,
     no_bad_quality: frozenset[str],
+    comm_loss_rate: float = 0.15,
 ) -> Samples:
-    """Sample all tags; `no_bad_quality` tags get no comm-loss episodes (they carry other planted effects)."""
+    """Sample all tags; `no_bad_quality` tags get no comm-loss episodes (they carry other planted effects), the
+    others one with probability `comm_loss_rate`.
+
+    A burst lasts a few samples (a real vibration burst outlasts one sample), so it is process behaviour, not a
+    single-sample spike of the sensor."""
     tgrid = grid_t.astype(float)
     parts_ts, parts_v, parts_q = [], [], []
     for i, p in enumerate(plant.points):
@@ -63,10 +68,11 @@ def sample(
         value = value + sd * rng.standard_normal(len(ts))
         if sig.bursts is not None:
             hit = rng.random(len(ts)) < np.interp(tf, tgrid, sig.bursts)
-            value = value + hit * rng.exponential(sig.burst_size, len(ts))
+            size = rng.exponential(sig.burst_size, len(ts)) * hit
+            value = value + np.maximum.reduce([size, np.roll(size, 1), np.roll(size, 2)])
         value = np.clip(value, p.low, p.high)
         quality = np.where(rng.random(len(ts)) < 0.001, UNCERTAIN, GOOD).astype(np.uint8)
-        if p.tag not in no_bad_quality and rng.random() < 0.15 and len(ts) > 10:
+        if p.tag not in no_bad_quality and rng.random() < comm_loss_rate and len(ts) > 10:
             # communication loss: bad quality, last good value held
             n_bad = max(2, int(rng.uniform(120, 600) / per))
             first = int(rng.integers(1, max(2, len(ts) - n_bad)))

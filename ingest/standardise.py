@@ -103,6 +103,7 @@ def standardise(
 
 def _file_facts(file: IndexedFile) -> dict[str, Any]:
     facts: dict[str, Any] = {"name": file.name, "uri": file.uri, "sha256": file.sha256, "size": file.size}
+    facts["modified"] = file.mtime  # when the export was written (the gate's export_latency rule)
     facts.update(reader=file.reader, encoding=file.encoding, encoding_how=file.encoding_how)
     if file.compression:
         facts["compression"] = file.compression

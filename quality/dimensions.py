@@ -1,8 +1,12 @@
 """GB/T 36344-2018 quality dimensions, per-dimension scores and the quality grade.
 
-Score of a rule: the share of what it evaluated that passed (rows for row rules; for partition rules
-1 or 0, or the share of intervals without a gap). Score of a dimension: 100 x the mean of its rules'
-scores. Overall: the mean of the dimensions that have rules. Grade: A >= 95, B >= 85, C >= 70, else D.
+Score of a rule: the share of what it evaluated that is sound (rows for row rules; for partition rules 1 or 0, or a
+measured share: expected readings present, tag-time unaffected, export rows on time). Score of a dimension: 100 x the
+product of its rules' scores (independent defects compound: one rule that finds everything wrong zeroes its
+dimension, where a mean would have hidden it among passing rules). Overall: the mean of the dimensions that have rules
+and the weakest of them, averaged (the weakest dimension weighs as much as all of them together: a dataset is only as
+good as its weakest side lets it be, and every dimension still moves the score).
+Grade: A >= 95, B >= 85, C >= 70, else D. The catalog computes the same in SQL (catalog.listing.SCORES).
 """
 
 from __future__ import annotations
@@ -46,12 +50,16 @@ def grade(score: float) -> str:
 
 
 def dimension_scores(rule_scores: list[tuple[Dimension, float]]) -> dict[str, float]:
-    """100 x the mean rule score per dimension, for the dimensions that have rules."""
-    grouped: dict[Dimension, list[float]] = {}
+    """100 x the product of the rule scores per dimension, for the dimensions that have rules."""
+    grouped: dict[Dimension, float] = {}
     for dimension, score in rule_scores:
-        grouped.setdefault(dimension, []).append(score)
-    return {d.value: round(100.0 * sum(s) / len(s), 2) for d, s in grouped.items()}
+        grouped[dimension] = grouped.get(dimension, 1.0) * min(max(score, 0.0), 1.0)
+    return {d.value: round(100.0 * product, 2) for d, product in grouped.items()}
 
 
 def overall(scores: dict[str, float]) -> float:
-    return round(sum(scores.values()) / len(scores), 2) if scores else 0.0
+    """The average of the dimensions' mean and the weakest dimension (severity: one poor dimension is enough to keep
+    a dataset from grade A, however good the others are)."""
+    if not scores:
+        return 0.0
+    return round((sum(scores.values()) / len(scores) + min(scores.values())) / 2, 2)

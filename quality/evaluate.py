@@ -21,6 +21,8 @@ from config.sql import path_list, quote_ident, sql_literal
 from quality.dimensions import Dimension, dimension_scores, grade, overall
 from quality.readings_pass import EXPLAINING, flag_readings
 from quality.rules import Rule
+from quality.series_inputs import covered_share
+from quality.timeseries_scores import COVERED_RULES, SERIES_RULES, SeriesEvaluation, TagProfile, evaluate_series
 
 SAMPLE_ROWS = 5
 MIN_ROWS_FOR_BOUNDS = 50
@@ -42,6 +44,7 @@ class RuleResult:
     detail: str = ""
     sample: list[dict[str, Any]] = field(default_factory=list)
     passed: bool = True
+    weighted: float | None = None  # a severity-weighted score (time-series rules) instead of the plain share
 
     @property
     def unexpected_percent(self) -> float:
@@ -49,6 +52,8 @@ class RuleResult:
 
     @property
     def score(self) -> float:
+        if self.weighted is not None:
+            return self.weighted
         return 1.0 - self.unexpected / self.evaluated if self.evaluated else 1.0
 
 
@@ -66,10 +71,13 @@ class PartitionEvaluation:
     overall: float = 0.0
     grade: str = "D"
     content: str = ""  # the standardised content it judged (the manifest's content id): publish only that
+    profile: dict[str, list[float | None]] = field(default_factory=dict)  # readings: per-tag level, spread, period
 
     def score(self) -> None:
-        """(Re)compute scores from the results; rules that evaluated nothing do not count."""
-        counted = [(Dimension(r.dimension), r.score) for r in self.results if r.evaluated]
+        """(Re)compute scores from the results; rules that evaluated nothing do not count, nor row rules whose
+        findings a time-series rule already counted in tag-time (quality.timeseries_scores.COVERED_RULES)."""
+        covered = {n for r in self.results if r.evaluated for n in COVERED_RULES.get(r.name, ())}
+        counted = [(Dimension(r.dimension), r.score) for r in self.results if r.evaluated and r.name not in covered]
         self.scores = dimension_scores(counted)
         self.overall = overall(self.scores)
         self.grade = grade(self.overall)
@@ -101,6 +109,10 @@ class PartitionInput:
     sequence: SequenceOptions | None = None  # a counter axis: entity and counter columns
     content: str = ""  # the manifest's content id of the files above
     newest: bool = True  # the source's newest partition (freshness is judged there only)
+    history: dict[str, TagProfile] = field(default_factory=dict)  # readings: per-tag reference from earlier partitions
+    window: tuple[datetime | None, datetime | None] = (None, None)  # readings: the time they are expected to cover
+    exported: dict[str, float] = field(default_factory=dict)  # export file name -> when it was written (epoch s)
+    day: tuple[datetime, datetime] | None = None  # a day partition's UTC day
     top_rule: str | None = None  # what the standardiser quarantined most, and an example row of it
     example: dict[str, Any] = field(default_factory=dict)
 
@@ -133,9 +145,16 @@ def evaluate_partition(
         results_by_name.update(_row_results(con, [r for r in rules if r.level == "row"], rows, part.kind))
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE flags AS SELECT NULL::INTEGER AS _file, NULL::BIGINT AS _row LIMIT 0")
+    names = {r.name for r in rules}
+    series = None
+    if rows and part.kind in READING_KINDS and names & SERIES_RULES:
+        series = evaluate_series(con, names, options, part.history, part.window, part.exported)
     for rule in rules:
         if rule.level == "row":
             results.append(results_by_name.get(rule.name) or _result(rule, 0, 0, "partition could not be read"))
+            continue
+        if rule.name in SERIES_RULES:
+            results.append(_series_result(rule, series))
             continue
         evaluated, unexpected, allowed, detail = _partition_metric(con, rule, part, options, rows, readable)
         result = _result(rule, evaluated, unexpected, detail)
@@ -144,9 +163,21 @@ def evaluate_partition(
     evaluation = PartitionEvaluation(
         part.source, part.key, run_id, datetime.now(UTC).isoformat(timespec="seconds"), rows, results,
         content=part.content,
+        profile={t: p.as_list() for t, p in series.profile.items()} if series else {},
     )  # fmt: skip
     evaluation.score()
     return evaluation
+
+
+def _series_result(rule: Rule, series: SeriesEvaluation | None) -> RuleResult:
+    """A time-series rule's result (quality.timeseries_scores), with its severity-weighted score."""
+    if series is None or rule.name not in series.metrics:
+        return _result(rule, 0, 0, "not evaluated: the partition has no readings")
+    metric, allowed = series.metrics[rule.name]
+    result = _result(rule, metric.evaluated, metric.unexpected, metric.detail)
+    result.allowed_percent = allowed
+    result.weighted = metric.score if metric.evaluated else None
+    return result
 
 
 def _result(rule: Rule, evaluated: int, unexpected: int, detail: str = "") -> RuleResult:
@@ -180,13 +211,13 @@ def _create_views(
     if register_files:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE register AS SELECT DISTINCT ON (node_id) node_id, parent_id, tag, "
-            "low_limit, high_limit FROM read_parquet(?, hive_partitioning = false)",
+            "low_limit, high_limit, unit, sampling_period_s FROM read_parquet(?, hive_partitioning = false)",
             [register_files],
         )
     else:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE register (node_id VARCHAR, parent_id VARCHAR, tag VARCHAR, "
-            "low_limit DOUBLE, high_limit DOUBLE)"
+            "low_limit DOUBLE, high_limit DOUBLE, unit VARCHAR, sampling_period_s DOUBLE)"
         )
     if part.kind in READING_KINDS:
         con.execute(TAG_STATS)
@@ -214,7 +245,10 @@ SOURCE_RULES = frozenset({"freshness"})  # partition rules about the source as a
 TAG_STATS = (
     "CREATE OR REPLACE TEMP TABLE tag_stats AS SELECT tag, "
     "COALESCE(NULLIF(1.4826 * mad(value), 0), stddev_samp(value)) AS _sigma, "
-    "CASE WHEN count(*) > 1 THEN epoch(max(ts) - min(ts)) / (count(*) - 1) END AS _period "
+    "CASE WHEN count(*) > 1 THEN epoch(max(ts) - min(ts)) / (count(*) - 1) END AS _period, "
+    # for quality.timeseries_scores: the tag's level, rows, usable values and first and last reading
+    "median(value) AS _median, count(*) AS _rows, count_if(isfinite(value)) AS _values, "
+    "min(ts) AS _first, max(ts) AS _last "
     "FROM base GROUP BY tag"
 )
 
@@ -304,7 +338,7 @@ def _samples(con: duckdb.DuckDBPyConnection, rules: list[Rule], kind: SourceKind
         for r in rules
     )
     context = EXPLAINING if kind in READING_KINDS else {}
-    extra = "".join(f", f.{quote_ident(name)}" for name in context.values())
+    extra = "".join(f", f.{c} AS {quote_ident(name)}" for c, name in context.items())
     public = ", ".join(_sample_columns(con, kind))
     cursor = con.execute(
         f"SELECT p._rule, {public}{extra} FROM ({picks}) p JOIN base b ON b._file = p._file AND b._row = p._row "
@@ -379,12 +413,14 @@ def _partition_metric(
         history = part.other_partition_rows
         if len(history) < 3:
             return 0, 0, 0.0, "fewer than 3 other partitions: no history to compare with"
-        median = statistics.median(history)
+        share = covered_share(con, part.day, part.window)  # the first and last days may cover part of a day only
+        median = statistics.median(history) * share
         if median < MIN_ROWS_FOR_BOUNDS:
             return 0, 0, 0.0, f"history median {median:.0f} rows: too few to judge"
         low, high = median * (1 - options.row_count_tolerance), median * (1 + options.row_count_tolerance)
         outside = not low <= rows <= high
-        return 1, int(outside), 0.0, f"{rows} rows; history median {median:.0f}, allowed {low:.0f}-{high:.0f}"
+        scaled = f" for the {share:.0%} of the day the data covers" if share < 1 else ""
+        return 1, int(outside), 0.0, f"{rows} rows; history median {median:.0f}{scaled}, allowed {low:.0f}-{high:.0f}"
     if rule.name == "freshness":  # about the source, not this partition's content: judged on the newest only
         if not part.newest:
             return 0, 0, 0.0, "not evaluated: freshness is judged on the source's newest partition"

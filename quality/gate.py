@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from config.kinds import READING_KINDS
 from config.layout import Layout, partition_dir
 from config.sources import SourceConfig
 from config.sql import path_list, path_literal, quote_ident, sql_literal
@@ -31,6 +32,7 @@ from quality.evaluate import (
 )
 from quality.gx_assert import Judged, assert_with_gx
 from quality.rules import Rule, default_rules
+from quality.series_inputs import series_inputs
 
 MEMORY_LIMIT = "768MB"
 
@@ -59,6 +61,8 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
     manifests = {m["key"]: m for m in read_manifests(layout, source.name)}
     newest = max((k for k, m in manifests.items() if m["rows_out"]), default=None)  # keys sort by day or file
     register_files = _register_files(source, layout)
+    # readings: each partition's per-tag levels, which later partitions compare with (unit mix-ups, absent tags)
+    profiles = {e.key: e.profile for e in history.latest(layout, source.name)} if source.kind in READING_KINDS else {}
     evaluations = []
     con = duckdb.connect()
     flag_files: list[tuple[PartitionEvaluation, Path]] = []
@@ -83,8 +87,10 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
                 newest=key == newest,
                 top_rule=manifest.get("top_rule"),
                 example=dict(manifest.get("example", {})),
+                **series_inputs(source.partitioning, key, manifests, profiles),
             )
             evaluation = evaluate_partition(con, part, rules, source.quality, register_files, run_id)
+            profiles[key] = evaluation.profile
             flags = scratch / f"{len(flag_files)}.parquet"
             con.execute(f"COPY flags TO {path_literal(flags)} (FORMAT parquet)")
             flag_files.append((evaluation, flags))

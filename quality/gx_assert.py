@@ -32,6 +32,7 @@ from config.sql import path_list, path_literal, quote_ident, sql_literal
 from quality.data_docs import build_offline_data_docs, validation_run_id
 from quality.evaluate import PartitionEvaluation, RuleResult
 from quality.gx_duckdb import datasource, define_views
+from quality.readings_pass import EXPLAINING
 from quality.rules import Rule
 
 KEEP_VALIDATIONS = 150  # three per partition (rows, flags, facts)
@@ -131,7 +132,10 @@ def expectation_for(gx: Any, rule: Rule, options: QualityOptions, flag_columns: 
             return expectations.ExpectColumnValuesToBeUnique(column=columns[0], meta=meta)
         return expectations.ExpectCompoundColumnsToBeUnique(column_list=columns, meta=meta)
     if rule.level == "row":
-        shown = ", ".join(quote_ident(c) for c in flag_columns)
+        shown = ", ".join(
+            f"{quote_ident(c)} AS {quote_ident(EXPLAINING[c])}" if c in EXPLAINING else quote_ident(c)
+            for c in flag_columns
+        )
         flag = quote_ident("flag_" + rule.name)
         query = f"SELECT {shown} FROM {{batch}} WHERE {flag}"
         return expectations.UnexpectedRowsExpectation(

@@ -32,7 +32,8 @@ TIE_BREAK = "_src, value NULLS LAST, quality NULLS LAST, _file, _row"  # _src: t
 NEAR_COPIES = "r.ts = r._prev_ts OR r.ts = r._next_ts OR r._prev_ts = r._prev2_ts OR r._next_ts = r._next2_ts"
 REPEATS = "r.value = r._prev OR r.value = r._next"  # part of a run of equal values
 LIMITS = "(SELECT DISTINCT ON (tag) tag, low_limit, high_limit FROM register WHERE tag IS NOT NULL)"
-# What explains a failed reading beside its own columns: kept in `flags`, shown in samples under these names.
+# What explains a failed reading beside its own columns: kept in `flags` (time-series scores read them there),
+# shown in samples and in GX's unexpected rows under these names.
 EXPLAINING = {
     "_prev_ts": "previous_ts",
     "_prev": "previous_value",
@@ -71,7 +72,7 @@ def flag_readings(con: duckdb.DuckDBPyConnection, rules: list[Rule], flag: dict[
         f"""
         CREATE OR REPLACE TEMP TABLE candidates AS
         SELECT * FROM (
-            SELECT w.*, k._sigma, k._period FROM (
+            SELECT w.*, k._sigma, k._period, k._low, k._high FROM (
                 SELECT i.*, lag(i.value) OVER w AS _prev, lead(i.value) OVER w AS _next,
                        lag(i.ts) OVER w AS _prev_ts, lead(i.ts) OVER w AS _next_ts,
                        lag(i.ts, 2) OVER w AS _prev2_ts, lead(i.ts, 2) OVER w AS _next2_ts
@@ -89,7 +90,7 @@ def flag_readings(con: duckdb.DuckDBPyConnection, rules: list[Rule], flag: dict[
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW r AS
-        SELECT n.*, k.tag, k._low, k._high,
+        SELECT n.*, k.tag,
                max(CASE WHEN n.value IS DISTINCT FROM n._prev THEN n.ts END)
                    OVER (PARTITION BY n._tag ORDER BY n.ts, {TIE_BREAK} ROWS UNBOUNDED PRECEDING) AS _since,
                row_number() OVER (PARTITION BY n._tag, n.ts ORDER BY {TIE_BREAK}) AS _dup_rank
@@ -106,7 +107,7 @@ def flag_readings(con: duckdb.DuckDBPyConnection, rules: list[Rule], flag: dict[
     )
     decided = [f"r.{flag[r.name]}" if r in local else f"COALESCE({r.predicate}, false)" for r in rules]
     columns = ", ".join(f"{d} AS {flag[r.name]}" for d, r in zip(decided, rules, strict=True))
-    explaining = ", ".join(f"r.{c} AS {quote_ident(name)}" for c, name in EXPLAINING.items())
+    explaining = ", ".join(f"r.{c}" for c in EXPLAINING)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE flags AS SELECT r._file, r._row, {columns}, r.tag, r.ts, r.value, "
         f"{explaining} FROM r WHERE {' OR '.join(decided)}"

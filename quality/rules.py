@@ -210,10 +210,53 @@ def _sequence_rules(sequence: SequenceOptions) -> list[Rule]:
 
 
 def _reading_rules(options: QualityOptions, has_register: bool) -> list[Rule]:
-    """Rules for sensor readings; their SQL uses the window columns of quality.evaluate's readings view."""
+    """Rules for sensor readings; their SQL uses the window columns of quality.evaluate's readings view.
+
+    The time-series scores (quality.timeseries_scores) are partition rules computed from what the row rules found.
+    """
     k = options.spike_sigma
     accepted = sql_list(list[str](options.accepted_quality))
+    series = [
+        _partition(
+            "values_usable",
+            Dimension.COMPLETENESS,
+            "error",
+            f"at least {options.min_completeness:.0%} of the readings carry a usable value (fail closed: a partition "
+            "whose values are missing is not published)",
+        ),
+        _partition(
+            "tag_completeness",
+            Dimension.COMPLETENESS,
+            "warn",
+            "every reading expected from each tag's sampling period is present with a value",
+        ),
+        _partition(
+            "tag_accuracy",
+            Dimension.ACCURACY,
+            "warn",
+            "no tag-time is affected by stuck, spiking, out-of-range or duplicated readings",
+        ),
+    ]
+    if has_register:
+        series.append(
+            _partition(
+                "unit_consistency",
+                Dimension.CONSISTENCY,
+                "warn",
+                "every tag's values are in the register's unit (judged against its history and its peers)",
+            )
+        )
+    if options.max_export_latency_hours is not None:
+        series.append(
+            _partition(
+                "export_latency",
+                Dimension.TIMELINESS,
+                "warn",
+                f"readings are exported within {options.max_export_latency_hours:g} h",
+            )
+        )
     rules = [
+        *series,
         _row(
             "duplicate_reading",
             Dimension.ACCURACY,
@@ -240,11 +283,15 @@ def _reading_rules(options: QualityOptions, has_register: bool) -> list[Rule]:
             "spike",
             Dimension.ACCURACY,
             "warn",
-            f"no single-sample excursion beyond {k} standard deviations of the tag",
+            f"no single-sample excursion beyond {k} standard deviations of the tag"
+            + (f" and {options.spike_min_span:.0%} of its register span" if has_register else ""),
             f"r._sigma > 0 AND abs(r.value - r._prev) > {k} * r._sigma AND abs(r.value - r._next) > {k} * r._sigma "
             "AND sign(r.value - r._prev) = sign(r.value - r._next) "
-            f"AND abs(r._next - r._prev) < {k / 2} * r._sigma",
-        ),  # back to its baseline: a spike, not a step
+            f"AND abs(r._next - r._prev) < {k / 2} * r._sigma "
+            f"AND (r._high IS NULL OR r._low IS NULL OR least(abs(r.value - r._prev), abs(r.value - r._next)) > "
+            f"{options.spike_min_span!r} * (r._high - r._low))",
+        ),  # back to its baseline: a spike, not a step; and large against the measuring span, so that a tag that
+        # sits still most of the time (a stopped motor: a tiny robust spread) does not make every step a spike
         _row(
             "stuck_signal",
             Dimension.ACCURACY,

@@ -11,7 +11,13 @@ from pipelines.cli.common import console, plain
 from pipelines.settings import home
 
 # `generate`'s arguments as this command's options, for usage errors
-_OPTIONS = {"days": "--days", "tags": "--tags", "min_period_s": "--min-period", "max_period_s": "--max-period"}
+_OPTIONS = {
+    "days": "--days",
+    "tags": "--tags",
+    "min_period_s": "--min-period",
+    "max_period_s": "--max-period",
+    "defects": "--defects",
+}
 
 
 @click.group()
@@ -26,7 +32,16 @@ def demo() -> None:
 @click.option("--min-period", type=int, default=1, show_default=True, help="Shortest sampling period, s.")
 @click.option("--max-period", type=int, default=10, show_default=True, help="Longest sampling period, s.")
 @click.option("--seed", type=int, default=7, show_default=True)
-def demo_generate(out: str | None, days: int, tags: int, min_period: int, max_period: int, seed: int) -> None:
+@click.option(
+    "--defects",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Intensity of the planted export defects: 0 a clean plant, 5 five times the usual rates.",
+)
+def demo_generate(
+    out: str | None, days: int, tags: int, min_period: int, max_period: int, seed: int, defects: float
+) -> None:
     """Generate the demo plant's exports (deterministic for a seed)."""
     from demo_plant import generate
     from demo_plant.errors import DemoArgumentError
@@ -34,7 +49,15 @@ def demo_generate(out: str | None, days: int, tags: int, min_period: int, max_pe
     target = Path(out) if out else Layout(home()).demo()
     try:
         with console.status("generating the demo plant"):
-            plant = generate(target, days=days, tags=tags, min_period_s=min_period, max_period_s=max_period, seed=seed)
+            plant = generate(
+                target,
+                days=days,
+                tags=tags,
+                min_period_s=min_period,
+                max_period_s=max_period,
+                seed=seed,
+                defects=defects,
+            )
     except DemoArgumentError as exc:  # raised before anything is written
         raise click.BadParameter(f"{exc.problem}; got {exc.value}", param_hint=_OPTIONS[exc.argument]) from None
     console.print(f"demo plant: {len(plant.files)} files, {plant.historian_rows:,} historian rows in {plain(target)}")

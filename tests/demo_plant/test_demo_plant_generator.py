@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from demo_plant import DemoPlant, generate
+from demo_plant.errors import DemoArgumentError
 
 TINY = {"days": 2, "tags": 40, "min_period_s": 30, "max_period_s": 60}
 TZ = ZoneInfo("Europe/Berlin")
 EXPECTED_DEFECTS = {
     "gap_tag", "gap_plant", "duplicate_row", "out_of_order_row", "stuck_sensor", "spike", "unit_mixup",
     "dst_nonexistent_time", "malformed_non_numeric", "malformed_missing_column", "unknown_tag", "truncated_file",
-    "unknown_equipment_id", "broken_json",
+    "unknown_equipment_id", "broken_json", "undeclared_unit", "late_export",
 }  # fmt: skip
 
 
@@ -232,6 +233,18 @@ def test_each_planted_defect_is_at_its_stated_lines(plant: DemoPlant) -> None:
             values = [v for _, v in _series(root, d["tag"])]
             median = statistics.median(values)
             assert 50 < median < 250 and 10 < (median - 32) / 1.8 < 120
+        elif kind == "undeclared_unit":  # a whole local day of a degC or bar tag, in degF or psi
+            day = d["file"].removeprefix("historian/historian_").removesuffix(".csv")
+            values = [v for t, v in _series(root, d["tag"]) if t.date().isoformat() == day]
+            others = [v for t, v in _series(root, d["tag"]) if t.date().isoformat() != day]
+            assert units[d["tag"]] in {"degC", "bar"} and values
+            if others:  # the same tag on another day, in the register's unit, sits far below
+                assert statistics.median(values) > 1.5 * statistics.median(others) + 1
+        elif kind == "late_export":
+            path = root / d["file"]
+            day = dt.date.fromisoformat(d["file"].removeprefix("historian/historian_").removesuffix(".csv"))
+            day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=TZ).timestamp()
+            assert path.stat().st_mtime - day_end == 12 * 3600 + 20 * 60
         elif kind == "unknown_equipment_id":
             assert json.loads(got[0])["equipment_id"] not in equipment
         elif kind == "broken_json":
@@ -239,6 +252,28 @@ def test_each_planted_defect_is_at_its_stated_lines(plant: DemoPlant) -> None:
                 json.loads(got[0])
         else:  # pragma: no cover
             pytest.fail(f"unexpected defect {kind}")
+
+
+def test_defect_intensity_scales_every_kind_and_zero_plants_none(tmp_path: Path) -> None:
+    """The dose of the quality scores' dose-response test: x0 a clean plant, x5 five times the planted defects."""
+    from collections import Counter
+
+    counts = {}
+    for intensity in (0, 1, 5):
+        plant = generate(tmp_path / f"x{intensity}", **TINY, defects=intensity)
+        planted = json.loads((plant.out_dir / "ground_truth" / "defects.json").read_text())
+        counts[intensity] = Counter(d["defect"] for d in planted)
+        files = sorted((plant.out_dir / "historian").glob("*.csv"))
+        for path in files:  # each export written 20 min after its local day, unless planted late
+            day = dt.date.fromisoformat(path.stem.removeprefix("historian_"))
+            day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=TZ).timestamp()
+            late = any(d["defect"] == "late_export" and d["file"].endswith(path.name) for d in planted)
+            assert path.stat().st_mtime - day_end == 20 * 60 + (12 * 3600 if late else 0)
+    assert set(counts[0]) == {"unit_mixup"}, "x0: only the degF export the sources file declares"
+    for kind in ("spike", "duplicate_row", "stuck_sensor", "gap_tag", "gap_plant", "out_of_order_row"):
+        assert counts[5][kind] >= 4 * counts[1][kind] > 0, kind
+    with pytest.raises(DemoArgumentError, match="defects"):
+        generate(tmp_path / "bad", **TINY, defects=-1)
 
 
 def test_last_historian_file_is_truncated(plant: DemoPlant) -> None:

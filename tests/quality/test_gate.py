@@ -112,7 +112,8 @@ def test_scores_grades_and_history(plant: Path, layout: Layout) -> None:
     source = load_sources(plant).get("hist")
     first = evaluate_source(source, ["2024-03-30"], layout, "run-1")[0]
     evaluate_source(source, ["2024-03-30"], layout, "run-2")
-    assert set(first.scores) == {"conformity", "completeness", "accuracy", "timeliness", "accessibility"}
+    # consistency: unit_consistency judges every tag against the register's unit (row_count_bounds has no history)
+    assert set(first.scores) == {"conformity", "completeness", "accuracy", "timeliness", "accessibility", "consistency"}
     assert first.scores["accuracy"] < 100.0
     assert first.grade == grade(first.overall)
     assert [e.run_id for e in history.runs(layout, "hist", "2024-03-30")] == ["run-1", "run-2"]
@@ -124,10 +125,14 @@ def test_scores_grades_and_history(plant: Path, layout: Layout) -> None:
 
 
 def test_dimension_arithmetic_and_grade_thresholds() -> None:
-    from quality.dimensions import Dimension
+    from quality.dimensions import Dimension, overall
 
     scores = dimension_scores([(Dimension.ACCURACY, 1.0), (Dimension.ACCURACY, 0.5), (Dimension.TIMELINESS, 0.9)])
-    assert scores == {"accuracy": 75.0, "timeliness": 90.0}
+    assert scores == {"accuracy": 50.0, "timeliness": 90.0}, "a dimension is the product of its rules' scores"
+    assert dimension_scores([(Dimension.ACCURACY, 1.0), (Dimension.ACCURACY, 0.0)]) == {"accuracy": 0.0}
+    assert overall({"accuracy": 50.0, "timeliness": 90.0}) == 60.0, "(mean 70 + weakest 50) / 2"
+    five_perfect = {d.value: 100.0 for d in Dimension if d is not Dimension.COMPLETENESS}
+    assert overall({**five_perfect, "completeness": 0.0}) < 70, "one dimension at 0 is grade D, not B (a mean: 83)"
     assert [grade(s) for s in (100, 95, 94.99, 85, 70, 69.9)] == ["A", "A", "B", "B", "C", "D"]
 
 
