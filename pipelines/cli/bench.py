@@ -46,6 +46,17 @@ def bench_gate(rows: int, as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
+@bench.command("pipeline")
+@click.option("--rows", type=int, default=1_000_000, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_pipeline(rows: int, as_json: bool) -> None:
+    """From a fresh N-row historian CSV to a published catalog version (ingest, gate, PII scan, release, profile,
+    catalog), each stage timed, against a raw DuckDB COPY of the same file in the same run."""
+    from bench.pipeline import run_pipeline_bench
+
+    report(run_pipeline_bench(rows, Layout(home()).root / "bench"), as_json)
+
+
 @bench.command("catalog")
 @click.option("--datasets", type=int, default=10_000, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
