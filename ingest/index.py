@@ -30,7 +30,7 @@ from ingest.columns import entity_key_sql, joined_sql, missing_columns_problem, 
 from ingest.csv_scan import read_csv_call, read_header, reject_field_params, reject_field_sql
 from ingest.encoding import is_utf8, recheck_utf8
 from ingest.errors import RowsLostError, SourceFileError
-from ingest.files import SourceFile, partition_key_for_file
+from ingest.files import SourceFile, fingerprint, partition_key_for_file
 from ingest.readable import RawFacts, ReadableText, raw_facts, readable_text
 from ingest.rows import load_csv_records, load_rows
 from ingest.time_sql import (
@@ -68,10 +68,11 @@ class IndexedFile:
     padded_tags: bool = False  # some tag has blanks around it: the standardiser trims before matching
     unreadable: str = ""  # why the file cannot be read at all, and the fix ('' when readable)
     config: str = ""  # digest of the source options this entry was computed with
+    etag: str = ""  # the store's version tag when it gives one (see ingest.files.FileStamp)
 
     @property
     def fingerprint(self) -> str:
-        return f"{self.uri}|{self.size}|{self.mtime}"
+        return fingerprint(self.uri, self.size, self.mtime, self.etag)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def index_file(source: SourceConfig, file: SourceFile, scratch: Path) -> Indexed
             lines = found.lines.non_empty
             return IndexedFile(
                 file.uri, file.name, file.size, file.mtime, found.sha256, lines, {key: lines}, key,
-                lines=lines, reader="none", unreadable=exc.reason, config=digest,
+                lines=lines, reader="none", unreadable=exc.reason, config=digest, etag=file.etag,
             )  # fmt: skip
     return entry
 
@@ -218,7 +219,7 @@ def _entry(
 ) -> IndexedFile:
     reading = time_reading(source, counts.with_offset, counts.naive, counts.castable).value
     total = sum(counts.partitions.values())
-    common = dict(time_reading=reading, config=digest, padded_tags=counts.padded_tags > 0, **how)
+    common = dict(time_reading=reading, config=digest, padded_tags=counts.padded_tags > 0, etag=file.etag, **how)
     if source.partitioning == "file":
         key = partition_key_for_file(file.name)
         return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, total, {key: total}, key, **common)  # type: ignore[arg-type]
@@ -382,8 +383,13 @@ def readable_entry(entry: IndexedFile, source: SourceConfig, scratch: Path, coun
     options = source.csv
     if options.encoding == "auto" and entry.encoding:
         options = options.model_copy(update={"encoding": entry.encoding})
-    found = SourceFile(entry.uri, entry.name, entry.size, entry.mtime, is_local="://" not in entry.uri)
+    found = source_file(entry)
     return readable_text(found, options, scratch, _token(entry.fingerprint, entry.config), count=count)
+
+
+def source_file(entry: IndexedFile) -> SourceFile:
+    """An indexed file as discovery found it (to read it again)."""
+    return SourceFile(entry.uri, entry.name, entry.size, entry.mtime, "://" not in entry.uri, entry.etag)
 
 
 def _token(fingerprint: str, digest: str) -> str:
@@ -394,6 +400,13 @@ def _token(fingerprint: str, digest: str) -> str:
 def cached_entries(layout: Layout, source: SourceConfig) -> list[IndexedFile]:
     """The index entries discovery last wrote for a source (its current files)."""
     return list(_read_cache(layout.index_file(source.name)).values())
+
+
+def indexed(layout: Layout, source: SourceConfig, files: list[SourceFile]) -> dict[str, IndexedFile]:
+    """The index entries of `files` already computed with the source's current options, by fingerprint: what is
+    known of them without reading any of them."""
+    cache, digest = _read_cache(layout.index_file(source.name)), options_digest(source)
+    return {f.fingerprint: e for f in files if (e := cache.get(f.fingerprint)) is not None and e.config == digest}
 
 
 def _read_cache(path: Path) -> dict[str, IndexedFile]:

@@ -25,8 +25,7 @@ from config.sql import path_literal
 from ingest.columns import quote_ident
 from ingest.csv_scan import read_csv_call, read_header, unparsable_cause
 from ingest.errors import RowsLostError, SourceFileError
-from ingest.files import SourceFile
-from ingest.index import IndexedFile, readable_entry
+from ingest.index import IndexedFile, readable_entry, source_file
 from ingest.manifest import PartitionResult, write_manifest
 from ingest.plan import ScanPlan, build_plan
 from ingest.plan_sql import declare_enum, partition_expr, with_utc
@@ -152,7 +151,7 @@ def _standardise_file(
     number: int,
     results: dict[str, PartitionResult],
 ) -> None:
-    found = SourceFile(file.uri, file.name, file.size, file.mtime, is_local="://" not in file.uri)
+    found = source_file(file)
     target = work / "good" / f"f{number}"
     target.parent.mkdir(parents=True, exist_ok=True)
     reading = TimeReading(file.time_reading)
