@@ -16,8 +16,8 @@ def build_rows_balance_check(sources: SourcesFile, source: SourceConfig) -> dg.A
         asset=standardised_key(source.name),
         name=ROWS_BALANCE,
         blocking=True,
-        description="For every materialised partition, rows in the export files (counted from the raw text) equal "
-        "rows in the published Parquet plus rows in the quarantine, recounted from disk.",
+        description="For every materialised partition, rows in the export files equal rows in the published Parquet "
+        "plus rows in the quarantine, recounted from disk; and every text file's rows add up to its raw line count.",
     )
     def rows_balance(context: dg.AssetCheckExecutionContext, plantdata: PlantdataResource) -> dg.AssetCheckResult:
         layout = plantdata.layout()
@@ -41,6 +41,7 @@ def build_rows_balance_check(sources: SourcesFile, source: SourceConfig) -> dg.A
                             "rows_in": b.rows_in,
                             "rows_out": b.rows_out,
                             "rows_quarantined": b.rows_quarantined,
+                            "files_not_matching_raw_lines": list(b.unbalanced_files),
                         }
                         for b in broken[:20]
                     ]

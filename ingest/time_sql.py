@@ -75,6 +75,16 @@ def time_reading(source: SourceConfig, with_offset: int, naive: int, castable: i
     return TimeReading.TEXT
 
 
+def configured_reading(source: SourceConfig, header: list[str]) -> TimeReading | None:
+    """The reading the configuration alone decides (a format, several time columns, or none in the file); None
+    when it depends on whether the file's timestamps state offsets."""
+    columns = source.source_columns(source.time_column or "ts")
+    decided = isinstance(source.timestamp.format, list) or len(columns) > 1 or source.timestamp.format is not None
+    if decided or not source.is_timed or not columns or any(c not in header for c in columns):
+        return time_reading(source, 0, 0, 0)
+    return None
+
+
 def typed_type(reading: TimeReading) -> str:
     """The DuckDB type the CSV reader gives a time column under `reading`."""
     return {TimeReading.NAIVE: "TIMESTAMP", TimeReading.INSTANT: "TIMESTAMPTZ", TimeReading.TEXT: "VARCHAR"}[reading]
