@@ -51,6 +51,11 @@ class ScanPlan:
     derived: list[tuple[str, str, int]]  # (name, SQL, layer): computed once as `s.<name>`; a layer sees those below
     details: dict[str, str] = field(default_factory=dict)  # rule -> what it means here; `{value}`: the bad value
     detail_values: dict[str, str] = field(default_factory=dict)  # rule -> SQL of the value `{value}` quotes
+    good_sql: str = ""  # SQL: true for a good row (as `rule_sql IS NULL`, without naming rules: cheaper per row)
+
+    @property
+    def good(self) -> str:
+        return self.good_sql or f"{self.rule_sql} IS NULL"
 
     def value_sql(self, rule_sql: str) -> str:
         """SQL giving, for a row breaking `rule_sql`, the text of the value its detail quotes (else NULL)."""
@@ -96,6 +101,7 @@ class _Builder:
         self.detail_values: dict[str, str] = {}
         self.enums: dict[str, tuple[str, ...]] = {}  # ENUM types the plan's SQL uses
         self.time_rules: list[tuple[str, str]] = []  # (time text SQL, its rule SQL): which time a rule is about
+        self.checks: dict[str, str] = {}  # a rule's SQL -> a cheaper SQL with the same NULLs (to filter good rows)
         self.required: list[tuple[str, str]] = []  # (SQL, export column) of values a row cannot do without
 
     def ref(self, column: str) -> str:
@@ -123,11 +129,19 @@ class _Builder:
         if primary:
             self.note_required(text, " + ".join(columns))
         self.time_rules.append((text, time.rule))
+        self.checks[time.rule] = time.filter
         mismatch = QuarantineRule.OFFSET_MISMATCH.value
         self.detail_values[mismatch] = (
             "CASE " + " ".join(f"WHEN {rule} = '{mismatch}' THEN {t}::VARCHAR" for t, rule in self.time_rules) + " END"
         )
         return self.derive(name, time.utc), time.rule
+
+    def good_sql(self) -> str:
+        """SQL true for a row breaking no rule: the rules with each replaced by its cheaper check."""
+        rule_sql = _first_rule(self.rules)
+        for rule, check in self.checks.items():
+            rule_sql = rule_sql.replace(rule, check)
+        return f"{rule_sql} IS NULL"
 
     def derive(self, name: str, sql: str, layer: int = 0) -> str:
         """A value computed once per row as `s.<name>`; SQL of layer 1 may use the values of layer 0."""
@@ -240,6 +254,7 @@ def build_plan(
         tag_column=None,
         output=output,
         rule_sql=_first_rule(builder.rules),
+        good_sql=builder.good_sql(),
         partition_sql=partition_sql,
         unpivot=None,
         enums={},
@@ -355,6 +370,7 @@ def _readings_plan(builder: _Builder, register: Register, file_key: str) -> Scan
         tag_column=tag_column,
         output=output,
         rule_sql=_first_rule(builder.rules),
+        good_sql=builder.good_sql(),
         partition_sql="s._utc::DATE" if by_day else "NULL",
         unpivot=unpivot,
         enums=enums,

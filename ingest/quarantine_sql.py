@@ -46,6 +46,8 @@ def quarantine_csv_rejects(
 
     DuckDB numbers them by record; their physical line is recounted from the byte position it reports.
     """
+    if not con.execute(f"SELECT count(*) FROM {rejects_table}").fetchall()[0][0]:
+        return  # most files: the query below is long to plan (its time SQL), for nothing
     field_sql, field_params = reject_key_sql(source, header, key_columns(source))
     rows = con.execute(
         f"SELECT line_byte_position, column_name, error_type, raw, error_message, {key_of_text_sql(source, 's.f')} "

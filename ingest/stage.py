@@ -165,7 +165,7 @@ def copy_good(
     write_part = plan.partition_sql if plan.partition_sql != "NULL" else part  # a DATE partitions fastest
     sql = (
         f"COPY (SELECT {outputs}, {write_part} AS _part FROM {with_utc(plan, scan)} s "
-        f"WHERE {plan.rule_sql} IS NULL{only}) "
+        f"WHERE {plan.good}{only}) "
         f"TO {path_literal(target)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_part), "
         f"FILENAME_PATTERN 'part-{{i}}', OVERWRITE_OR_IGNORE, RETURN_STATS)"
     )
