@@ -303,14 +303,16 @@ def _readings_plan(builder: _Builder, register: Register, file_key: str) -> Scan
                 )
         if quality_column is not None and quality_column in builder.header:
             number = builder.derive("_quality_number", quality_number_sql(builder.ref(quality_column)))
-            code, class_ = quality_sql(builder.ref(quality_column), number, source.quality_codes, QUALITY_ENUM)
+            code, class_, known = quality_sql(builder.ref(quality_column), number, source.quality_codes, QUALITY_ENUM)
             builder.enums[QUALITY_ENUM] = QUALITY_CLASSES
             quality_sql_ = builder.derive("_quality", code, layer=1)
             quality_class = builder.derive("_quality_class", class_, layer=1)
-            builder.rules.append(
+            rule = (
                 f"CASE WHEN {builder.ref(quality_column)} IS NOT NULL AND {quality_class} IS NULL "
                 f"THEN '{QuarantineRule.UNKNOWN_QUALITY_CODE}' END"
             )
+            builder.rules.append(rule)
+            builder.checks[rule] = f"CASE WHEN NOT ({known}) THEN 'quality' END"
             builder.explain(
                 QuarantineRule.UNKNOWN_QUALITY_CODE,
                 f"quality {{value!r}} (column {quality_column!r}) is not a code plantdata knows; map it under "

@@ -84,10 +84,12 @@ def quality_number_sql(column_sql: str) -> str:
 QUALITY_CLASSES = ("good", "uncertain", "bad")
 
 
-def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions, enum: str) -> tuple[str, str]:
-    """SQL (code BIGINT, class as ENUM type `enum` of QUALITY_CLASSES) for a text quality column whose number is
-    `number_sql` (computed once, by `quality_number_sql`); both NULL when the text is not a known code. A NULL
-    quality stays NULL. The class is an ENUM: one byte a reading, nearly free, where text costs a third more."""
+def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions, enum: str) -> tuple[str, str, str]:
+    """SQL (code BIGINT, class as ENUM type `enum` of QUALITY_CLASSES, known) for a text quality column whose number
+    is `number_sql` (computed once, by `quality_number_sql`); code and class are NULL when the text is not a known
+    code, and `known` is false exactly then (a NULL quality is known: it stays NULL). The class is an ENUM: one byte
+    a reading, nearly free, where text costs a third more. `known` tests a number's range only (every number in
+    range has a class), so filtering good rows does not compute the class a second time."""
     # a text that reads as a number holds an 'x' only as its hex prefix: a byte search, not a lower-cased copy
     hexadecimal = f"(contains({column_sql}, 'x') OR contains({column_sql}, 'X'))"
     ua = {"auto": f"({number_sql} > 255 OR {hexadecimal})", "opc_ua": "true", "opc_da": hexadecimal}[options.numeric]
@@ -121,4 +123,8 @@ def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions, e
         f"CASE WHEN {in_range} THEN {number_class} END "
         f"ELSE CASE {text} {word_class} ELSE CASE {prefix} END END END"
     )
-    return code, class_
+    known = (
+        f"CASE WHEN {column_sql} IS NULL THEN true WHEN {number_sql} IS NOT NULL THEN COALESCE({in_range}, false) "
+        f"ELSE (CASE {text} {word_class} ELSE CASE {prefix} END END) IS NOT NULL END"
+    )
+    return code, class_, known

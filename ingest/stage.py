@@ -40,6 +40,7 @@ from ingest.register import Register
 from ingest.time_sql import TimeReading
 
 COUNTS = "counts.json"  # written last: a folder without it is not a complete scan
+NO_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # DuckDB's folder for rows whose partition key is NULL
 _BAD_VALUE = re.compile(r'Could not convert string "(?P<value>.*?)" to')
 
 
@@ -157,24 +158,29 @@ def copy_good(
     target: Path,
 ) -> dict[str, int]:
     """Write a file's good rows, partitioned; `keys` None means every partition the file feeds. Returns the
-    readings written per partition, as the Parquet writer counted them (no second read)."""
+    readings written per partition, as the Parquet writer counted them (no second read).
+
+    Rows breaking a rule get no partition (written apart, then deleted) rather than being filtered out: DuckDB
+    pushes a filter down through the projections that compute time, tag and quality, and computes them twice."""
     outputs = ", ".join(f"{sql} AS {quote_ident(name)}" for name, sql in plan.output)
     part = partition_expr(plan)
     part_params = [file_key] if plan.partition_sql == "NULL" else []
-    only = "" if keys is None else f" AND list_contains(?, {part})"
+    only = "" if keys is None else f" WHERE list_contains(?, {part})"
     write_part = plan.partition_sql if plan.partition_sql != "NULL" else part  # a DATE partitions fastest
     sql = (
-        f"COPY (SELECT {outputs}, {write_part} AS _part FROM {with_utc(plan, scan)} s "
-        f"WHERE {plan.good}{only}) "
-        f"TO {path_literal(target)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_part), "
+        f"COPY (SELECT {outputs}, CASE WHEN {plan.good} THEN {write_part} END AS _part FROM {with_utc(plan, scan)} s"
+        f"{only}) TO {path_literal(target)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_part), "
         f"FILENAME_PATTERN 'part-{{i}}', OVERWRITE_OR_IGNORE, RETURN_STATS)"
     )
     filter_params = [] if keys is None else [keys, *part_params]
     written: dict[str, int] = {}
     for row in con.execute(sql, [*part_params, *scan_params, *filter_params]).fetchall():  # in textual order
         count, partition_keys = row[1], row[5]  # one row per file written: filename, count, ..., partition_keys
+        if partition_keys["_part"] is None:  # the rows breaking a rule
+            continue
         key = str(partition_keys["_part"])
         written[key] = written.get(key, 0) + int(count)
+    shutil.rmtree(target / f"_part={NO_PARTITION}", ignore_errors=True)
     return written
 
 
