@@ -139,7 +139,10 @@ def _stage_once(
                 f"COPY (SELECT * REPLACE (nullif(_part, '') AS _part) FROM quarantine) TO "
                 f"{path_literal(partial / 'quarantine.parquet')} (FORMAT parquet, COMPRESSION zstd)"
             )
-        counts = {key: [readings // width, readings] for key, readings in written.items()}
+        counts = {
+            key: [readings // width, readings, sorted(p.name for p in (partial / "good" / f"_part={key}").iterdir())]
+            for key, readings in written.items()
+        }
         (partial / COUNTS).write_text(json.dumps(counts), encoding="utf-8")
         _swap_in(partial, folder)
         return StagedScan(partitions, records, int(invalid), padded_tags=padded)
@@ -185,14 +188,15 @@ def copy_good(
 
 
 def staged_part(folder: Path, key: str) -> StagedPart | None:
-    """A complete staged scan's pieces and counts for partition `key`; None when there is none to take."""
+    """A complete staged scan's pieces and counts for partition `key`; None when there is none to take, or not
+    every piece its counts stand for."""
     try:
         counts = json.loads((folder / COUNTS).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    pieces = sorted((folder / "good" / f"_part={key}").glob("*.parquet"))
-    rows_out, readings_out = counts.get(key, [0, 0])
-    if readings_out and not pieces:  # taken already
+    rows_out, readings_out, names = counts.get(key, [0, 0, []])
+    pieces = [folder / "good" / f"_part={key}" / name for name in names]
+    if not all(piece.exists() for piece in pieces):  # taken already (or partly, by a run that crashed)
         return None
     return StagedPart(pieces, int(rows_out), int(readings_out))
 
@@ -223,9 +227,11 @@ def _padded_tags_rejected(
 
 
 def _swap_in(partial: Path, folder: Path) -> None:
-    """Put a complete scan in place of any older one (another process's identical scan is as good as ours)."""
-    if folder.exists():
-        shutil.rmtree(folder, ignore_errors=True)
+    """Put a complete scan in place; a complete one already there (another process's, or one partly taken) stays:
+    it is as good as ours, and a process may be taking its pieces."""
+    if (folder / COUNTS).exists():
+        return
+    shutil.rmtree(folder, ignore_errors=True)  # an incomplete leftover: nobody takes from it
     try:
         partial.replace(folder)
     except OSError:

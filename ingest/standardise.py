@@ -257,20 +257,26 @@ def _take_staged(
     if any(part is None for part in parts.values()):
         return False
     quarantine = staged_quarantine(folder)
-    if quarantine is not None:
-        con.execute(
-            "INSERT INTO quarantine SELECT * REPLACE (COALESCE(_part, ?) AS _part) FROM read_parquet(?) "
-            "WHERE list_contains(?, COALESCE(_part, ?))",
-            [file.home, str(quarantine), keys, file.home],
-        )
+    try:  # all or nothing: a piece another process took or removed meanwhile means scanning the file again
+        if quarantine is not None:
+            con.execute(
+                "INSERT INTO quarantine SELECT * REPLACE (COALESCE(_part, ?) AS _part) FROM read_parquet(?) "
+                "WHERE list_contains(?, COALESCE(_part, ?))",
+                [file.home, str(quarantine), keys, file.home],
+            )
+        for key, part in parts.items():
+            for number, piece in enumerate(part.pieces if part is not None else []):
+                destination = target / f"_part={key}" / f"part-{number}.parquet"
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                piece.replace(destination)
+    except (FileNotFoundError, duckdb.IOException):
+        _forget_file(con, file, target)
+        shutil.rmtree(folder, ignore_errors=True)  # partly taken: no one may take the rest for the whole
+        return False
     for key, part in parts.items():
-        assert part is not None
-        for number, piece in enumerate(part.pieces):
-            destination = target / f"_part={key}" / f"part-{number}.parquet"
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            piece.replace(destination)
-        results[key].rows_out += part.rows_out
-        results[key].readings_out += part.readings_out
+        if part is not None:
+            results[key].rows_out += part.rows_out
+            results[key].readings_out += part.readings_out
     if not any((folder / "good").glob("_part=*/*.parquet")):  # every partition taken
         shutil.rmtree(folder, ignore_errors=True)
     return True

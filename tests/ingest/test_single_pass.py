@@ -150,3 +150,24 @@ def test_the_balance_fails_when_a_files_rows_do_not_add_up_to_its_raw_lines(sour
     cache.write_text(json.dumps(raw))
     broken = recount(historian, cached_entries(layout, historian), "2024-03-30", layout)
     assert not broken.ok and broken.unbalanced_files == ("1.csv",)
+
+
+def test_a_partly_taken_scan_is_not_trusted(sources_path: Path, layout: Layout) -> None:
+    """A run that crashed while moving a partition's pieces leaves the scan short of what its counts say: the
+    standardiser scans the file again rather than publish counts the pieces do not hold."""
+    sources = load_sources(sources_path)
+    ingest_partitions(sources, sources.get("register"), None, layout, "test")
+    historian = sources.get("hist")
+    discovery = discover_source(sources, historian, layout)
+    [piece] = list(layout.staged("hist").glob("*/good/_part=2024-03-31/*.parquet"))
+    piece.unlink()
+    results = standardise(
+        historian, discovery.files, discovery.partitions, layout, register_for(sources, historian, layout)
+    )
+    assert [(r.key, r.rows_in, r.rows_out, r.rows_quarantined) for r in results] == [
+        ("2024-03-30", 3, 2, 1),
+        ("2024-03-31", 5, 1, 4),
+        ("2024-04-01", 1, 1, 0),
+    ]
+    assert len(read_output(layout, "hist")) == 4
+    assert all(recount(historian, discovery.files, r.key, layout).ok for r in results)
