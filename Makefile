@@ -20,7 +20,7 @@ help:
 	@echo "make dagster  the Dagster UI on http://127.0.0.1:3000 over the same data root"
 	@echo "make serve    the web catalog on http://127.0.0.1:8000 (make demo prints a login per role)"
 	@echo "make labelstudio  Label Studio on http://127.0.0.1:8080 (admin credentials written to .env on first use)"
-	@echo "make bench    ingest, gate, catalog search and PII benchmarks against raw baselines (BENCH_ROWS=$(BENCH_ROWS))"
+	@echo "make bench    ingest, gate, whole pipeline, catalog search and PII benchmarks against raw baselines (BENCH_ROWS=$(BENCH_ROWS))"
 	@echo "make chaos    20 trials of killing plantdata run with SIGKILL and running it again"
 
 $(UV):
@@ -97,6 +97,7 @@ labelstudio: setup
 bench: setup
 	$(BIN)/plantdata bench ingest --rows $(BENCH_ROWS) --json
 	$(BIN)/plantdata bench gate --rows $(BENCH_ROWS) --json
+	$(BIN)/plantdata bench pipeline --rows $(BENCH_ROWS) --json
 	$(BIN)/plantdata bench catalog --datasets 10000 --json
 	$(BIN)/plantdata bench pii --texts 20000 --json
 	$(BIN)/plantdata bench annotate --tasks 10000 --json

@@ -28,8 +28,8 @@ def build_rows_balance_check(sources: SourcesFile, source: SourceConfig) -> dg.A
             blocking=True,
             partitions_def=partitions_for(source),
             description="For every materialised partition, rows in the export files (counted from the raw text) "
-            "equal rows in the published Parquet plus rows in the quarantine, recounted from disk. A partition "
-            "that does not add up stops the run before the gate.",
+            "equal rows in the published Parquet plus rows in the quarantine, recounted from disk, and every text "
+            "file's rows add up to its raw line count. A partition that does not add up stops the run before the gate.",
         )
         def rows_balance(
             context: dg.AssetCheckExecutionContext, plantdata: PlantdataResource
@@ -45,7 +45,12 @@ def build_rows_balance_check(sources: SourcesFile, source: SourceConfig) -> dg.A
                     description=None
                     if b.ok
                     else f"{b.rows_in} rows in the export files, {b.rows_out} published + {b.rows_quarantined} "
-                    "quarantined",
+                    "quarantined"
+                    + (
+                        f"; not matching their raw line count: {', '.join(b.unbalanced_files)}"
+                        if b.unbalanced_files
+                        else ""
+                    ),
                     metadata={"rows_in": b.rows_in, "rows_out": b.rows_out, "rows_quarantined": b.rows_quarantined},
                 )
                 for b in balances

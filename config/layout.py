@@ -52,6 +52,10 @@ class Layout:
     def scratch(self) -> Path:
         return self.root / "tmp"
 
+    def staged(self, source: str) -> Path:
+        """Typed scans of export files discovery made, waiting for the standardiser to publish them."""
+        return self.scratch() / "staged" / source
+
     def demo(self) -> Path:
         return self.root / "demo"
 

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,11 +31,12 @@ from ingest.columns import entity_key_sql, joined_sql, missing_columns_problem, 
 from ingest.csv_scan import read_csv_call, read_header, reject_field_params, reject_field_sql
 from ingest.encoding import is_utf8, recheck_utf8
 from ingest.errors import RowsLostError, SourceFileError
-from ingest.files import SourceFile, partition_key_for_file
+from ingest.files import SourceFile, fingerprint, partition_key_for_file
 from ingest.readable import RawFacts, ReadableText, raw_facts, readable_text
 from ingest.rows import load_csv_records, load_rows
 from ingest.time_sql import (
     TimeReading,
+    configured_reading,
     has_offset_sql,
     naive_text_sql,
     text_time_sql,
@@ -68,10 +70,26 @@ class IndexedFile:
     padded_tags: bool = False  # some tag has blanks around it: the standardiser trims before matching
     unreadable: str = ""  # why the file cannot be read at all, and the fix ('' when readable)
     config: str = ""  # digest of the source options this entry was computed with
+    etag: str = ""  # the store's version tag when it gives one (see ingest.files.FileStamp)
 
     @property
     def fingerprint(self) -> str:
-        return f"{self.uri}|{self.size}|{self.mtime}"
+        return fingerprint(self.uri, self.size, self.mtime, self.etag)
+
+
+@dataclass(frozen=True)
+class StagedScan:
+    """What the single typed pass over a CSV file found (`ingest.stage`): rows per partition key (None: rows whose
+    key cannot be read), the records it saw (its raw lines), how many it rejected as not UTF-8, and whether tags
+    had to be trimmed."""
+
+    partitions: dict[str | None, int]
+    records: int
+    invalid_utf8: int
+    padded_tags: bool = False
+
+
+Stager = Callable[[SourceFile, ReadableText, list[str], TimeReading], StagedScan | None]
 
 
 @dataclass(frozen=True)
@@ -98,21 +116,26 @@ def unreadable_key(source: SourceConfig, name: str) -> str:
     return key if source.partitioning == "file" else UNREADABLE_PREFIX + key
 
 
-def index_files(source: SourceConfig, files: list[SourceFile], cache_path: Path, scratch: Path) -> list[IndexedFile]:
-    """Index entries for `files`, reading only those not in the cache; the cache is rewritten atomically."""
+def index_files(
+    source: SourceConfig, files: list[SourceFile], cache_path: Path, scratch: Path, stage: Stager | None = None
+) -> list[IndexedFile]:
+    """Index entries for `files`, reading only those not in the cache; the cache is rewritten atomically.
+
+    With `stage`, a CSV file whose time reading the configuration decides is indexed by the standardiser's own
+    typed pass, staged for it to publish (one parse in all); otherwise it is counted from its text."""
     cache = _read_cache(cache_path)
     digest = options_digest(source)
     entries: list[IndexedFile] = []
     for file in files:
         entry = cache.get(file.fingerprint)
         if entry is None or entry.config != digest:
-            entry = index_file(source, file, scratch)
+            entry = index_file(source, file, scratch, stage)
         entries.append(entry)
     _write_cache(cache_path, {e.fingerprint: e for e in entries})
     return entries
 
 
-def index_file(source: SourceConfig, file: SourceFile, scratch: Path) -> IndexedFile:
+def index_file(source: SourceConfig, file: SourceFile, scratch: Path, stage: Stager | None = None) -> IndexedFile:
     """Read one file and count its rows per partition; a file that cannot be read gets an entry saying why."""
     digest = options_digest(source)
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -120,7 +143,7 @@ def index_file(source: SourceConfig, file: SourceFile, scratch: Path) -> Indexed
         try:
             try:
                 if source.format is FileFormat.CSV:
-                    entry = _index_csv(source, file, scratch, digest, facts)
+                    entry = _index_csv(source, file, scratch, digest, facts, stage)
                 else:
                     entry = _index_rows(source, file, digest, facts)
             except duckdb.Error as exc:  # a shape of file the options do not describe; never stops the others
@@ -135,30 +158,34 @@ def index_file(source: SourceConfig, file: SourceFile, scratch: Path) -> Indexed
             lines = found.lines.non_empty
             return IndexedFile(
                 file.uri, file.name, file.size, file.mtime, found.sha256, lines, {key: lines}, key,
-                lines=lines, reader="none", unreadable=exc.reason, config=digest,
+                lines=lines, reader="none", unreadable=exc.reason, config=digest, etag=file.etag,
             )  # fmt: skip
     return entry
 
 
 def _index_csv(
-    source: SourceConfig, file: SourceFile, scratch: Path, digest: str, facts: Future[RawFacts]
+    source: SourceConfig, file: SourceFile, scratch: Path, digest: str, facts: Future[RawFacts], stage: Stager | None
 ) -> IndexedFile:
     token = _token(file.fingerprint, digest)
     text = readable_text(file, source.csv, scratch, token, original_lines=lambda: facts.result().lines)
     try:
-        counted = _count_text(source, file, text)
+        counted = _count_text(source, file, text, stage)
         sampled_utf8 = source.csv.encoding == "auto" and text.encoding_how in {"ascii", "utf-8"}
-        if sampled_utf8 and (counted.invalid_utf8 or not is_utf8(text.path)):
+        # the original's bytes were checked beside its sha256: no read of its own when the text is the original
+        whole_utf8 = facts.result().utf8 if not text.temporary else is_utf8(text.path)
+        if sampled_utf8 and (counted.invalid_utf8 or not whole_utf8):
             recheck = recheck_utf8(text.path)  # the sample missed legacy-encoded lines far into the file
             if recheck is not None:
                 text.discard()
                 options = source.csv.model_copy(update={"encoding": recheck.encoding})
                 text = readable_text(file, options, scratch, token)
                 text = dataclasses.replace(text, encoding_how=f"{recheck.how} (whole file)")
-                counted = _count_text(source, file, text)
+                counted = _count_text(source, file, text, stage)
     except SourceFileError:
         text.discard()
         raise
+    if counted.staged:  # the standardiser takes the staged scan: a scratch copy of the text is not needed again
+        text.discard()
     return _entry(
         source, file, facts.result().sha256, counted.counts, digest,
         lines=counted.lines, reader=counted.reader, encoding=text.encoding, encoding_how=text.encoding_how,
@@ -172,11 +199,15 @@ class _Counted:
     lines: int  # raw non-empty data lines
     reader: str
     invalid_utf8: int  # lines DuckDB's reader rejected as not UTF-8
+    staged: bool = False  # counted by the standardiser's typed pass, whose output is staged
 
 
-def _count_text(source: SourceConfig, file: SourceFile, text: ReadableText) -> _Counted:
+def _count_text(source: SourceConfig, file: SourceFile, text: ReadableText, stage: Stager | None) -> _Counted:
     """Header checked, rows counted per partition, and the reader the file needs: DuckDB's when its records are
-    the raw lines one to one, else record by record (whose records must cover every raw line)."""
+    the raw lines one to one, else record by record (whose records must cover every raw line).
+
+    The typed pass (`stage`) counts when the time reading does not depend on the file's content; it declines
+    (records that are not the raw lines, or a file the typed reader gives up on) and the text is counted instead."""
     header = read_header(text.path, source.csv, file.uri)
     problem = missing_columns_problem(source, header)
     if problem is not None:
@@ -184,6 +215,11 @@ def _count_text(source: SourceConfig, file: SourceFile, text: ReadableText) -> _
     preamble = source.csv.skip_rows + (1 if source.csv.header else 0)
     invalid_utf8 = 0
     if not source.needs_line_numbers:
+        reading = configured_reading(source, header)
+        scanned = stage(file, text, header, reading) if stage is not None and reading is not None else None
+        if scanned is not None:
+            counts = _Counts(scanned.partitions, padded_tags=int(scanned.padded_tags))
+            return _Counted(counts, scanned.records, "csv", scanned.invalid_utf8, staged=True)
         counted = _count_csv(source, text, header)
         data_lines = text.lines.data_lines(preamble)  # counted meanwhile on the sha256 thread
         if counted is not None:
@@ -218,7 +254,7 @@ def _entry(
 ) -> IndexedFile:
     reading = time_reading(source, counts.with_offset, counts.naive, counts.castable).value
     total = sum(counts.partitions.values())
-    common = dict(time_reading=reading, config=digest, padded_tags=counts.padded_tags > 0, **how)
+    common = dict(time_reading=reading, config=digest, padded_tags=counts.padded_tags > 0, etag=file.etag, **how)
     if source.partitioning == "file":
         key = partition_key_for_file(file.name)
         return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, total, {key: total}, key, **common)  # type: ignore[arg-type]
@@ -382,8 +418,13 @@ def readable_entry(entry: IndexedFile, source: SourceConfig, scratch: Path, coun
     options = source.csv
     if options.encoding == "auto" and entry.encoding:
         options = options.model_copy(update={"encoding": entry.encoding})
-    found = SourceFile(entry.uri, entry.name, entry.size, entry.mtime, is_local="://" not in entry.uri)
+    found = source_file(entry)
     return readable_text(found, options, scratch, _token(entry.fingerprint, entry.config), count=count)
+
+
+def source_file(entry: IndexedFile) -> SourceFile:
+    """An indexed file as discovery found it (to read it again)."""
+    return SourceFile(entry.uri, entry.name, entry.size, entry.mtime, "://" not in entry.uri, entry.etag)
 
 
 def _token(fingerprint: str, digest: str) -> str:
@@ -394,6 +435,13 @@ def _token(fingerprint: str, digest: str) -> str:
 def cached_entries(layout: Layout, source: SourceConfig) -> list[IndexedFile]:
     """The index entries discovery last wrote for a source (its current files)."""
     return list(_read_cache(layout.index_file(source.name)).values())
+
+
+def indexed(layout: Layout, source: SourceConfig, files: list[SourceFile]) -> dict[str, IndexedFile]:
+    """The index entries of `files` already computed with the source's current options, by fingerprint: what is
+    known of them without reading any of them."""
+    cache, digest = _read_cache(layout.index_file(source.name)), options_digest(source)
+    return {f.fingerprint: e for f in files if (e := cache.get(f.fingerprint)) is not None and e.config == digest}
 
 
 def _read_cache(path: Path) -> dict[str, IndexedFile]:

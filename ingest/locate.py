@@ -18,8 +18,7 @@ from config.layout import Layout
 from config.sources import SourceConfig
 from ingest.columns import quote_ident
 from ingest.csv_scan import read_csv_call, read_header
-from ingest.files import SourceFile
-from ingest.index import IndexedFile, cached_entries, readable_entry
+from ingest.index import IndexedFile, cached_entries, readable_entry, source_file
 from ingest.line_finder import lines_at
 from ingest.plan import ScanPlan, build_plan
 from ingest.plan_sql import declare_enum, with_utc
@@ -52,7 +51,7 @@ def _locate_in_file(
     source: SourceConfig, layout: Layout, entry: IndexedFile, rows: list[dict[str, str | None]]
 ) -> list[int | None]:
     register = load_register(layout, source.register_source) if source.register_source else Register(())
-    found = SourceFile(entry.uri, entry.name, entry.size, entry.mtime, is_local="://" not in entry.uri)
+    found = source_file(entry)
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")

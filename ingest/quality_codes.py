@@ -84,13 +84,18 @@ def quality_number_sql(column_sql: str) -> str:
 QUALITY_CLASSES = ("good", "uncertain", "bad")
 
 
-def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions, enum: str) -> tuple[str, str]:
-    """SQL (code BIGINT, class as ENUM type `enum` of QUALITY_CLASSES) for a text quality column whose number is
-    `number_sql` (computed once, by `quality_number_sql`); both NULL when the text is not a known code. A NULL
-    quality stays NULL. The class is an ENUM: one byte a reading, nearly free, where text costs a third more."""
-    hexadecimal = f"starts_with(lower(ltrim({column_sql})), '0x')"
+def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions, enum: str) -> tuple[str, str, str]:
+    """SQL (code BIGINT, class as ENUM type `enum` of QUALITY_CLASSES, known) for a text quality column whose number
+    is `number_sql` (computed once, by `quality_number_sql`); code and class are NULL when the text is not a known
+    code, and `known` is false exactly then (a NULL quality is known: it stays NULL). The class is an ENUM: one byte
+    a reading, nearly free, where text costs a third more. `known` tests a number's range only (every number in
+    range has a class), so filtering good rows does not compute the class a second time."""
+    # a text that reads as a number holds an 'x' only as its hex prefix: a byte search, not a lower-cased copy
+    hexadecimal = f"(contains({column_sql}, 'x') OR contains({column_sql}, 'X'))"
     ua = {"auto": f"({number_sql} > 255 OR {hexadecimal})", "opc_ua": "true", "opc_da": hexadecimal}[options.numeric]
-    in_range = f"{number_sql} BETWEEN 0 AND 4294967295 AND ({ua} OR {number_sql} <= 255)"
+    in_range = f"{number_sql} BETWEEN 0 AND 4294967295"
+    if options.numeric == "opc_da":  # decimal numbers above a byte are no OPC DA quality
+        in_range = f"{in_range} AND ({ua} OR {number_sql} <= 255)"
     ua_class = f"(['good', 'uncertain', 'bad', 'bad']::{enum}[])[({number_sql} >> 30) + 1]"
     da_class = f"(['bad', 'uncertain', 'bad', 'good']::{enum}[])[(({number_sql} >> 6) & 3) + 1]"
     text = f"lower(trim(regexp_replace({column_sql}, '\\s+', ' ', 'g')))"
@@ -118,4 +123,8 @@ def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions, e
         f"CASE WHEN {in_range} THEN {number_class} END "
         f"ELSE CASE {text} {word_class} ELSE CASE {prefix} END END END"
     )
-    return code, class_
+    known = (
+        f"CASE WHEN {column_sql} IS NULL THEN true WHEN {number_sql} IS NOT NULL THEN COALESCE({in_range}, false) "
+        f"ELSE (CASE {text} {word_class} ELSE CASE {prefix} END END) IS NOT NULL END"
+    )
+    return code, class_, known

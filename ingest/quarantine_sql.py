@@ -24,6 +24,10 @@ from ingest.plan import ScanPlan
 from ingest.plan_sql import declare_enum, partition_expr, with_derived
 from ingest.time_sql import format_literal, offset_detail
 
+QUARANTINE_COLUMNS = (
+    "source_file VARCHAR, line BIGINT, rule VARCHAR, detail VARCHAR, raw VARCHAR, rows BIGINT DEFAULT 1, "
+    "file_size BIGINT, file_sha256 VARCHAR, _part VARCHAR"
+)
 INSERT = "INSERT INTO quarantine (source_file, line, rule, detail, raw, _part) VALUES (?, ?, ?, ?, ?, ?)"
 
 
@@ -35,12 +39,15 @@ def quarantine_csv_rejects(
     path: str,
     rejects_table: str,
     file: IndexedFile,
-    keys: list[str],
+    keys: list[str] | None,
 ) -> None:
-    """Lines DuckDB could not parse: one quarantine row per line, with the first error on it.
+    """Lines DuckDB could not parse: one quarantine row per line, with the first error on it (`keys` None: in any
+    partition).
 
     DuckDB numbers them by record; their physical line is recounted from the byte position it reports.
     """
+    if not con.execute(f"SELECT count(*) FROM {rejects_table}").fetchall()[0][0]:
+        return  # most files: the query below is long to plan (its time SQL), for nothing
     field_sql, field_params = reject_key_sql(source, header, key_columns(source))
     rows = con.execute(
         f"SELECT line_byte_position, column_name, error_type, raw, error_message, {key_of_text_sql(source, 's.f')} "
@@ -52,7 +59,7 @@ def quarantine_csv_rejects(
     batch = []
     for (_, column_name, error_type, raw, message, row_key), line in zip(rows, lines, strict=True):
         key = row_key or file.home
-        if key not in keys:
+        if keys is not None and key not in keys:
             continue
         rule = rule_for_reject(error_type, column_name, plan.time_columns, plan.tag_column)
         batch.append((file.name, line, rule.value, reject_detail(rule, column_name, message), raw, key))
@@ -67,7 +74,7 @@ def quarantine_row_rules(
     header: list[str],
     path: str,
     file: IndexedFile,
-    keys: list[str],
+    keys: list[str] | None,
 ) -> None:
     """Rows that parsed but break a row rule (missing required value, local time that does not exist, a
     stated offset that disagrees with the zone, an unknown tag or quality code).
@@ -101,7 +108,7 @@ def quarantine_row_rules(
     batch = []
     for (rule, row_key, value, *_), raw, line in zip(rows, raw_rows, lines, strict=True):
         key = row_key or file.home
-        if key not in keys:
+        if keys is not None and key not in keys:
             continue
         text = texts.get(line) if line is not None else None
         text = text if text is not None else source.csv.field_delimiter.join("" if v is None else v for v in raw)

@@ -25,7 +25,7 @@ import fsspec
 import zstandard
 
 from config.sources import WHITESPACE, CsvOptions
-from ingest.encoding import detect_encoding
+from ingest.encoding import Utf8Check, detect_encoding
 from ingest.errors import SourceFileError
 from ingest.files import SourceFile
 from ingest.raw_lines import LineCounter, RawLines
@@ -38,10 +38,12 @@ _MAGIC = {"gzip": b"\x1f\x8b", "zstd": b"\x28\xb5\x2f\xfd", "bz2": b"BZh", "xz":
 
 @dataclass(frozen=True)
 class RawFacts:
-    """The original bytes' sha256 and line count (compressed files: of the compressed bytes)."""
+    """The original bytes' sha256, line count and whether they are UTF-8 (compressed files: of the compressed
+    bytes)."""
 
     sha256: str
     lines: RawLines
+    utf8: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,12 +86,13 @@ def compression_in(uri: str, name: str) -> str:
 
 
 def raw_facts(uri: str) -> RawFacts:
-    """Stream the original file once: sha256 and line count; a vanished file is a retryable error."""
-    digest, counter = hashlib.sha256(), LineCounter()
+    """Stream the original file once: sha256, line count and UTF-8 validity; a vanished file is a retryable error."""
+    digest, counter, utf8 = hashlib.sha256(), LineCounter(), Utf8Check()
     for chunk in _chunks(uri):
         digest.update(chunk)
         counter.feed(chunk)
-    return RawFacts(digest.hexdigest(), counter.result())
+        utf8.feed(chunk)
+    return RawFacts(digest.hexdigest(), counter.result(), utf8.valid())
 
 
 def readable_text(

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from config.kinds import SourceKind
 from config.layout import Layout, partition_dir
 from config.sources import SourceConfig, SourcesFile
-from ingest.files import discover
-from ingest.index import IndexedFile, index_files
+from ingest.files import SourceFile, discover
+from ingest.index import IndexedFile, StagedScan, index_files, options_digest
 from ingest.manifest import PartitionResult, read_manifests
+from ingest.readable import ReadableText
 from ingest.register import Register, load_register
+from ingest.stage import stage_csv, staged_folder
 from ingest.standardise import Progress, standardise
+from ingest.time_sql import TimeReading
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,19 @@ class Discovery:
 
 
 def discover_source(sources: SourcesFile, source: SourceConfig, layout: Layout) -> Discovery:
+    """The source's files, indexed; a new CSV file is typed once into a staged scan the standardiser publishes."""
     found = discover(sources.resolve_location(source))
-    indexed = index_files(source, found, layout.index_file(source.name), layout.scratch() / "transcoded")
+    register = register_for(sources, source, layout)
+
+    def stage(file: SourceFile, text: ReadableText, header: list[str], reading: TimeReading) -> StagedScan | None:
+        folder = staged_folder(layout, source.name, file.fingerprint, options_digest(source), register)
+        return stage_csv(source, file, text, header, register, folder, reading)
+
+    indexed = index_files(source, found, layout.index_file(source.name), layout.scratch() / "transcoded", stage)
+    current = {staged_folder(layout, source.name, f.fingerprint, f.config, register).name for f in indexed}
+    for stale in layout.staged(source.name).glob("*"):  # scans of file versions that are gone, or half-written
+        if stale.name not in current:
+            shutil.rmtree(stale, ignore_errors=True)
     return Discovery(source, indexed)
 
 

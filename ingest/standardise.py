@@ -22,15 +22,14 @@ from config.kinds import QuarantineRule
 from config.layout import Layout, partition_dir
 from config.sources import SourceConfig
 from config.sql import path_literal
-from ingest.columns import quote_ident
 from ingest.csv_scan import read_csv_call, read_header, unparsable_cause
 from ingest.errors import RowsLostError, SourceFileError
-from ingest.files import SourceFile
-from ingest.index import IndexedFile, readable_entry
+from ingest.index import IndexedFile, readable_entry, source_file
 from ingest.manifest import PartitionResult, write_manifest
-from ingest.plan import ScanPlan, build_plan
-from ingest.plan_sql import declare_enum, partition_expr, with_utc
+from ingest.plan import build_plan
+from ingest.plan_sql import declare_enum
 from ingest.quarantine_sql import (
+    QUARANTINE_COLUMNS,
     quarantine_csv_rejects,
     quarantine_row_rules,
     quarantine_typed_rows,
@@ -38,12 +37,9 @@ from ingest.quarantine_sql import (
 )
 from ingest.register import Register
 from ingest.rows import load_csv_records, load_rows
+from ingest.stage import copy_good, staged_folder, staged_part, staged_quarantine
 from ingest.time_sql import TimeReading
 
-QUARANTINE_COLUMNS = (
-    "source_file VARCHAR, line BIGINT, rule VARCHAR, detail VARCHAR, raw VARCHAR, rows BIGINT DEFAULT 1, "
-    "file_size BIGINT, file_sha256 VARCHAR, _part VARCHAR"
-)
 Progress = Callable[[str], None]
 
 
@@ -78,6 +74,9 @@ def standardise(
                 results[key].rows_in += file.partitions[key]
                 results[key].files.append(_file_facts(file))
             reason = file.unreadable
+            target = work / "good" / f"f{number}"
+            if not reason and _take_staged(con, source, file, file_keys, register, layout, target, results):
+                continue
             if not reason:
                 try:
                     _standardise_file(con, source, file, file_keys, register, layout, work, number, results)
@@ -153,7 +152,7 @@ def _standardise_file(
     number: int,
     results: dict[str, PartitionResult],
 ) -> None:
-    found = SourceFile(file.uri, file.name, file.size, file.mtime, is_local="://" not in file.uri)
+    found = source_file(file)
     target = work / "good" / f"f{number}"
     target.parent.mkdir(parents=True, exist_ok=True)
     reading = TimeReading(file.time_reading)
@@ -162,18 +161,22 @@ def _standardise_file(
         try:
             header = read_header(text.path, source.csv, file.uri)
             if file.reader == "csv":
-                width = _standardise_csv(con, source, file, keys, register, text.path, header, reading, number, target)
+                width, written = _standardise_csv(
+                    con, source, file, keys, register, text.path, header, reading, number, target
+                )
             else:
                 load_csv_records(con, text.path, source.csv, header, f"rows{number}")
-                width = _standardise_rows(con, source, file, keys, register, header, f"rows{number}", number, target)
+                width, written = _standardise_rows(
+                    con, source, file, keys, register, header, f"rows{number}", number, target
+                )
         finally:
             text.discard()
     else:
         fields, _ = load_rows(con, found, source.format, f"rows{number}")
-        width = _standardise_rows(con, source, file, keys, register, fields, f"rows{number}", number, target)
-    for key, readings, rows in _written_counts(con, target, width):
+        width, written = _standardise_rows(con, source, file, keys, register, fields, f"rows{number}", number, target)
+    for key, readings in written.items():
         results[key].readings_out += readings
-        results[key].rows_out += rows
+        results[key].rows_out += readings // width
 
 
 def _standardise_csv(
@@ -187,10 +190,11 @@ def _standardise_csv(
     reading: TimeReading,
     number: int,
     target: Path,
-) -> int:
+) -> tuple[int, dict[str, int]]:
     """The fast path: DuckDB's typed CSV reader; rejected lines and rows breaking a row rule are quarantined.
 
-    Returns the readings each input row becomes (wide exports: one per value column)."""
+    Returns the readings each input row becomes (wide exports: one per value column), and the readings written
+    per partition."""
     plan = build_plan(source, header, register, file.name, reading, padded_tags=file.padded_tags)
     declare_enum(con, plan)
     rejects = (f"rej{number}", f"scan{number}")
@@ -199,17 +203,17 @@ def _standardise_csv(
     )
     only = keys if set(keys) != set(file.partitions) else None
     try:
-        _copy_good(con, plan, f"(SELECT * FROM {call})", [path, *params], only, file.home, target)
+        written = copy_good(con, plan, f"(SELECT * FROM {call})", [path, *params], only, file.home, target)
     except duckdb.Error as exc:  # the typed reader gave up on the whole file
         cause, fix = unparsable_cause(path, exc)
         raise SourceFileError(file.uri, cause, fix=fix) from exc
     quarantine_csv_rejects(con, source, plan, header, path, rejects[0], file, keys)
-    written = sum(rows for _, _, rows in _written_counts(con, target, plan.readings_per_row))
+    rows = sum(written.values()) // plan.readings_per_row
     quarantined = con.execute("SELECT count(*) FROM quarantine WHERE source_file = ?", [file.name]).fetchone()
     expected = sum(file.partitions[k] for k in keys)
-    if written + (quarantined[0] if quarantined else 0) < expected:
+    if rows + (quarantined[0] if quarantined else 0) < expected:
         quarantine_row_rules(con, source, plan, header, path, file, keys)
-    return plan.readings_per_row
+    return plan.readings_per_row, written
 
 
 def _standardise_rows(
@@ -222,7 +226,7 @@ def _standardise_rows(
     table: str,
     number: int,
     target: Path,
-) -> int:
+) -> tuple[int, dict[str, int]]:
     """The row path: every field as text with its line number; casts and rules in SQL, bad rows quarantined."""
     plan = build_plan(source, fields, register, file.name, TimeReading.TEXT, row_path=True)
     declare_enum(con, plan)
@@ -230,46 +234,53 @@ def _standardise_rows(
     con.execute(f"CREATE OR REPLACE TEMP TABLE typed{number} AS {typed}")
     good_rows = f"(SELECT * FROM typed{number} WHERE _cast_rule IS NULL AND _bad IS NULL)"
     only = keys if set(keys) != set(file.partitions) else None
-    _copy_good(con, plan, good_rows, [], only, file.home, target)
+    written = copy_good(con, plan, good_rows, [], only, file.home, target)
     quarantine_typed_rows(con, source, plan, f"typed{number}", file, keys)
-    return plan.readings_per_row
+    return plan.readings_per_row, written
 
 
-def _copy_good(
+def _take_staged(
     con: duckdb.DuckDBPyConnection,
-    plan: ScanPlan,
-    scan: str,
-    scan_params: list[Any],
-    keys: list[str] | None,
-    file_key: str,
+    source: SourceConfig,
+    file: IndexedFile,
+    keys: list[str],
+    register: Register,
+    layout: Layout,
     target: Path,
-) -> None:
-    """Write the file's good rows, partitioned; `keys` None means every partition the file feeds."""
-    outputs = ", ".join(f"{sql} AS {quote_ident(name)}" for name, sql in plan.output)
-    part = partition_expr(plan)
-    part_params = [file_key] if plan.partition_sql == "NULL" else []
-    only = "" if keys is None else f" AND list_contains(?, {part})"
-    write_part = plan.partition_sql if plan.partition_sql != "NULL" else part  # a DATE partitions fastest
-    sql = (
-        f"COPY (SELECT {outputs}, {write_part} AS _part FROM {with_utc(plan, scan)} s "
-        f"WHERE {plan.rule_sql} IS NULL{only}) "
-        f"TO {path_literal(target)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (_part), "
-        f"FILENAME_PATTERN 'part-{{i}}', OVERWRITE_OR_IGNORE)"
-    )
-    filter_params = [] if keys is None else [keys, *part_params]
-    con.execute(sql, [*part_params, *scan_params, *filter_params])  # in textual order
-
-
-def _written_counts(con: duckdb.DuckDBPyConnection, target: Path, width: int) -> list[tuple[str, int, int]]:
-    """(partition, readings, input rows) one file wrote; `width` readings per input row."""
-    pieces = sorted(target.glob("_part=*/*.parquet"))
-    if not pieces:
-        return []
-    rows = con.execute(
-        "SELECT _part, count(*) FROM read_parquet(?, hive_partitioning = true, hive_types_autocast = false) GROUP BY 1",
-        [[str(p) for p in pieces]],
-    ).fetchall()
-    return [(str(key), int(readings), int(readings) // width) for key, readings in rows]
+    results: dict[str, PartitionResult],
+) -> bool:
+    """Take the pieces and quarantine of `keys` from the file's staged scan (discovery's typed pass); False when
+    there is none to take for every key (the file is then scanned again)."""
+    if file.reader != "csv":
+        return False
+    folder = staged_folder(layout, source.name, file.fingerprint, file.config, register)
+    parts = {key: staged_part(folder, key) for key in keys}
+    if any(part is None for part in parts.values()):
+        return False
+    quarantine = staged_quarantine(folder)
+    try:  # all or nothing: a piece another process took or removed meanwhile means scanning the file again
+        if quarantine is not None:
+            con.execute(
+                "INSERT INTO quarantine SELECT * REPLACE (COALESCE(_part, ?) AS _part) FROM read_parquet(?) "
+                "WHERE list_contains(?, COALESCE(_part, ?))",
+                [file.home, str(quarantine), keys, file.home],
+            )
+        for key, part in parts.items():
+            for number, piece in enumerate(part.pieces if part is not None else []):
+                destination = target / f"_part={key}" / f"part-{number}.parquet"
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                piece.replace(destination)
+    except (FileNotFoundError, duckdb.IOException):
+        _forget_file(con, file, target)
+        shutil.rmtree(folder, ignore_errors=True)  # partly taken: no one may take the rest for the whole
+        return False
+    for key, part in parts.items():
+        if part is not None:
+            results[key].rows_out += part.rows_out
+            results[key].readings_out += part.readings_out
+    if not any((folder / "good").glob("_part=*/*.parquet")):  # every partition taken
+        shutil.rmtree(folder, ignore_errors=True)
+    return True
 
 
 def _collect_quarantine(con: duckdb.DuckDBPyConnection, work: Path, results: dict[str, PartitionResult]) -> None:

@@ -42,6 +42,11 @@ class TimeSql:
 
     utc: str
     rule: str
+    check: str = ""  # SQL NULL exactly when `rule` is, cheaper (it skips naming the rule): what filters good rows
+
+    @property
+    def filter(self) -> str:
+        return self.check or self.rule
 
 
 def format_literal(formats: list[str]) -> str:
@@ -75,6 +80,16 @@ def time_reading(source: SourceConfig, with_offset: int, naive: int, castable: i
     return TimeReading.TEXT
 
 
+def configured_reading(source: SourceConfig, header: list[str]) -> TimeReading | None:
+    """The reading the configuration alone decides (a format, several time columns, or none in the file); None
+    when it depends on whether the file's timestamps state offsets."""
+    columns = source.source_columns(source.time_column or "ts")
+    decided = isinstance(source.timestamp.format, list) or len(columns) > 1 or source.timestamp.format is not None
+    if decided or not source.is_timed or not columns or any(c not in header for c in columns):
+        return time_reading(source, 0, 0, 0)
+    return None
+
+
 def typed_type(reading: TimeReading) -> str:
     """The DuckDB type the CSV reader gives a time column under `reading`."""
     return {TimeReading.NAIVE: "TIMESTAMP", TimeReading.INSTANT: "TIMESTAMPTZ", TimeReading.TEXT: "VARCHAR"}[reading]
@@ -97,7 +112,8 @@ def typed_time_sql(source: SourceConfig, column_sql: str, reading: TimeReading, 
         return TimeSql(f"({column_sql})::TIMESTAMP", f"CASE {missing} END")
     zone, ambiguous = source.timestamp.zone, source.timestamp.ambiguous
     utc = local_to_utc_sql(column_sql, zone, ambiguous)
-    return TimeSql(utc, f"CASE {missing} WHEN {utc_ref or utc} IS NULL THEN {_local_problem(column_sql, zone)} END")
+    rule = f"CASE {missing} WHEN {utc_ref or utc} IS NULL THEN {_local_problem(column_sql, zone)} END"
+    return TimeSql(utc, rule, f"CASE {missing} WHEN {utc_ref or utc} IS NULL THEN 'local_time' END")
 
 
 def text_time_sql(source: SourceConfig, raw_sql: str) -> TimeSql:

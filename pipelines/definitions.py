@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from annotation.projects import ProjectSpec, load_annotation
 from assets.annotation import LabelStudioResource, build_labels_asset
@@ -16,7 +17,7 @@ from assets.quality import build_quality_checks
 from assets.resources import PlantdataResource
 from config.errors import ConfigError
 from config.sources import SourcesFile, load_sources
-from pipelines.jobs import build_ingest_job, build_labels_job, build_publish_job
+from pipelines.jobs import build_index_job, build_ingest_job, build_labels_job, build_publish_job
 from pipelines.sensors import build_annotation_sensor, build_new_files_sensor, build_publish_after_gate_sensor
 from pipelines.settings import home, sources_path
 
@@ -26,9 +27,10 @@ def build_definitions(sources_file: Path | None = None, data_root: Path | None =
     assets: list[dg.AssetsDefinition] = []
     checks: list[dg.AssetChecksDefinition] = []
     publish = build_publish_job()
-    jobs, sensors = [publish], []
+    jobs: list[dg.JobDefinition | UnresolvedAssetJobDefinition] = [publish]
+    sensors = []
     for source in sources.sources:
-        job = build_ingest_job(source)
+        job, index_job = build_ingest_job(source), build_index_job(sources, source)
         assets += [
             build_standardised_asset(sources, source),
             build_gated_asset(source),
@@ -39,8 +41,11 @@ def build_definitions(sources_file: Path | None = None, data_root: Path | None =
             build_quality_checks(source),
             build_release_privacy_check(sources, source),
         ]
-        jobs.append(job)
-        sensors += [build_new_files_sensor(sources, source, job), build_publish_after_gate_sensor(source, publish)]
+        jobs += [job, index_job]
+        sensors += [
+            build_new_files_sensor(sources, source, job, index_job),
+            build_publish_after_gate_sensor(source, publish),
+        ]
     for spec in annotation_projects(sources):
         labels_job = build_labels_job(spec)
         assets.append(build_labels_asset(sources, spec))

@@ -1,7 +1,6 @@
-"""One ingestion job per source (materialise its standardised asset and run its checks), the publication job, and
-one labels job per annotation project."""
-
-from __future__ import annotations
+"""One ingestion job per source (materialise its standardised asset and run its checks), one indexing job per source
+(read new export files once to learn the partitions they feed), the publication job, and one labels job per
+annotation project."""
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
@@ -9,8 +8,11 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 from annotation.projects import ProjectSpec
 from assets.annotation import labels_key
 from assets.gated import gated_key
-from assets.ingest import standardised_key
-from config.sources import SourceConfig
+from assets.ingest import source_pool, standardised_key
+from assets.resources import PlantdataResource
+from config.sources import SourceConfig, SourcesFile
+from ingest.runner import discover_source
+from pipelines.partitions import add_missing_partitions
 
 
 def job_name(source: SourceConfig) -> str:
@@ -24,6 +26,27 @@ def build_ingest_job(source: SourceConfig) -> UnresolvedAssetJobDefinition:
         description=f"Standardise the {source.name} exports ({source.kind.value}) into canonical Parquet, check "
         "them against the quality suite and publish what passes.",
     )
+
+
+def index_job_name(source: SourceConfig) -> str:
+    return f"index_{source.name}"
+
+
+def build_index_job(sources: SourcesFile, source: SourceConfig) -> dg.JobDefinition:
+    """Index the source's new or changed files (the sensor never reads a file on its tick: it asks for this run) and
+    register the partitions they feed; the sensor's next tick requests their ingestion."""
+
+    @dg.op(name=f"index_{source.name}_files", pool=source_pool(source))
+    def index_files(context: dg.OpExecutionContext, plantdata: PlantdataResource) -> None:
+        discovery = discover_source(sources, source, plantdata.layout())
+        added = add_missing_partitions(context.instance, source, discovery.partitions)
+        context.log.info(f"{source.name}: {len(discovery.files)} file(s) indexed, {len(added)} new partition(s)")
+
+    @dg.job(name=index_job_name(source), description=f"Read new or changed {source.name} exports once to index them.")
+    def index() -> None:
+        index_files()
+
+    return index
 
 
 PUBLISH_JOB = "publish_catalog"

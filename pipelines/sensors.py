@@ -1,5 +1,5 @@
-"""Sensors that notice new or changed export files and request runs for the partitions they feed, and sensors
-that notice new expert annotations in Label Studio and request a labels pull."""
+"""Sensors that notice new or changed export files (from the listing alone) and request runs for the partitions they
+feed, and sensors that notice new expert annotations in Label Studio and request a labels pull."""
 
 import hashlib
 import json
@@ -17,44 +17,64 @@ from assets.ingest import partitions_for
 from assets.resources import PlantdataResource
 from config.errors import PlantdataError
 from config.sources import SourceConfig, SourcesFile
-from ingest.runner import discover_source, retire_stale_partitions
+from ingest.files import SourceFile, discover
+from ingest.index import IndexedFile, indexed
+from ingest.runner import Discovery, retire_stale_partitions
 
 
 def build_new_files_sensor(
-    sources: SourcesFile, source: SourceConfig, job: UnresolvedAssetJobDefinition
+    sources: SourcesFile,
+    source: SourceConfig,
+    job: UnresolvedAssetJobDefinition,
+    index_job: dg.JobDefinition,
 ) -> dg.SensorDefinition:
+    """A tick lists the source's files and decides from their stamps (size, mtime, ETag) alone, never opening one:
+    changed files the index already knows get runs for the partitions they feed; changed files it does not know yet
+    get one run of the indexing job, after which the next tick requests their partitions."""
     partitions = partitions_for(source)
 
     @dg.sensor(
         name=f"{source.name}_new_files",
-        job=job,
+        jobs=[job, index_job],
         minimum_interval_seconds=30,
         description=f"Looks for new or changed files at {source.location} and ingests the partitions they feed.",
     )
     def new_files(context: dg.SensorEvaluationContext, plantdata: PlantdataResource) -> dg.SensorResult | dg.SkipReason:
+        layout = plantdata.layout()
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-        discovery = discover_source(sources, source, plantdata.layout())
-        changed = [f for f in discovery.files if seen.get(f.uri) != f.sha256]
-        retired = retire_stale_partitions(plantdata.layout(), discovery)
+        listed = discover(sources.resolve_location(source))
+        known = indexed(layout, source, listed)
+        changed = [f for f in listed if seen.get(f.uri) != f.fingerprint]
+        unindexed = [f for f in changed if f.fingerprint not in known]
+        ready = [known[f.fingerprint] for f in changed if f.fingerprint in known]
+        retired: list[str] = []
+        if len(known) == len(listed):  # every current file is indexed: partitions no file feeds can be retired
+            retired = retire_stale_partitions(layout, Discovery(source, [known[f.fingerprint] for f in listed]))
+        deletions = [partitions.build_delete_request(retired)] if retired else []
         if not changed:
-            if retired:
-                return dg.SensorResult(dynamic_partitions_requests=[partitions.build_delete_request(retired)])
-            return dg.SkipReason(f"no new or changed files among {len(discovery.files)}")
-        keys = sorted({key for f in changed for key in f.partitions})
-        known = set(context.instance.get_dynamic_partitions(partitions.name or ""))
-        new_keys = [k for k in keys if k not in known]
+            if deletions:
+                return dg.SensorResult(dynamic_partitions_requests=deletions)
+            return dg.SkipReason(f"no new or changed files among {len(listed)}")
+        keys = sorted({key for f in ready for key in f.partitions})
+        registered = set(context.instance.get_dynamic_partitions(partitions.name or ""))
+        new_keys = [k for k in keys if k not in registered]
+        entries = Discovery(source, list(known.values()))
         requests = [
-            dg.RunRequest(partition_key=key, run_key=f"{source.name}:{key}:{_files_digest(discovery.files_for(key))}")
+            dg.RunRequest(
+                job_name=job.name,
+                partition_key=key,
+                run_key=f"{source.name}:{key}:{_files_digest(entries.files_for(key))}",
+            )
             for key in keys
         ]
-        cursor = {f.uri: f.sha256 for f in discovery.files}
+        cursor = {**seen, **{f.uri: f.fingerprint for f in ready}}  # unindexed files stay changed until indexed
+        if unindexed:
+            run_key = f"{source.name}:index:{_stamps_digest(unindexed)}"
+            requests.append(dg.RunRequest(job_name=index_job.name, run_key=run_key))
         return dg.SensorResult(
             run_requests=requests,
-            dynamic_partitions_requests=[
-                *([partitions.build_add_request(new_keys)] if new_keys else []),
-                *([partitions.build_delete_request(retired)] if retired else []),
-            ],
-            cursor=json.dumps(cursor, sort_keys=True),
+            dynamic_partitions_requests=[*([partitions.build_add_request(new_keys)] if new_keys else []), *deletions],
+            cursor=json.dumps({f.uri: cursor[f.uri] for f in listed if f.uri in cursor}, sort_keys=True),
         )
 
     return new_files
@@ -79,10 +99,15 @@ def build_publish_after_gate_sensor(
     return publish_after_gate
 
 
-def _files_digest(files: list) -> str:  # type: ignore[type-arg]
+def _files_digest(files: list[IndexedFile]) -> str:
     """Same files with the same content give the same run key, so a restart never ingests twice."""
     text = "\n".join(sorted(f"{f.uri}={f.sha256}" for f in files))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _stamps_digest(files: list[SourceFile]) -> str:
+    """The same file versions to index give the same run key: one indexing run per change, however many ticks."""
+    return hashlib.sha256("\n".join(sorted(f.fingerprint for f in files)).encode()).hexdigest()[:16]
 
 
 def build_annotation_sensor(spec: ProjectSpec, job: UnresolvedAssetJobDefinition) -> dg.SensorDefinition:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import fsspec
 import pytest
 from dagster._core.event_api import PartitionKeyFilter
 
@@ -118,29 +122,88 @@ def _tick(sensor: dg.SensorDefinition, context: dg.SensorEvaluationContext) -> d
     return result
 
 
+def _index(defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
+    """Run the indexing job the sensor asked for, as the daemon would."""
+    result = defs.resolve_job_def("index_hist").execute_in_process(instance=instance)
+    assert result.success
+
+
 def test_sensor_requests_each_new_partition_once(plant: Path, layout: Layout, write: Callable[..., Path]) -> None:
     defs = build_definitions(plant, layout.root)
     sensor = defs.resolve_sensor_def("hist_new_files")
     instance = instance_for(layout.root)
     resources = {"plantdata": defs.resources["plantdata"]}  # type: ignore[index]
+    unknown = _tick(sensor, dg.build_sensor_context(instance=instance, resources=resources, definitions=defs))
+    [index_run] = unknown.run_requests or []  # a file the index does not know yet: indexed in a run, not on the tick
+    assert index_run.job_name == "index_hist" and index_run.partition_key is None
+    assert json.loads(unknown.cursor or "{}") == {}, "its partitions are requested once it is indexed"
+    _index(defs, instance)
     first = _tick(sensor, dg.build_sensor_context(instance=instance, resources=resources, definitions=defs))
     assert first.run_requests is not None
     assert sorted(r.partition_key for r in first.run_requests) == ["2024-03-30", "2024-03-31"]
+    assert {r.job_name for r in first.run_requests} == {"ingest_hist"}
     again = _tick(sensor, dg.build_sensor_context(instance=instance, resources=resources, definitions=defs))
     assert again.run_requests is not None
     assert sorted(r.run_key for r in again.run_requests) == sorted(r.run_key for r in first.run_requests)
-    assert first.dynamic_partitions_requests[0].partition_keys == ["2024-03-30", "2024-03-31"]
+    assert not first.dynamic_partitions_requests, "the indexing run registered the partitions"
+    assert instance.get_dynamic_partitions("hist_days") == ["2024-03-30", "2024-03-31"]
     quiet = _tick(
         sensor, dg.build_sensor_context(instance=instance, resources=resources, definitions=defs, cursor=first.cursor)
     )
     assert not quiet.run_requests and quiet.skip_reason is not None
     write("hist/2.csv", "timestamp,tag,value\n2024-04-01 00:00:00,T1,4\n")
+    pending = _tick(
+        sensor, dg.build_sensor_context(instance=instance, resources=resources, definitions=defs, cursor=first.cursor)
+    )
+    assert [r.job_name for r in pending.run_requests or []] == ["index_hist"]
+    _index(defs, instance)
     later = _tick(
         sensor, dg.build_sensor_context(instance=instance, resources=resources, definitions=defs, cursor=first.cursor)
     )
     assert later.run_requests is not None
     assert [r.partition_key for r in later.run_requests] == ["2024-04-01"]
     assert json.loads(later.cursor or "{}").keys() >= {str(plant.parent / "hist" / "2.csv")}
+
+
+def test_sensor_decides_from_file_stamps_without_reading_any_file(
+    plant: Path, layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tick opens no export file (open, fsspec and DuckDB fail on them), and a file whose content changed behind
+    an unchanged size and mtime is not read again: only its listing is looked at."""
+    defs = build_definitions(plant, layout.root)
+    sensor = defs.resolve_sensor_def("hist_new_files")
+    instance = instance_for(layout.root)
+    resources = {"plantdata": defs.resources["plantdata"]}  # type: ignore[index]
+    exports = str(plant.parent)
+    real_open = builtins.open
+
+    def refuse(path: object, *args: object, **kwargs: object) -> object:
+        if str(path).startswith(exports) and not str(path).endswith(".yaml"):
+            raise AssertionError(f"the sensor opened {path} on a tick")
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    def tick(cursor: str | None) -> dg.SensorResult:
+        with monkeypatch.context() as patched:
+            patched.setattr(builtins, "open", refuse)
+            patched.setattr(fsspec, "open", lambda *a, **k: refuse(a[0]))
+            patched.setattr(duckdb, "connect", lambda *a, **k: refuse(exports + "/duckdb"))
+            context = dg.build_sensor_context(instance=instance, resources=resources, definitions=defs, cursor=cursor)
+            return _tick(sensor, context)
+
+    assert [r.job_name for r in tick(None).run_requests or []] == ["index_hist"]
+    _index(defs, instance)
+    first = tick(None)
+    assert sorted(r.partition_key for r in first.run_requests or []) == ["2024-03-30", "2024-03-31"]
+    export = plant.parent / "hist" / "1.csv"
+    stamp = export.stat()
+    text = export.read_text()
+    export.write_text(text.replace("2024-03-31 11:00:00", "2024-04-09 11:00:00"))  # same size, another day
+    os.utime(export, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    quiet = tick(first.cursor)
+    assert not quiet.run_requests and quiet.skip_reason is not None, "same stamp: not looked at again"
+    os.utime(export, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000_000))
+    changed = tick(first.cursor)
+    assert [r.job_name for r in changed.run_requests or []] == ["index_hist"], "a new stamp: indexed in a run"
 
 
 def test_publication_follows_each_gating_run(plant: Path, layout: Layout) -> None:
