@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from config.kinds import SourceKind
 from config.layout import Layout, partition_dir
@@ -44,10 +46,18 @@ def discover_source(sources: SourcesFile, source: SourceConfig, layout: Layout) 
 
     indexed = index_files(source, found, layout.index_file(source.name), layout.scratch() / "transcoded", stage)
     current = {staged_folder(layout, source.name, f.fingerprint, f.config, register).name for f in indexed}
-    for stale in layout.staged(source.name).glob("*"):  # scans of file versions that are gone, or half-written
-        if stale.name not in current:
+    for stale in layout.staged(source.name).glob("*"):  # scans of file versions that are gone
+        if stale.name not in current and not _being_written(stale):
             shutil.rmtree(stale, ignore_errors=True)
     return Discovery(source, indexed)
+
+
+def _being_written(folder: Path) -> bool:
+    """A scan another process may still be writing (a crashed writer's is removed a day later)."""
+    try:
+        return folder.name.endswith(".partial") and time.time() - folder.stat().st_mtime < 86_400
+    except FileNotFoundError:
+        return False
 
 
 def register_for(sources: SourcesFile, source: SourceConfig, layout: Layout) -> Register:
