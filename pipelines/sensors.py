@@ -3,6 +3,7 @@ feed, and sensors that notice new expert annotations in Label Studio and request
 
 import hashlib
 import json
+import warnings
 from typing import Any
 
 import dagster as dg
@@ -31,6 +32,17 @@ def build_new_files_sensor(
     """A tick lists the source's files and decides from their stamps (size, mtime, ETag) alone, never opening one:
     changed files the index already knows get runs for the partitions they feed; changed files it does not know yet
     get one run of the indexing job, after which the next tick requests their partitions."""
+    with warnings.catch_warnings():  # a sensor of two jobs: Dagster passes its beta `owners` itself; noise to users
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return _new_files_sensor(sources, source, job, index_job)
+
+
+def _new_files_sensor(
+    sources: SourcesFile,
+    source: SourceConfig,
+    job: UnresolvedAssetJobDefinition,
+    index_job: dg.JobDefinition,
+) -> dg.SensorDefinition:
     partitions = partitions_for(source)
 
     @dg.sensor(
