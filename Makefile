@@ -53,7 +53,7 @@ demo: setup
 	@echo "Quarantined rows:      $(PLANTDATA_HOME)/quarantine/<source>/...  (file, line, rule, raw text)"
 	@echo "Quality scores:        $(BIN)/plantdata quality report [--source S] [--json]"
 	@echo "GX Data Docs:          $(PLANTDATA_HOME)/gx/uncommitted/data_docs/local_site/index.html  (works offline)"
-	@echo "Expectation suites:    $(PLANTDATA_HOME)/gx/expectations/<source>.json; $(BIN)/plantdata quality suites"
+	@echo "Expectation suites:    $(PLANTDATA_HOME)/gx/expectations/<source>/{rows,flags,facts}.json; $(BIN)/plantdata quality suites"
 	@echo "Per-partition counts:  $(BIN)/plantdata sources status --json"
 	@echo "Released datasets:     $(PLANTDATA_HOME)/releases/<dataset>/v<n>/  (personal data pseudonymised)"
 	@echo "Catalog:               $(BIN)/plantdata catalog list|show NAME|search TEXT [--json]"
