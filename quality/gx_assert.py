@@ -100,9 +100,9 @@ def _assert_with_gx(
 
 def target(rule: Rule) -> str:
     """Which view a rule's expectation looks at."""
-    if rule.expectation is not None or rule.name in {"not_empty", "value_present", "quality_code"}:
+    if rule.expectation is not None or rule.name in {"not_empty", "value_present", "quality_code", "unique_key"}:
         return ROWS
-    if rule.name in UNIQUE_COLUMNS or rule.name == "unique_key":
+    if rule.name in UNIQUE_COLUMNS:
         return ROWS
     return FLAGS if rule.level == "row" else FACTS
 

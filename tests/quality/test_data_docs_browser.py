@@ -8,7 +8,6 @@ Full-page screenshots go to `$PLANTDATA_TEST_ARTIFACTS/data-docs/` (default `tes
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,25 +16,16 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from config.layout import Layout
 from config.sources import load_sources
 from pipelines.cli import main
 from quality.data_docs import external_urls, site_folder
 from quality.gate import evaluate_source
-from tests.conftest import HISTORIAN_SOURCES, REPO, ingest_all
+from tests.browser import TIMEOUT_MS, artifact_folder, chromium
+from tests.conftest import HISTORIAN_SOURCES, ingest_all
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEOUT_MS = 30_000  # the machine is loaded: wait for conditions, never for a fixed time
 DAYS = ("2024-03-30", "2024-03-31")
 DAGSTER_RUN = "6f1d2c3b-4a59-4e8f-9d7c-0b1a2e3f4d5c"
 RUN_NAME = f"source=hist__partition={DAYS[0]}__dagster_run={DAGSTER_RUN}"
@@ -78,20 +68,13 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Sites:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        expect.set_options(timeout=TIMEOUT_MS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
 def artifacts() -> Path:
-    folder = REPO / os.environ.get("PLANTDATA_TEST_ARTIFACTS", "test-artifacts") / "data-docs"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return artifact_folder("data-docs")
 
 
 @dataclass

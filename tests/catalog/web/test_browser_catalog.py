@@ -13,7 +13,6 @@ CDO read, AI project members read on approval); grade 3 = 2, 5, 8, 11 (steward "
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import threading
@@ -29,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Route, expect
 
 from bench.synthetic_catalog import fill
 from catalog.store import CatalogStore
@@ -37,19 +36,10 @@ from catalog.web.app import create_app
 from catalog.web.context import WebCatalog, add_people
 from config.layout import Layout
 from config.people import Person, Role
+from tests.browser import TIMEOUT_MS, artifact_folder, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REPO = Path(__file__).resolve().parents[3]
 PASSWORD = "a-long-password-1"
-TIMEOUT_MS = 30_000  # the machine is loaded: wait for conditions, never for a fixed time
 DATASETS = 12
 ESTATE_CHARTS = {"domain", "data_type", "scenario", "source_system", "security_grade", "scores", "trend"}
 ZH_GRADE = {1: "一级", 2: "二级", 3: "三级"}
@@ -144,20 +134,13 @@ def base_url(data_root: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        expect.set_options(timeout=TIMEOUT_MS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
 def artifacts() -> Path:
-    folder = REPO / os.environ.get("PLANTDATA_TEST_ARTIFACTS", "test-artifacts") / "browser-catalog"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return artifact_folder("browser-catalog")
 
 
 @dataclass
