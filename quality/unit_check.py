@@ -80,17 +80,16 @@ def judge(
     """(wrong unit, evidence) when the tag's level looks like its register unit converted to another one."""
     if unit is None or not math.isfinite(level.median):
         return None
-    options = candidates(unit)
-    if not options:
-        return None
+    # the candidates (pint, imported on first use) are looked at only when a level does not fit: a clean plant
+    # never needs them
     span = high - low if low is not None and high is not None and high > low else None
     if span is not None and low is not None and high is not None:
         outside = level.median < low - 0.1 * span or level.median > high + 0.1 * span
-        back_inside = [o for o, a, b in options if low <= (level.median - b) / a <= high]
-        if outside and back_inside:
+        back_inside = [o for o, a, b in candidates(unit) if low <= (level.median - b) / a <= high] if outside else []
+        if back_inside:
             return back_inside[0], "limits"
     verdicts = {
-        name: _against(level, reference, options, span, same_tag=name == "history")
+        name: _against(level, reference, unit, span, same_tag=name == "history")
         for name, reference in (("history", history), ("peers", peers))
         if reference is not None
     }
@@ -105,7 +104,7 @@ def judge(
 def _against(
     level: Level,
     reference: Level,
-    options: tuple[tuple[str, float, float], ...],
+    unit: str,
     span: float | None,
     same_tag: bool,
 ) -> str | None:
@@ -115,7 +114,7 @@ def _against(
     raw = abs(level.median - reference.median)
     if raw <= tolerance:
         return "consistent"
-    for name, scale, offset in options:
+    for name, scale, offset in candidates(unit):
         converted = abs(level.median - (scale * reference.median + offset))
         spread = _spread_agrees(level, reference, scale) if same_tag else True
         if converted <= scale * tolerance and converted * EXPLAINS < raw and spread:

@@ -1,0 +1,50 @@
+"""Column profiles: exact counts and ranges, histograms over finite values, approximate quartiles."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from catalog.profile import profile
+from config.kinds import SourceKind
+
+
+def test_counts_ranges_histograms_and_quartiles_of_a_readings_file(tmp_path: Path) -> None:
+    start = datetime(2024, 3, 30, tzinfo=UTC)
+    values = [float(i) for i in range(1000)] + [None, float("inf"), float("nan")]
+    table = pa.table(
+        {
+            "ts": [start + timedelta(seconds=i) for i in range(len(values))],
+            "tag": ["P-101.PT"] * len(values),
+            "value": values,
+            "quality": [192] * (len(values) - 1) + [None],
+        }
+    )
+    pq.write_table(table, tmp_path / "part-0.parquet")
+    by_name = {c.name: c for c in profile([str(tmp_path / "part-0.parquet")], SourceKind.HISTORIAN_LONG)}
+
+    value = by_name["value"]
+    assert (value.rows, value.nulls) == (1003, 1)
+    histogram = json.loads(value.histogram or "{}")
+    assert len(histogram) == 10 and sum(histogram.values()) == 1000, "finite values only, each counted once"
+    quartiles = [float(q) for q in (value.q25, value.q50, value.q75) if q is not None]
+    assert len(quartiles) == 3 and 0 <= quartiles[0] < quartiles[1] < quartiles[2] <= 999
+    assert abs(quartiles[1] - 500) < 60, quartiles
+
+    ts = by_name["ts"]
+    assert (ts.min, ts.max) == ("2024-03-30 00:00:00+00", "2024-03-30 00:16:42+00")
+    assert ts.q50 is not None and ts.q50.endswith("+00") and ts.min <= ts.q50 <= ts.max, "same text form as min"
+    assert (by_name["tag"].min, by_name["tag"].distinct_approx) == ("P-101.PT", 1), "a tag is a code: shown"
+    assert (by_name["quality"].nulls, by_name["quality"].max) == (1, "192")
+
+
+def test_nested_columns_are_profiled_too(tmp_path: Path) -> None:
+    table = pa.table({"spans": [[1, 2], [3], None], "meta": [{"a": 1}, {"a": 2}, {"a": None}], "n": [1, 2, 3]})
+    pq.write_table(table, tmp_path / "part-0.parquet")
+    by_name = {c.name: c for c in profile([str(tmp_path / "part-0.parquet")])}
+    assert set(by_name) == {"spans", "meta", "n"}
+    assert (by_name["spans"].nulls, by_name["n"].max, by_name["n"].rows) == (1, "3", 3)
