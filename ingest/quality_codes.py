@@ -77,7 +77,8 @@ def _normal(word: str) -> str:
 
 def quality_number_sql(column_sql: str) -> str:
     """The quality as an unsigned number (decimal or 0x-hex; a signed 32-bit code made unsigned); NULL for words."""
-    number = f"TRY_CAST(trim({column_sql}) AS BIGINT)"
+    # DuckDB's cast skips blanks around a decimal number itself; only hex with blanks needs the trimmed copy
+    number = f"COALESCE(TRY_CAST({column_sql} AS BIGINT), TRY_CAST(trim({column_sql}) AS BIGINT))"
     return f"(CASE WHEN {number} < 0 THEN {number} + 4294967296 ELSE {number} END)"
 
 
@@ -91,7 +92,7 @@ def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions, e
     a reading, nearly free, where text costs a third more. `known` tests a number's range only (every number in
     range has a class), so filtering good rows does not compute the class a second time."""
     # a text that reads as a number holds an 'x' only as its hex prefix: a byte search, not a lower-cased copy
-    hexadecimal = f"(contains({column_sql}, 'x') OR contains({column_sql}, 'X'))"
+    hexadecimal = f"(strpos({column_sql}, 'x') + strpos({column_sql}, 'X') > 0)"
     ua = {"auto": f"({number_sql} > 255 OR {hexadecimal})", "opc_ua": "true", "opc_da": hexadecimal}[options.numeric]
     in_range = f"{number_sql} BETWEEN 0 AND 4294967295"
     if options.numeric == "opc_da":  # decimal numbers above a byte are no OPC DA quality

@@ -19,6 +19,7 @@ import json
 import re
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,9 @@ def stage_csv(
     """Scan a CSV file once into `folder`; None when its records are not its raw lines one to one (read it record by
     record instead). Tags with blanks around them are looked for in what the typed reader rejected: if the register
     knows them trimmed, the file is scanned again with tags read as text and trimmed."""
-    data_lines = text.lines.data_lines(source.csv.skip_rows + (1 if source.csv.header else 0))
+    def data_lines() -> int:  # asked for after the scan: the raw count runs beside it on the sha256 thread
+        return text.lines.data_lines(source.csv.skip_rows + (1 if source.csv.header else 0))
+
     try:
         return _stage_once(source, file, text.path, header, register, folder, reading, data_lines, padded=False)
     except _TagsNeedTrimmingError:
@@ -96,7 +99,7 @@ def _stage_once(
     register: Register,
     folder: Path,
     reading: TimeReading,
-    data_lines: int,
+    data_lines: Callable[[], int],
     padded: bool,
 ) -> StagedScan | None:
     home = partition_key_for_file(file.name) if source.partitioning == "file" else ""
@@ -126,10 +129,11 @@ def _stage_once(
         ).fetchall()[0][0]
         width = plan.readings_per_row
         good = sum(readings for readings in written.values()) // width
-        if good + _quarantined(con) < data_lines:
+        lines = data_lines()
+        if good + _quarantined(con) < lines:
             quarantine_row_rules(con, source, plan, header, path, entry, None)
         records = good + _quarantined(con)
-        if records != data_lines:
+        if records != lines:
             return None
         partitions: dict[str | None, int] = {key: readings // width for key, readings in written.items()}
         for key, rows in con.execute("SELECT nullif(_part, ''), sum(rows) FROM quarantine GROUP BY 1").fetchall():

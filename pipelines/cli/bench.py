@@ -34,12 +34,13 @@ def bench_ingest(rows: int, repeats: int, as_json: bool) -> None:
 
 @bench.command("gate")
 @click.option("--rows", type=int, default=1_000_000, show_default=True)
+@click.option("--repeats", type=int, default=3, show_default=True, help="Turns per side; each keeps its fastest.")
 @click.option("--json", "as_json", is_flag=True)
-def bench_gate(rows: int, as_json: bool) -> None:
+def bench_gate(rows: int, repeats: int, as_json: bool) -> None:
     """Time the quality gate's validation of an N-row partition against a raw DuckDB COPY of the same data."""
     from bench.gate import run_gate_bench
 
-    result = run_gate_bench(rows, Layout(home()).root / "bench")
+    result = run_gate_bench(rows, Layout(home()).root / "bench", repeats)
     if as_json:
         click.echo(json.dumps(result))
     else:
@@ -49,13 +50,14 @@ def bench_gate(rows: int, as_json: bool) -> None:
 
 @bench.command("pipeline")
 @click.option("--rows", type=int, default=1_000_000, show_default=True)
+@click.option("--repeats", type=int, default=2, show_default=True, help="Turns per side; each keeps its fastest.")
 @click.option("--json", "as_json", is_flag=True)
-def bench_pipeline(rows: int, as_json: bool) -> None:
+def bench_pipeline(rows: int, repeats: int, as_json: bool) -> None:
     """From a fresh N-row historian CSV to a published catalog version (ingest, gate, PII scan, release, profile,
     catalog), each stage timed, against a raw DuckDB COPY of the same file in the same run."""
     from bench.pipeline import run_pipeline_bench
 
-    report(run_pipeline_bench(rows, Layout(home()).root / "bench"), as_json)
+    report(run_pipeline_bench(rows, Layout(home()).root / "bench", repeats), as_json)
 
 
 @bench.command("catalog")

@@ -6,7 +6,7 @@ from bench.gate import run_gate_bench
 
 
 def test_gate_bench_reports_evaluation_and_output_against_the_raw_copy(tmp_path: Path) -> None:
-    result = run_gate_bench(20_000, tmp_path)
+    result = run_gate_bench(20_000, tmp_path, repeats=1)
     assert result["rows"] == 20_000
     assert result["gate_s"] >= result["evaluate_s"] > 0 and result["publish_s"] > 0
     assert abs(result["gate_s"] - result["evaluate_s"] - result["publish_s"]) < 0.01

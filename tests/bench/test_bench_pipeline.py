@@ -19,7 +19,7 @@ def test_bench_pipeline_times_each_stage_and_publishes_a_catalog_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PLANTDATA_HOME", str(tmp_path))
-    result = CliRunner().invoke(main, ["bench", "pipeline", "--rows", "3000", "--json"])
+    result = CliRunner().invoke(main, ["bench", "pipeline", "--rows", "3000", "--repeats", "1", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output.strip().splitlines()[-1])
     assert report["rows"] == report["rows_out"] == report["catalog_rows"] == 3000
