@@ -78,6 +78,7 @@ def stage_csv(
     """Scan a CSV file once into `folder`; None when its records are not its raw lines one to one (read it record by
     record instead). Tags with blanks around them are looked for in what the typed reader rejected: if the register
     knows them trimmed, the file is scanned again with tags read as text and trimmed."""
+
     def data_lines() -> int:  # asked for after the scan: the raw count runs beside it on the sha256 thread
         return text.lines.data_lines(source.csv.skip_rows + (1 if source.csv.header else 0))
 
