@@ -81,6 +81,9 @@ class _SpacyEngine(SpacyNlpEngine):
         )
         self._ner = ner
 
+    def get_supported_languages(self) -> list[str]:
+        return ["en"]  # known before the model is loaded (Presidio asks while building its registry)
+
     def load(self) -> None:
         nlp = spacy.load(NER_MODEL, exclude=list(NER_COMPONENTS_UNUSED)) if self._ner else spacy.blank("en")
         pipelines: Any = {"en": nlp}  # Presidio annotates `nlp` as None until loaded
@@ -146,9 +149,10 @@ class PiiScanner:
         self._blank.load()
         # What the first pass hands the analyzer: no model entities, no tokens (our recognizers and Presidio's
         # pattern ones read only the text, and context boosting is off), so no text is tokenised for it.
-        self._none = NlpArtifacts([], spacy.blank("en").make_doc(""), [], [], self._blank, "en")
+        loaded: Any = self._blank.nlp  # Presidio annotates it None until loaded
+        self._none = NlpArtifacts([], loaded["en"].make_doc(""), [], [], self._blank, "en")
+        # the model is loaded when a text first needs it: most columns of most sources (codes, tags) never do
         engine = _SpacyEngine(settings.ner) if settings.ner else self._blank
-        engine.load()
         registry = RecognizerRegistry(supported_languages=["en"])
         presidio_log = logging.getLogger("presidio-analyzer")
         level = presidio_log.level
@@ -174,8 +178,13 @@ class PiiScanner:
         self._engine = engine
         recognizers = list(registry.recognizers)
         self._ner = next(r for r in recognizers if getattr(r, "name", None) == NER_RECOGNIZER)
+        # the analyzer is always handed artifacts (`_none`, or the model's for NER): its own engine, which it loads
+        # at once, is the blank one
         self._analyzer = AnalyzerEngine(
-            registry=registry, nlp_engine=engine, supported_languages=["en"], context_aware_enhancer=_ScoresAsFound()
+            registry=registry,
+            nlp_engine=self._blank,
+            supported_languages=["en"],
+            context_aware_enhancer=_ScoresAsFound(),
         )
         self._entities = list(settings.entities)
         self._treatments = {entity: treatment_function(entity, settings) for entity in self._entities}
@@ -183,6 +192,11 @@ class PiiScanner:
         self.settings = settings
         self.ner = settings.ner
         self.texts_through_ner = 0
+
+    @property
+    def model_loaded(self) -> bool:
+        """Whether the NER model has been loaded (on the first text that needs it)."""
+        return bool(self._engine.is_loaded())
 
     def clear_cache(self) -> None:
         """Forget masked texts (a long-lived scanner would otherwise keep every text it has seen)."""
@@ -210,6 +224,8 @@ class PiiScanner:
         self.texts_through_ner += len(needs_model)
         named: dict[str, list[RecognizerResult]] = {}
         if needs_model:
+            if not self._engine.is_loaded():
+                self._engine.load()
             for text, artifacts, *_ in self._engine.process_batch(needs_model, language="en", batch_size=self.BATCH):
                 found = [_family_first(r, text) for r in self._ner.analyze(text, ["PERSON"], artifacts)]
                 named[text] = [r for r in found if not _implausible(r, text)]

@@ -148,3 +148,12 @@ def test_identifiers_are_never_taken_for_phone_numbers(tmp_path: Path) -> None:
     settings = ScannerSettings(roster_names=(), key=KEY)
     report, replacements = scan([orders], settings, SourceKind.WORK_ORDERS, workers=1)
     assert replacements == {} and not report.found, "Presidio's phone matcher reads WO-1640 as a number"
+
+
+def test_the_ner_model_is_loaded_only_for_a_text_that_needs_it() -> None:
+    """Code columns (tags, equipment) never need the model: a historian's release does not pay for loading it."""
+    fresh = PiiScanner(ScannerSettings(roster_names=(), key=KEY))
+    codes = fresh.mask_many(["P-101.PT", "TAG0001.PV", "degC"], names=False)
+    assert all(m.found == {} for m in codes.values()) and not fresh.model_loaded
+    masked = fresh.mask("Zygmunt Brzęczyszczykiewicz replaced the seal.").text
+    assert fresh.model_loaded and "Zygmunt" not in masked
