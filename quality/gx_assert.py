@@ -265,8 +265,21 @@ def _count_declared(result: RuleResult, passed: bool, found: dict[str, Any]) -> 
 def _context(gx: Any, root: Path) -> Any:
     root.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(root.parent))
-    context.variables.progress_bars = {"globally": False}
+    _config_variables_read_once(context)
+    if context.variables.progress_bars != {"globally": False}:  # each change rewrites great_expectations.yml
+        context.variables.progress_bars = {"globally": False}
     return context
+
+
+def _config_variables_read_once(context: Any) -> None:
+    """GX reads and parses `uncommitted/config_variables.yml` again on every lookup of a store's name: some 240 YAML
+    parses, half a second, per source run. Nothing changes them during a run, so this context reads them once."""
+    from great_expectations.core.config_provider import _ConfigurationVariablesConfigurationProvider
+
+    provider = context.config_provider.get_provider(_ConfigurationVariablesConfigurationProvider)
+    if provider is not None:
+        values = provider.get_values()
+        provider.get_values = lambda: dict(values)
 
 
 def _prune(root: Path) -> None:
