@@ -23,3 +23,24 @@ class ReaderError(TaskDatasetError):
     def __init__(self, version_dir: str, problem: str, fix: str) -> None:
         self.version_dir, self.problem, self.fix = version_dir, problem, fix
         super().__init__(f"{version_dir}: {problem}. Fix: {fix}")
+
+
+class LeakError(TaskDatasetError):
+    """The splits a spec asks for would share time or groups between train and test: nothing is written."""
+
+
+class GateRefusedError(TaskDatasetError):
+    """A source partition failed (or was never judged by) the quality gate's error-severity checks."""
+
+    def __init__(self, dataset: str, version: int, partition: str, why: str) -> None:
+        self.dataset, self.version, self.partition = dataset, version, partition
+        super().__init__(
+            f"{dataset} v{version} partition {partition}: {why}; refusing to build from it. Fix the partition and "
+            "re-run the gate (plantdata run), then publish a new release"
+        )
+
+
+class UnknownDatasetError(TaskDatasetError):
+    def __init__(self, name: str, version: int | None = None) -> None:
+        what = f"{name} v{version}" if version is not None else name
+        super().__init__(f"task dataset {what} not found; list them with `plantdata dataset list`")
