@@ -4,6 +4,9 @@ aggregate (`VIB_RMS__mean`).
 Readings are averaged into `resample` buckets first (a steady rate whatever each tag's sampling), then each
 window aggregates the buckets inside it: a window holds only readings from its own [start, end), so splitting
 whole windows can never put one reading on both sides of a boundary. Readings of bad quality are left out.
+
+Aggregation runs on one DuckDB thread: floating-point sums depend on the order of their terms, and parallel
+aggregation changes that order from run to run, which would change the last bits and the content hashes.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ def build_windows(
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET threads = 1")  # sums in one fixed order: the same readings give the same bits
         files = [str(f) for f in readings.files]
         columns = {r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [files]).fetchall()}
         con.register("tagmap", _tag_map(con, files, columns, register, spec, extra_signals))
