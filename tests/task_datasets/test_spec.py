@@ -55,7 +55,7 @@ def test_errors_name_the_file_the_key_and_the_fix(tmp_path: Path, old: str, new:
 
 
 def test_messages_say_what_is_wrong(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="precedence names 'alarms' but the spec has no labels.alarms section"):
+    with pytest.raises(ConfigError, match=r"precedence names 'alarms' but the spec has no labels\.alarms section"):
         load_spec(_broken(tmp_path, "precedence: [rule]", "precedence: [rule, alarms]"))
     with pytest.raises(ConfigError, match="a group split needs group_by"):
         load_spec(_broken(tmp_path, "  method: time", "  method: group"))
