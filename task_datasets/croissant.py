@@ -12,6 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -352,15 +355,26 @@ def croissant_document(version_dir: Path, manifest: Manifest, facts: dict[str, A
     return doc
 
 
+@contextmanager
+def quiet_mlcroissant() -> Iterator[None]:
+    """Silence mlcroissant's absl warnings (callers get the issues) and a pandas 3.1 deprecation it triggers."""
+    absl = logging.getLogger("absl")
+    level = absl.level
+    absl.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.reset_index is deprecated")
+            yield
+    finally:
+        absl.setLevel(level)
+
+
 def validate(document: dict[str, Any], where: str) -> list[str]:
     """Check `document` with mlcroissant; raise `DocumentError` on its errors, return its warnings (sorted)."""
     import mlcroissant as mlc
     from mlcroissant._src.core.context import Context
 
-    absl = logging.getLogger("absl")
-    level = absl.level
-    absl.setLevel(logging.ERROR)  # warnings are returned to the caller, not printed by mlcroissant
-    try:
+    with quiet_mlcroissant():
         context = Context()
         try:
             mlc.Metadata.from_json(ctx=context, json_=document)
@@ -369,8 +383,6 @@ def validate(document: dict[str, Any], where: str) -> list[str]:
         if context.issues.errors:
             raise DocumentError(where, f"mlcroissant rejects the Croissant file: {sorted(context.issues.errors)}", _FIX)
         return sorted(context.issues.warnings)
-    finally:
-        absl.setLevel(level)
 
 
 def write_croissant(version_dir: Path, manifest: Manifest, facts: dict[str, Any] | None = None) -> Path:

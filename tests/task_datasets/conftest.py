@@ -29,9 +29,9 @@ def _split_table(split: str, rows: int) -> pa.Table:
             "unit": pa.array(
                 [f"P-{(i % 2) + (1 if split == 'train' else 3)}" for i in range(rows)]
             ).dictionary_encode(),
-            "vibration_rms": pa.array([0.5 + 0.25 * i for i in range(rows)], pa.float64()),
+            "vibration_rms": pa.array([None if i == 4 else 0.5 + 0.25 * i for i in range(rows)], pa.float64()),
             "temperature_max": pa.array([40.0 + i for i in range(rows)], pa.float32()),
-            "samples": pa.array([60 + i for i in range(rows)], pa.int32()),
+            "samples": pa.array([None if i == 4 else 60 + i for i in range(rows)], pa.int32()),  # nulls: a sensor gap
             "window": pa.array([[0.1 * i, 0.2 * i, 0.3 * i] for i in range(rows)], pa.list_(pa.float64())),
             "running": pa.array([i % 3 != 0 for i in range(rows)]),
             "fault_class": pa.array(labels),
