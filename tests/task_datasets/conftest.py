@@ -40,13 +40,20 @@ def _split_table(split: str, rows: int) -> pa.Table:
     )
 
 
-def build_version(root: Path, name: str = "pump_fault", version: int = 1) -> tuple[Path, dict[str, Any]]:
-    """Write data/<split>.parquet and manifest.json as core's builder does; return the folder and the manifest."""
+def build_version(
+    root: Path, name: str = "pump_fault", version: int = 1, rename: dict[str, str] | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """Write data/<split>.parquet and manifest.json as core's builder does; return the folder and the manifest.
+
+    `rename` renames feature columns (to try names that are awkward in an IRI).
+    """
+    rename = rename or {}
     version_dir = root / name / f"v{version}"
     files = []
     balance: dict[str, dict[str, int]] = {}
     for split, rows in ROWS.items():
         table = _split_table(split, rows)
+        table = table.rename_columns([rename.get(n, n) for n in table.column_names])
         path = version_dir / "data" / f"{split}.parquet"
         commit_parquet(path, table)
         data = path.read_bytes()
@@ -61,7 +68,7 @@ def build_version(root: Path, name: str = "pump_fault", version: int = 1) -> tup
         )
         labels = table.column("fault_class").to_pylist()
         balance[split] = {cls: labels.count(cls) for cls in CLASSES}
-    schema_types = {f.name: str(f.type) for f in _split_table("train", 1).schema}
+    schema_types = {rename.get(f.name, f.name): str(f.type) for f in _split_table("train", 1).schema}
     roles = {
         "window_id": "key",
         "window_start": "time",

@@ -14,7 +14,7 @@ import pytest
 from task_datasets.documents import write_documents
 from task_datasets.errors import ReaderError
 from task_datasets.readers import READERS, load_with
-from tests.task_datasets.conftest import FACTS, ROWS
+from tests.task_datasets.conftest import FACTS, ROWS, build_version
 
 Version = tuple[Path, dict[str, Any]]
 
@@ -81,3 +81,13 @@ def test_mlcroissant_refuses_a_split_file_changed_after_the_build(documented: Ve
     (version_dir / "data" / "test.parquet").write_bytes((version_dir / "data" / "train.parquet").read_bytes())
     with pytest.raises(ReaderError, match=r"cannot read split 'test'.*Hash of downloaded file"):
         load_with("mlcroissant", version_dir, "test")
+
+
+@pytest.mark.usefixtures("offline")
+def test_column_names_awkward_in_an_iri_load_through_mlcroissant(tmp_path: Path) -> None:
+    rename = {"vibration_rms": "vibration RMS/mm·s⁻¹ #1", "samples": "samples (n)"}
+    version_dir, manifest = build_version(tmp_path, rename=rename)
+    write_documents(version_dir, manifest, FACTS)
+    loaded = load_with("mlcroissant", version_dir, "train")
+    assert set(rename.values()) <= set(loaded.column_names)
+    assert _rows(loaded) == _rows(load_with("pyarrow", version_dir, "train"))
