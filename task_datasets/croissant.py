@@ -210,6 +210,21 @@ def _field(manifest: Manifest, split: str, file_id: str, column: dict[str, Any])
             field["prov:wasAttributedTo"] = [
                 {"@type": "prov:Agent", "prov:label": name} for name in labels["precedence"]
             ]
+        # Data-level provenance (Croissant 1.1): the column naming each row's label source annotates the target.
+        provenance_columns = [c for c in manifest["schema"] if c["role"] == "label_provenance"]
+        if provenance_columns:
+            field["annotation"] = [
+                {
+                    "@type": "cr:Field",
+                    "@id": f"{field['@id']}/{quote(c['name'], safe='')}",
+                    "name": c["name"],
+                    "description": f"Which label source gave this row's {column['name']}.",
+                    "dataType": "sc:Text",
+                    "equivalentProperty": "prov:wasAttributedTo",
+                    "source": {"fileObject": {"@id": file_id}, "extract": {"column": c["name"]}},
+                }
+                for c in provenance_columns
+            ]
     field["dataType"] = types
     if is_array:
         field["isArray"] = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import mlcroissant as mlc
 import pytest
 
+from task_datasets import croissant
 from task_datasets.croissant import croissant_type, validate, write_croissant
 from task_datasets.errors import DocumentError
 from tests.task_datasets.conftest import FACTS, ROWS, build_version
@@ -47,6 +49,10 @@ def test_one_file_object_and_record_set_per_split(version: Version) -> None:
     assert types["fault_class"] == ["sc:Text", "cr:Label"]
     assert next(f for f in train["field"] if f["name"] == "window")["isArray"] is True
     assert train["key"] == {"@id": "train/window_id"}
+    target = next(f for f in train["field"] if f["name"] == "fault_class")
+    [annotation] = target["annotation"]  # data-level provenance: each row's label source
+    assert annotation["equivalentProperty"] == "prov:wasAttributedTo"
+    assert annotation["source"]["extract"] == {"column": "label_source"}
 
 
 def test_rai_and_provenance_fields(version: Version) -> None:
@@ -121,3 +127,8 @@ def test_validate_reports_mlcroissant_errors(version: Version) -> None:
 )
 def test_arrow_types_map_to_croissant_types(arrow: str, expected: tuple[str, bool]) -> None:
     assert croissant_type(arrow, "c") == expected
+
+
+def test_docstring_examples() -> None:
+    result = doctest.testmod(croissant)
+    assert result.attempted >= 3 and result.failed == 0
