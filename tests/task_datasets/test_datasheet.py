@@ -7,8 +7,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from task_datasets.datasheet import SECTIONS, write_datasheet
 from task_datasets.documents import write_documents
+from tests.browser import artifact_folder, chromium
 from tests.task_datasets.conftest import FACTS
 
 Version = tuple[Path, dict[str, Any]]
@@ -93,3 +96,17 @@ def test_write_documents_writes_all_three(version: Version) -> None:
     assert [p.name for p in paths] == ["croissant.json", "datasheet.md", "datasheet.html"]
     assert all(p.parent == version_dir and p.stat().st_size > 0 for p in paths)
     assert not list(version_dir.glob(".*.partial"))
+
+
+def test_html_opens_in_chromium_without_any_other_request(version: Version) -> None:
+    version_dir, manifest = version
+    _, html_path = write_datasheet(version_dir, manifest, FACTS)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(html_path.as_uri())
+        expect(page.locator("h2")).to_have_count(len(SECTIONS))
+        expect(page.locator("#labelling")).to_contain_text("agreement (Krippendorff's alpha) 0.812")
+        page.screenshot(path=artifact_folder("task_datasets") / "datasheet.png", full_page=True)
+    assert requests == [html_path.as_uri()]
