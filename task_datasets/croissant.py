@@ -384,15 +384,24 @@ def quiet_mlcroissant() -> Iterator[None]:
         absl.setLevel(level)
 
 
-def validate(document: dict[str, Any], where: str) -> list[str]:
-    """Check `document` with mlcroissant; raise `DocumentError` on its errors, return its warnings (sorted)."""
+def validate(document: dict[str, Any] | Path, where: str | None = None) -> list[str]:
+    """Check a Croissant document (a dict, or the path of a file) the way `mlcroissant.Dataset` does.
+
+    Both the metadata and the operation graph mlcroissant would run to read the records are checked. Raises
+    `DocumentError` on mlcroissant's errors; returns its warnings, sorted (an empty list is a clean file).
+    """
     import mlcroissant as mlc
     from mlcroissant._src.core.context import Context
 
+    where = where or str(document)
     with quiet_mlcroissant():
         context = Context()
         try:
-            mlc.Metadata.from_json(ctx=context, json_=document)
+            if isinstance(document, Path):
+                metadata = mlc.Metadata.from_file(ctx=context, file=document)
+            else:
+                metadata = mlc.Metadata.from_json(ctx=context, json_=document)
+            mlc.Dataset.from_metadata(metadata)
         except mlc.ValidationError as error:
             raise DocumentError(where, f"mlcroissant rejects the Croissant file: {error}", _FIX) from error
         if context.issues.errors:

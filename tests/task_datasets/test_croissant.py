@@ -24,6 +24,7 @@ def test_croissant_validates_with_mlcroissant_without_warnings(version: Version)
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document["conformsTo"] == "http://mlcommons.org/croissant/1.1"
     assert validate(document, str(path)) == []
+    assert validate(path) == []  # the file as written, with its operation graph
     dataset = mlc.Dataset(jsonld=path)  # raises mlc.ValidationError on any error
     assert [rs.uuid for rs in dataset.metadata.record_sets] == ["train", "validation", "test"]
 
@@ -112,6 +113,12 @@ def test_validate_reports_mlcroissant_errors(version: Version) -> None:
     document["conformsTo"] = "http://mlcommons.org/croissant/9.9"
     with pytest.raises(DocumentError, match="mlcroissant rejects"):
         validate(document, "croissant.json")
+    document["conformsTo"] = "http://mlcommons.org/croissant/1.1"
+    document["recordSet"][0]["field"][0]["source"]["fileObject"]["@id"] = "data/missing.parquet"
+    broken = version_dir / "broken.json"
+    broken.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(DocumentError, match=r"(?s)broken\.json: mlcroissant rejects.*missing\.parquet"):
+        validate(broken)
 
 
 @pytest.mark.parametrize(
