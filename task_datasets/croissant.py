@@ -32,6 +32,7 @@ _FIX = "correct the manifest.json key the message names (the Croissant file is d
 # The context mlcroissant 1.1.1 writes (its `make_context` for 1.1, https schema.org as it expects), plus the
 # Appendix 1 keys of the 1.1 specification and the PROV-O namespace the specification recommends for provenance.
 # `name`/`description` stay plain strings (no language container), which mlcroissant and the spec both accept.
+# Inline, never a URL: a remote @context would make rdflib fetch it while parsing, and nothing may use the network.
 CONTEXT: dict[str, Any] = {
     "@language": "en",
     "@vocab": "https://schema.org/",
