@@ -131,7 +131,12 @@ def version(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     return build_version(tmp_path / "datasets")
 
 
-FACTS = {"motivation": "Diagnose <pump> faults early & cheaply.", "date_published": "2026-01-10"}
+FACTS = {
+    "motivation": "Diagnose <pump> faults early & cheaply.",
+    "date_published": "2026-01-10",
+    "biases": ["Pumps P-1 and P-2 only in train."],
+    "annotator_demographics": "Three maintenance technicians of the plant.",
+}
 
 
 @pytest.fixture

@@ -69,6 +69,8 @@ def test_rai_and_provenance_fields(version: Version) -> None:
     ]
     assert "historian v3" in document["rai:dataCollection"] and "work_orders v2" in document["rai:dataCollection"]
     assert "adversarial validation AUC" in " ".join(document["rai:dataPreprocessingProtocol"])
+    assert document["rai:dataBiases"][-1] == "Pumps P-1 and P-2 only in train."  # from facts
+    assert document["rai:annotatorDemographics"] == ["Three maintenance technicians of the plant."]
     assert {d["@id"] for d in document["prov:wasDerivedFrom"]} == {
         "urn:plantdata:release:historian:v3",
         "urn:plantdata:release:work_orders:v2",

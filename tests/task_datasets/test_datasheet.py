@@ -55,6 +55,7 @@ def test_markdown_has_the_nine_sections_with_the_manifest_numbers(version: Versi
     assert "gap between train and test P1D" in text and "grouped by unit" in text
     assert "agreement (Krippendorff's alpha) 0.812" in text
     assert "Diagnose <pump> faults early & cheaply." in text  # facts prose, as written
+    assert "- Pumps P-1 and P-2 only in train." in text and "Three maintenance technicians of the plant." in text
 
 
 def test_html_is_self_contained_escaped_and_has_the_nine_sections(version: Version) -> None:
