@@ -12,6 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +32,7 @@ _FIX = "correct the manifest.json key the message names (the Croissant file is d
 # The context mlcroissant 1.1.1 writes (its `make_context` for 1.1, https schema.org as it expects), plus the
 # Appendix 1 keys of the 1.1 specification and the PROV-O namespace the specification recommends for provenance.
 # `name`/`description` stay plain strings (no language container), which mlcroissant and the spec both accept.
+# Inline, never a URL: a remote @context would make rdflib fetch it while parsing, and nothing may use the network.
 CONTEXT: dict[str, Any] = {
     "@language": "en",
     "@vocab": "https://schema.org/",
@@ -207,6 +211,21 @@ def _field(manifest: Manifest, split: str, file_id: str, column: dict[str, Any])
             field["prov:wasAttributedTo"] = [
                 {"@type": "prov:Agent", "prov:label": name} for name in labels["precedence"]
             ]
+        # Data-level provenance (Croissant 1.1): the column naming each row's label source annotates the target.
+        provenance_columns = [c for c in manifest["schema"] if c["role"] == "label_provenance"]
+        if provenance_columns:
+            field["annotation"] = [
+                {
+                    "@type": "cr:Field",
+                    "@id": f"{field['@id']}/{quote(c['name'], safe='')}",
+                    "name": c["name"],
+                    "description": f"Which label source gave this row's {column['name']}.",
+                    "dataType": "sc:Text",
+                    "equivalentProperty": "prov:wasAttributedTo",
+                    "source": {"fileObject": {"@id": file_id}, "extract": {"column": c["name"]}},
+                }
+                for c in provenance_columns
+            ]
     field["dataType"] = types
     if is_array:
         field["isArray"] = True
@@ -352,25 +371,43 @@ def croissant_document(version_dir: Path, manifest: Manifest, facts: dict[str, A
     return doc
 
 
-def validate(document: dict[str, Any], where: str) -> list[str]:
-    """Check `document` with mlcroissant; raise `DocumentError` on its errors, return its warnings (sorted)."""
+@contextmanager
+def quiet_mlcroissant() -> Iterator[None]:
+    """Silence mlcroissant's absl warnings (callers get the issues) and a pandas 3.1 deprecation it triggers."""
+    absl = logging.getLogger("absl")
+    level = absl.level
+    absl.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.reset_index is deprecated")
+            yield
+    finally:
+        absl.setLevel(level)
+
+
+def validate(document: dict[str, Any] | Path, where: str | None = None) -> list[str]:
+    """Check a Croissant document (a dict, or the path of a file) the way `mlcroissant.Dataset` does.
+
+    Both the metadata and the operation graph mlcroissant would run to read the records are checked. Raises
+    `DocumentError` on mlcroissant's errors; returns its warnings, sorted (an empty list is a clean file).
+    """
     import mlcroissant as mlc
     from mlcroissant._src.core.context import Context
 
-    absl = logging.getLogger("absl")
-    level = absl.level
-    absl.setLevel(logging.ERROR)  # warnings are returned to the caller, not printed by mlcroissant
-    try:
+    where = where or str(document)
+    with quiet_mlcroissant():
         context = Context()
         try:
-            mlc.Metadata.from_json(ctx=context, json_=document)
+            if isinstance(document, Path):
+                metadata = mlc.Metadata.from_file(ctx=context, file=document)
+            else:
+                metadata = mlc.Metadata.from_json(ctx=context, json_=document)
+            mlc.Dataset.from_metadata(metadata)
         except mlc.ValidationError as error:
             raise DocumentError(where, f"mlcroissant rejects the Croissant file: {error}", _FIX) from error
         if context.issues.errors:
             raise DocumentError(where, f"mlcroissant rejects the Croissant file: {sorted(context.issues.errors)}", _FIX)
         return sorted(context.issues.warnings)
-    finally:
-        absl.setLevel(level)
 
 
 def write_croissant(version_dir: Path, manifest: Manifest, facts: dict[str, Any] | None = None) -> Path:

@@ -56,7 +56,7 @@ def _prose(facts: dict[str, Any], key: str) -> list[Block]:
     return [value] if isinstance(value, str) else [[str(v) for v in value]]
 
 
-def _composition(manifest: Manifest) -> list[Block]:
+def _composition(manifest: Manifest, facts: dict[str, Any]) -> list[Block]:
     entries = describe.splits_in_order(manifest)
     total = sum(e["rows"] for e in entries)
     target = manifest["target"]
@@ -84,7 +84,7 @@ def _composition(manifest: Manifest) -> list[Block]:
         blocks.append("Class balance (rows per class and split):")
         blocks.append(Table(["Class", *splits], [[c, *(str(balance[s].get(c, 0)) for s in splits)] for c in names]))
     blocks += [describe.personal_data_text(manifest), describe.security_text(manifest)]
-    return blocks
+    return blocks + _prose(facts, "biases")
 
 
 def _collection(manifest: Manifest, facts: dict[str, Any]) -> list[Block]:
@@ -124,6 +124,7 @@ def _labelling(manifest: Manifest, facts: dict[str, Any]) -> list[Block]:
         "Expert annotation projects (agreement between annotators):" if projects else "No expert annotation project.",
         *([projects] if projects else []),
         *_prose(facts, "labelling"),
+        *_prose(facts, "annotator_demographics"),
     ]
 
 
@@ -141,6 +142,7 @@ def _uses(manifest: Manifest, facts: dict[str, Any]) -> list[Block]:
         f"Leakage signal: {signal}.",
         *_prose(facts, "uses"),
         *_prose(facts, "limitations"),
+        *_prose(facts, "social_impact"),
     ]
 
 
@@ -170,7 +172,7 @@ def datasheet_sections(manifest: Manifest, facts: dict[str, Any]) -> list[Sectio
     ]
     blocks = {
         "motivation": motivation,
-        "composition": _composition(manifest),
+        "composition": _composition(manifest, facts),
         "collection": _collection(manifest, facts),
         "preprocessing": _preprocessing(manifest, facts),
         "cleaning": _cleaning(manifest, facts),

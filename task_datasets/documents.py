@@ -15,6 +15,11 @@ def write_documents(version_dir: Path, manifest: Manifest, facts: dict[str, Any]
 
     The Croissant file goes first: it checks the split files against the manifest, so a mismatch stops the build
     before any datasheet describes files that are not there. Raises `DocumentError` (fail closed).
+
+    `facts` is optional prose, each a string or a list of strings: motivation, collection, collection_type,
+    preprocessing, cleaning, labelling, uses, limitations, biases, distribution, maintenance,
+    annotator_demographics, social_impact; plus `creator` (a name) and `date_published` ("YYYY-MM-DD", derived from
+    the inputs, never from the clock, so a rebuild gives the same bytes).
     """
     facts = facts or {}
     croissant = write_croissant(version_dir, manifest, facts)

@@ -29,9 +29,9 @@ def _split_table(split: str, rows: int) -> pa.Table:
             "unit": pa.array(
                 [f"P-{(i % 2) + (1 if split == 'train' else 3)}" for i in range(rows)]
             ).dictionary_encode(),
-            "vibration_rms": pa.array([0.5 + 0.25 * i for i in range(rows)], pa.float64()),
+            "vibration_rms": pa.array([None if i == 4 else 0.5 + 0.25 * i for i in range(rows)], pa.float64()),
             "temperature_max": pa.array([40.0 + i for i in range(rows)], pa.float32()),
-            "samples": pa.array([60 + i for i in range(rows)], pa.int32()),
+            "samples": pa.array([None if i == 4 else 60 + i for i in range(rows)], pa.int32()),  # nulls: a sensor gap
             "window": pa.array([[0.1 * i, 0.2 * i, 0.3 * i] for i in range(rows)], pa.list_(pa.float64())),
             "running": pa.array([i % 3 != 0 for i in range(rows)]),
             "fault_class": pa.array(labels),
@@ -40,13 +40,20 @@ def _split_table(split: str, rows: int) -> pa.Table:
     )
 
 
-def build_version(root: Path, name: str = "pump_fault", version: int = 1) -> tuple[Path, dict[str, Any]]:
-    """Write data/<split>.parquet and manifest.json as core's builder does; return the folder and the manifest."""
+def build_version(
+    root: Path, name: str = "pump_fault", version: int = 1, rename: dict[str, str] | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """Write data/<split>.parquet and manifest.json as core's builder does; return the folder and the manifest.
+
+    `rename` renames feature columns (to try names that are awkward in an IRI).
+    """
+    rename = rename or {}
     version_dir = root / name / f"v{version}"
     files = []
     balance: dict[str, dict[str, int]] = {}
     for split, rows in ROWS.items():
         table = _split_table(split, rows)
+        table = table.rename_columns([rename.get(n, n) for n in table.column_names])
         path = version_dir / "data" / f"{split}.parquet"
         commit_parquet(path, table)
         data = path.read_bytes()
@@ -61,7 +68,7 @@ def build_version(root: Path, name: str = "pump_fault", version: int = 1) -> tup
         )
         labels = table.column("fault_class").to_pylist()
         balance[split] = {cls: labels.count(cls) for cls in CLASSES}
-    schema_types = {f.name: str(f.type) for f in _split_table("train", 1).schema}
+    schema_types = {rename.get(f.name, f.name): str(f.type) for f in _split_table("train", 1).schema}
     roles = {
         "window_id": "key",
         "window_start": "time",
@@ -124,7 +131,12 @@ def version(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     return build_version(tmp_path / "datasets")
 
 
-FACTS = {"motivation": "Diagnose <pump> faults early & cheaply.", "date_published": "2026-01-10"}
+FACTS = {
+    "motivation": "Diagnose <pump> faults early & cheaply.",
+    "date_published": "2026-01-10",
+    "biases": ["Pumps P-1 and P-2 only in train."],
+    "annotator_demographics": "Three maintenance technicians of the plant.",
+}
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import mlcroissant as mlc
 import pytest
 
+from task_datasets import croissant
 from task_datasets.croissant import croissant_type, validate, write_croissant
 from task_datasets.errors import DocumentError
 from tests.task_datasets.conftest import FACTS, ROWS, build_version
@@ -22,6 +24,7 @@ def test_croissant_validates_with_mlcroissant_without_warnings(version: Version)
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document["conformsTo"] == "http://mlcommons.org/croissant/1.1"
     assert validate(document, str(path)) == []
+    assert validate(path) == []  # the file as written, with its operation graph
     dataset = mlc.Dataset(jsonld=path)  # raises mlc.ValidationError on any error
     assert [rs.uuid for rs in dataset.metadata.record_sets] == ["train", "validation", "test"]
 
@@ -47,6 +50,10 @@ def test_one_file_object_and_record_set_per_split(version: Version) -> None:
     assert types["fault_class"] == ["sc:Text", "cr:Label"]
     assert next(f for f in train["field"] if f["name"] == "window")["isArray"] is True
     assert train["key"] == {"@id": "train/window_id"}
+    target = next(f for f in train["field"] if f["name"] == "fault_class")
+    [annotation] = target["annotation"]  # data-level provenance: each row's label source
+    assert annotation["equivalentProperty"] == "prov:wasAttributedTo"
+    assert annotation["source"]["extract"] == {"column": "label_source"}
 
 
 def test_rai_and_provenance_fields(version: Version) -> None:
@@ -62,6 +69,8 @@ def test_rai_and_provenance_fields(version: Version) -> None:
     ]
     assert "historian v3" in document["rai:dataCollection"] and "work_orders v2" in document["rai:dataCollection"]
     assert "adversarial validation AUC" in " ".join(document["rai:dataPreprocessingProtocol"])
+    assert document["rai:dataBiases"][-1] == "Pumps P-1 and P-2 only in train."  # from facts
+    assert document["rai:annotatorDemographics"] == ["Three maintenance technicians of the plant."]
     assert {d["@id"] for d in document["prov:wasDerivedFrom"]} == {
         "urn:plantdata:release:historian:v3",
         "urn:plantdata:release:work_orders:v2",
@@ -106,6 +115,12 @@ def test_validate_reports_mlcroissant_errors(version: Version) -> None:
     document["conformsTo"] = "http://mlcommons.org/croissant/9.9"
     with pytest.raises(DocumentError, match="mlcroissant rejects"):
         validate(document, "croissant.json")
+    document["conformsTo"] = "http://mlcommons.org/croissant/1.1"
+    document["recordSet"][0]["field"][0]["source"]["fileObject"]["@id"] = "data/missing.parquet"
+    broken = version_dir / "broken.json"
+    broken.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(DocumentError, match=r"(?s)broken\.json: mlcroissant rejects.*missing\.parquet"):
+        validate(broken)
 
 
 @pytest.mark.parametrize(
@@ -121,3 +136,8 @@ def test_validate_reports_mlcroissant_errors(version: Version) -> None:
 )
 def test_arrow_types_map_to_croissant_types(arrow: str, expected: tuple[str, bool]) -> None:
     assert croissant_type(arrow, "c") == expected
+
+
+def test_docstring_examples() -> None:
+    result = doctest.testmod(croissant)
+    assert result.attempted >= 3 and result.failed == 0

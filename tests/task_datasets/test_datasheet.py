@@ -7,8 +7,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from task_datasets.datasheet import SECTIONS, write_datasheet
 from task_datasets.documents import write_documents
+from tests.browser import artifact_folder, chromium
 from tests.task_datasets.conftest import FACTS
 
 Version = tuple[Path, dict[str, Any]]
@@ -52,6 +55,7 @@ def test_markdown_has_the_nine_sections_with_the_manifest_numbers(version: Versi
     assert "gap between train and test P1D" in text and "grouped by unit" in text
     assert "agreement (Krippendorff's alpha) 0.812" in text
     assert "Diagnose <pump> faults early & cheaply." in text  # facts prose, as written
+    assert "- Pumps P-1 and P-2 only in train." in text and "Three maintenance technicians of the plant." in text
 
 
 def test_html_is_self_contained_escaped_and_has_the_nine_sections(version: Version) -> None:
@@ -93,3 +97,17 @@ def test_write_documents_writes_all_three(version: Version) -> None:
     assert [p.name for p in paths] == ["croissant.json", "datasheet.md", "datasheet.html"]
     assert all(p.parent == version_dir and p.stat().st_size > 0 for p in paths)
     assert not list(version_dir.glob(".*.partial"))
+
+
+def test_html_opens_in_chromium_without_any_other_request(version: Version) -> None:
+    version_dir, manifest = version
+    _, html_path = write_datasheet(version_dir, manifest, FACTS)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(html_path.as_uri())
+        expect(page.locator("h2")).to_have_count(len(SECTIONS))
+        expect(page.locator("#labelling")).to_contain_text("agreement (Krippendorff's alpha) 0.812")
+        page.screenshot(path=artifact_folder("task_datasets") / "datasheet.png", full_page=True)
+    assert requests == [html_path.as_uri()]
