@@ -85,7 +85,7 @@ def build(spec_path: Path, layout: Layout, run_id: str = "cli") -> BuildResult:
             (staging / "manifest.json").write_text(files.dumps(manifest), encoding="utf-8")
             from task_datasets.documents import write_documents
 
-            write_documents(staging, manifest, _facts(spec, inputs))
+            write_documents(staging, manifest, _facts(spec, assigned))
             target = folder / f"v{number}"
             versions.promote(staging, target)
             registry.register_version(store, target, manifest, run_id)
@@ -332,9 +332,13 @@ def _descriptions(spec: TaskSpec) -> dict[str, str]:
     return out
 
 
-def _facts(spec: TaskSpec, inputs: Inputs) -> dict[str, Any]:
+def _facts(spec: TaskSpec, frame: pl.DataFrame) -> dict[str, Any]:
+    """The spec's prose facts; the publication date is the day of the newest example (from the inputs, never the
+    clock, so the same inputs give the same documents)."""
     facts: dict[str, Any] = dict(spec.facts)
     facts.setdefault("creator", "plantdata")
+    newest: Any = frame["window_end"].max()
+    facts.setdefault("date_published", newest.date().isoformat())
     return facts
 
 
