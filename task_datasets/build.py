@@ -68,14 +68,14 @@ def build(spec_path: Path, layout: Layout, run_id: str = "cli") -> BuildResult:
     assigned = splits.assign_splits(frame, spec.splits)
     splits.check_disjoint(assigned, spec.splits, KEY)
     folder = versions.dataset_dir(layout, spec.name)
-    staging = folder / f".v-{uuid.uuid4().hex[:12]}{versions.PARTIAL}"
-    try:
-        entries = _write_data(staging, assigned, roles)
-        content = files.content_sha256(entries)
-        spec_sha = spec_sha256(spec_path)
-        with exclusive(versions.lock_file(layout, spec.name)):
-            versions.remove_leftovers(layout, spec.name, keep=staging)
-            _register_missing(layout, store, spec.name)
+    spec_sha = spec_sha256(spec_path)
+    with exclusive(versions.lock_file(layout, spec.name)):  # staging, numbering and commit: one build at a time
+        versions.remove_leftovers(layout, spec.name)
+        _register_missing(layout, store, spec.name)
+        staging = folder / f".v-{uuid.uuid4().hex[:12]}{versions.PARTIAL}"
+        try:
+            entries = _write_data(staging, assigned, roles)
+            content = files.content_sha256(entries)
             same = versions.same_as_latest(layout, spec.name, content, spec_sha)
             if same is not None:
                 return BuildResult(spec.name, same, folder / f"v{same}", new=False, content_sha256=content)
@@ -90,8 +90,8 @@ def build(spec_path: Path, layout: Layout, run_id: str = "cli") -> BuildResult:
             versions.promote(staging, target)
             registry.register_version(store, target, manifest, run_id)
             return BuildResult(spec.name, number, target, new=True, content_sha256=content)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def examples(spec: TaskSpec, inputs: Inputs) -> tuple[pl.DataFrame, dict[str, str]]:

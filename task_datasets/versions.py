@@ -1,7 +1,7 @@
 """Immutable versions under `datasets/<name>/v<n>/`: numbered in a lock, committed by one rename.
 
-A build stages its folder under a name no other build uses (`.v-<run>.partial`), takes the dataset's lock
-(`config.locks`), picks the next number, writes the manifest and documents and renames the folder into place.
+A build takes the dataset's lock (`config.locks`), stages its folder under a run-unique name (`.v-<run>.partial`),
+picks the next number, writes the manifest and documents and renames the folder into place.
 A crash leaves a `.partial` folder that the next build removes inside the lock; a version folder is never
 written after its rename. Unchanged inputs: when the new data has the same `content_sha256` and spec as the
 latest version, no version is added and the latest is returned (as catalog publications do).
@@ -55,11 +55,10 @@ def names(layout: Layout) -> list[str]:
     )
 
 
-def remove_leftovers(layout: Layout, name: str, keep: Path) -> None:
-    """Staging folders of builds that died (called inside the lock, so none of them is alive)."""
+def remove_leftovers(layout: Layout, name: str) -> None:
+    """Staging folders of builds that died (called inside the lock, before staging: none of them is alive)."""
     for path in dataset_dir(layout, name).glob(f".*{PARTIAL}"):
-        if path != keep:
-            shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def same_as_latest(layout: Layout, name: str, content: str, spec_sha: str) -> int | None:

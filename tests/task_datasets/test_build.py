@@ -131,3 +131,28 @@ def test_versions_are_listed_in_the_catalog_and_diffed(released: Layout, tmp_pat
     shift = changes["labels"]["train"]
     assert shift["classes"]["high_vibration"] == {"from": 4, "to": 0} and shift["total_variation"] > 0
     assert changes["baseline"]["from"]["value"] == 1.0 and changes["baseline"]["to"]["value"] is None
+
+
+def test_two_builds_side_by_side_take_distinct_versions(released: Layout, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    specs = []
+    for threshold in (5.0, 9.0):
+        folder = tmp_path / f"t{threshold}"
+        folder.mkdir()
+        specs.append(write_spec(folder, threshold=threshold))
+    code = (
+        "import sys; from pathlib import Path; from config.layout import Layout; from task_datasets.build import build;"
+        "print(build(Path(sys.argv[1]), Layout(Path(sys.argv[2]))).version)"
+    )
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code, str(s), str(released.root)], stdout=subprocess.PIPE, text=True)
+        for s in specs
+    ]
+    versions = sorted(int(run.communicate(timeout=300)[0].strip()) for run in runs)
+    assert versions == [1, 2] and all(run.returncode == 0 for run in runs)
+    folders = sorted(p.name for p in (released.task_datasets() / "test_pumps").iterdir())
+    assert folders == [".build.lock", "v1", "v2"]  # no staging folder left behind
+    [listed] = list_task_datasets(CatalogStore(released.catalog()))
+    assert listed["version"] == 2
