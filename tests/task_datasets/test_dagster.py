@@ -54,3 +54,21 @@ def test_the_asset_fails_on_a_partition_that_failed_the_gate(layout: Layout, tmp
     [failure] = [e for e in result.all_events if e.is_step_failure]
     assert "hist v1 partition 2024-01-01: it failed error-severity checks" in str(failure.step_failure_data.error)
     assert not list(layout.task_datasets().glob("*/v*"))
+
+
+def test_the_asset_is_requested_again_when_an_input_is_materialised(tmp_path: Path) -> None:
+    (tmp_path / "datasets").mkdir()
+    write_spec(tmp_path / "datasets")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(textwrap.dedent(SOURCES), encoding="utf-8")
+    defs = build_definitions(sources, tmp_path / "home")
+    key = task_dataset_key("test_pumps")
+    selection = dg.AssetSelection.assets(key)
+    instance = dg.DagsterInstance.ephemeral()
+    first = dg.evaluate_automation_conditions(defs, instance, asset_selection=selection)
+    assert first.get_num_requested(key) == 0  # nothing upstream happened yet
+    instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey(["catalog", "hist"])))
+    second = dg.evaluate_automation_conditions(defs, instance, asset_selection=selection, cursor=first.cursor)
+    assert second.get_num_requested(key) == 1  # a new release of an input: build again
+    third = dg.evaluate_automation_conditions(defs, instance, asset_selection=selection, cursor=second.cursor)
+    assert third.get_num_requested(key) == 0  # handled once, not on every tick
