@@ -216,7 +216,9 @@ def _manifest(
     )
     auc = splits.adversarial_auc(frame, lambda f: _encode(f, features, text))
     provenance = dict(sorted(published[label_sources.PROVENANCE].value_counts().iter_rows()))
-    personal = any(i.personal_data_findings for i in inputs.sources.values())
+    found = sorted(i.dataset for i in inputs.sources.values() if i.personal_data_findings)
+    personal = bool(found and text)  # only published text can carry what the sources' scan found
+    first_source = next(iter(inputs.sources.values()))
     return {
         "name": spec.name,
         "version": version,
@@ -260,14 +262,15 @@ def _manifest(
         "classification": {
             "data_type": DATA_TYPE[spec.examples.kind],
             "modality": MODALITY[spec.examples.kind],
-            "domain": "operation_maintenance",
+            "domain": first_source.classes.get("domain", "operation_maintenance"),
             "source_systems": sorted({i.source_system for i in inputs.all}),
             "scenario": spec.scenario.value,
         },
         "personal_data": {
             "present": personal,
-            "treatment": "pseudonymised in the source releases before this build (catalog PII scan)"
-            if personal
+            "treatment": f"found in {', '.join(found)} and pseudonymised in those releases before this build"
+            + ("" if personal else "; no text column of theirs is published here")
+            if found
             else "none found in the source releases",
             "columns": [text] if personal and text else [],
         },

@@ -23,7 +23,6 @@ from task_datasets.spec import (
     AlarmLabels,
     ExpertConsensus,
     LabelsSpec,
-    RecordsSpec,
     RuleLabel,
     TargetSpec,
     WorkOrderLabels,
@@ -138,10 +137,6 @@ def rule_signals(spec: LabelsSpec | None) -> list[str]:
     if spec is None or spec.rule is None or spec.rule.signal is None:
         return []
     return [spec.rule.signal]
-
-
-def records_label_column(spec: RecordsSpec) -> str | None:
-    return spec.label_column
 
 
 Task = tuple[str, datetime, datetime, list[tuple[float, float, str]]]
