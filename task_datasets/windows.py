@@ -5,8 +5,9 @@ Readings are averaged into `resample` buckets first (a steady rate whatever each
 window aggregates the buckets inside it: a window holds only readings from its own [start, end), so splitting
 whole windows can never put one reading on both sides of a boundary. Readings of bad quality are left out.
 
-Aggregation runs on one DuckDB thread: floating-point sums depend on the order of their terms, and parallel
-aggregation changes that order from run to run, which would change the last bits and the content hashes.
+Floating-point sums depend on the order of their terms, which parallel aggregation and the release files' row
+order change from run to run (the last bits, and so the content hashes, would change): every sum is ordered by
+time and value, and aggregation runs on one DuckDB thread.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def build_windows(
         con.execute(
             f"""CREATE TEMP TABLE buckets AS
             SELECT m.equipment, {entity} AS entity, m.signal,
-                   time_bucket(to_microseconds(?), p.ts, {_ORIGIN}) AS t, avg(p.value) AS v
+                   time_bucket(to_microseconds(?), p.ts, {_ORIGIN}) AS t,
+                   avg(p.value ORDER BY p.ts, p.value) AS v
             FROM read_parquet(?) p JOIN tagmap m ON m.tag = p.tag
             WHERE p.value IS NOT NULL AND isfinite(p.value) {good} GROUP BY ALL""",
             [_micros(resample), files],
@@ -67,8 +69,8 @@ def build_windows(
             f"""WITH w AS (
                 SELECT b.*, time_bucket(to_microseconds(?), b.t, {_ORIGIN}) - to_microseconds(?) * s.i AS window_start
                 FROM buckets b, range(?) s(i))
-            SELECT equipment, entity, window_start, signal, avg(v) AS mean, stddev_pop(v) AS std, min(v) AS min,
-                   max(v) AS max, arg_max(v, t) AS last, count(*) AS n
+            SELECT equipment, entity, window_start, signal, avg(v ORDER BY t) AS mean,
+                   stddev_pop(v ORDER BY t) AS std, min(v) AS min, max(v) AS max, arg_max(v, t) AS last, count(*) AS n
             FROM w WHERE t < window_start + to_microseconds(?) GROUP BY ALL""",
             params=[_micros(step), _micros(step), window // step, _micros(window)],
         ).pl()
