@@ -141,14 +141,15 @@ def _registered(con: duckdb.DuckDBPyConnection, name: str, version: int) -> bool
 def _lineage(
     con: duckdb.DuckDBPyConnection, name: str, version: int, manifest: dict[str, Any], version_dir: Path
 ) -> None:
-    """Edges from each source and labels version (and its annotation project) the manifest names."""
-    target = f"{name}@{version}"
-    rows = []
-    for source in manifest["sources"]:
-        dataset = source["dataset"]
-        kind = "labels_version" if dataset.startswith("labels_") else "dataset_version"
-        rows.append([name, version, kind, f"{dataset}@{source['version']}", "task_dataset_version", target])
-    for project in manifest["labels"]["projects"]:
-        rows.append([name, version, "annotation_project", project["project"], "task_dataset_version", target])
-    rows.append([name, version, "task_dataset_version", target, "release", str(version_dir)])
+    """Every source and labels version (and annotation project) the manifest names -> this version's folder ->
+    this dataset version: the node kinds of source publications (`catalog.web.i18n.LINEAGE_KINDS`)."""
+    folder = str(version_dir)
+    rows = [
+        [name, version, "dataset_version", f"{s['dataset']}@{s['version']}", "release", folder]
+        for s in manifest["sources"]
+    ]
+    rows += [
+        [name, version, "annotation_project", p["project"], "release", folder] for p in manifest["labels"]["projects"]
+    ]
+    rows.append([name, version, "release", folder, "dataset_version", f"{name}@{version}"])
     con.executemany("INSERT INTO lineage_edges VALUES (?, ?, ?, ?, ?, ?, NULL)", rows)

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from catalog.queries import lineage
 from catalog.store import CatalogStore
 from config.layout import Layout
 from task_datasets.build import build
@@ -124,6 +125,11 @@ def test_versions_are_listed_in_the_catalog_and_diffed(released: Layout, tmp_pat
     assert set(listed["rows_per_split"]) == {"train", "validation", "test"}
     assert listed["quality_overall"] is not None and listed["quality_grade"] is not None
     assert listed["baseline_metric"] is None  # train holds one class at the new threshold: nothing to learn
+    edges = {
+        (e["from_kind"], e["from_id"], e["to_kind"]) for e in lineage(CatalogStore(released.catalog()), "test_pumps")
+    }
+    assert {("dataset_version", "hist@1", "release"), ("dataset_version", "register@1", "release")} <= edges
+    assert ("release", str(listed["location"]), "dataset_version") in edges
     changes = diff(released, "test_pumps", 1, 2)
     assert changes["schema"]["added"] == ["VIB__std"] and changes["schema"]["removed"] == []
     assert changes["rows"]["train"]["added"] == changes["rows"]["train"]["removed"] == 0
