@@ -109,7 +109,9 @@ def examples(spec: TaskSpec, inputs: Inputs) -> tuple[pl.DataFrame, dict[str, st
         if spec.splits.group_by in ("unit", "line"):
             level = spec.splits.group_by
             frame = frame.with_columns(
-                pl.col("equipment").map_elements(lambda e: register.ancestor(e, level), return_dtype=pl.String)
+                pl.col("equipment")
+                .map_elements(lambda e: register.ancestor(e, level), return_dtype=pl.String)
+                .alias(level)
             )
         key = pl.concat_str(
             [pl.col("equipment"), pl.col("entity"), pl.col("window_start").dt.strftime("%Y-%m-%dT%H:%M:%SZ")],

@@ -12,7 +12,7 @@ from catalog.queries import lineage
 from catalog.store import CatalogStore
 from config.layout import Layout
 from task_datasets.build import build
-from task_datasets.errors import GateRefusedError, LeakError
+from task_datasets.errors import GateRefusedError, LeakError, TaskDatasetError
 from task_datasets.views import diff, list_task_datasets
 from tests.task_datasets.releases import publish_fixture, verdict, write_spec
 
@@ -162,3 +162,23 @@ def test_two_builds_side_by_side_take_distinct_versions(released: Layout, tmp_pa
     assert folders == [".build.lock", "v1", "v2"]  # no staging folder left behind
     [listed] = list_task_datasets(CatalogStore(released.catalog()))
     assert listed["version"] == 2
+
+
+def test_a_time_and_group_split_holds_out_both(released: Layout, tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+    text = spec.read_text(encoding="utf-8").replace("  method: time", "  method: time+group\n  group_by: unit")
+    text = text.replace("  validation: 2024-01-01T20:00:00Z\n", "")
+    spec.write_text(text.replace("  gap: PT2H", "  gap: PT2H\n  test_groups: [U-1]"), encoding="utf-8")
+    with pytest.raises(TaskDatasetError, match="the train split is empty"):
+        build(spec, released)  # both pumps are in unit U-1: holding it out for test leaves train nothing
+    spec.write_text(
+        text.replace("group_by: unit", "group_by: equipment").replace(
+            "  gap: PT2H", "  gap: PT2H\n  test_groups: [P-2]"
+        ),
+        encoding="utf-8",
+    )
+    result = build(spec, released)
+    train, test = _split(result.folder, "train"), _split(result.folder, "test")
+    assert set(train["group"]) == {"P-1"} and set(test["group"]) == {"P-2"}
+    assert (test["window_start"].min() - train["window_end"].max()).total_seconds() >= 2 * 3600
+    assert not (result.folder / "data" / "validation.parquet").exists()  # the spec asks for none
