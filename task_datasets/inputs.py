@@ -112,9 +112,17 @@ def _partitions(folder: Path) -> list[tuple[str, str]]:
         files = sorted(entry.rglob("*.parquet")) if entry.is_dir() else [entry]
         digest = hashlib.sha256()
         for file in files:
-            digest.update(file.name.encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
+            digest.update(file.name.encode() + b"\0" + _file_sha256(file))
         out.append((entry.name.partition("=")[2] or entry.name, digest.hexdigest()))
     return out
+
+
+def _file_sha256(path: Path) -> bytes:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(8 << 20):
+            digest.update(chunk)
+    return digest.digest()
 
 
 def _grade(con: duckdb.DuckDBPyConnection, dataset: str, version: int) -> tuple[int, list[str]]:

@@ -26,7 +26,8 @@ def dataset_build(spec: Path, as_json: bool) -> None:
     """Build SPEC into a new version (none if its inputs and spec are unchanged)."""
     from task_datasets.build import build
 
-    result = build(spec, Layout(home()))
+    with console.status(f"building {plain(spec)} (read releases, window, label, split, write, document) ..."):
+        result = build(spec, Layout(home()))
     out = {
         "name": result.name,
         "version": result.version,
