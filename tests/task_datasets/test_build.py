@@ -182,3 +182,25 @@ def test_a_time_and_group_split_holds_out_both(released: Layout, tmp_path: Path)
     assert set(train["group"]) == {"P-1"} and set(test["group"]) == {"P-2"}
     assert (test["window_start"].min() - train["window_end"].max()).total_seconds() >= 2 * 3600
     assert not (result.folder / "data" / "validation.parquet").exists()  # the spec asks for none
+
+
+def test_a_version_whose_registration_failed_is_registered_by_the_next_build(
+    released: Layout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import task_datasets.registry
+
+    def disk_full(paths: list[str]) -> None:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(task_datasets.registry, "profile", disk_full)
+    spec = write_spec(tmp_path)
+    with pytest.raises(OSError, match="no space left"):
+        build(spec, released)
+    store = CatalogStore(released.catalog())
+    assert (released.task_datasets() / "test_pumps" / "v1" / "manifest.json").exists()  # committed, not listed
+    assert list_task_datasets(store) == []
+    monkeypatch.undo()
+    again = build(spec, released)
+    assert (again.version, again.new) == (1, False)  # the same data: v1, now registered, no v2
+    [listed] = list_task_datasets(store)
+    assert listed["version"] == 1
