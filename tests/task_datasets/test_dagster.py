@@ -6,8 +6,10 @@ import textwrap
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from assets.task_datasets import task_dataset_key
+from config.errors import ConfigError
 from config.layout import Layout
 from pipelines.definitions import build_definitions
 from tests.task_datasets.releases import publish_fixture, verdict, write_spec
@@ -72,3 +74,15 @@ def test_the_asset_is_requested_again_when_an_input_is_materialised(tmp_path: Pa
     assert second.get_num_requested(key) == 1  # a new release of an input: build again
     third = dg.evaluate_automation_conditions(defs, instance, asset_selection=selection, cursor=second.cursor)
     assert third.get_num_requested(key) == 0  # handled once, not on every tick
+
+
+def test_a_spec_reading_a_dataset_the_sources_file_lacks_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "datasets").mkdir()
+    spec = write_spec(tmp_path / "datasets")
+    spec.write_text(spec.read_text(encoding="utf-8").replace("dataset: hist,", "dataset: historian,"), "utf-8")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(textwrap.dedent(SOURCES), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        build_definitions(sources, tmp_path / "home")
+    assert (error.value.file, error.value.key) == (str(spec), "sources.readings.dataset")
+    assert "'historian' is not a source of" in str(error.value) and "name one of" in error.value.fix
