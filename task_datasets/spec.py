@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from catalog.vocabulary import Scenario
 from config.errors import ConfigError
@@ -40,7 +40,12 @@ def parse_duration(text: str) -> timedelta:
     )
 
 
-Duration = Annotated[str, Field(pattern=_DURATION.pattern, description="ISO 8601 duration, e.g. PT10M")]
+def _duration(text: str) -> str:
+    parse_duration(text)
+    return text
+
+
+Duration = Annotated[str, AfterValidator(_duration), Field(description="ISO 8601 duration, e.g. PT10M")]
 
 
 class _Strict(BaseModel):

@@ -61,6 +61,8 @@ def test_messages_say_what_is_wrong(tmp_path: Path) -> None:
         load_spec(_broken(tmp_path, "  method: time", "  method: group"))
     with pytest.raises(ConfigError, match="refer to source 'readingz'"):
         load_spec(_broken(tmp_path, "  readings: readings\n", "  readings: readingz\n"))
+    with pytest.raises(ConfigError, match=r"examples\.window: 'one hour' is not an ISO 8601 duration such as PT10M"):
+        load_spec(_broken(tmp_path, "  window: PT1H", "  window: one hour"))
     with pytest.raises(ConfigError, match="line 2"):
         load_spec(_broken(tmp_path, "title: Test pump faults", "title: [unclosed"))
 
