@@ -4,7 +4,7 @@ Reads the named releases through one catalog snapshot (refusing partitions the g
 (windows, sequences or records), labels them with provenance and precedence, splits them without leakage
 (refusing a spec that would leak), writes deterministic Parquet per split, the manifest, the baseline, the
 documents (datasheet, Croissant), commits the folder by one rename under the dataset's lock and registers it in
-the catalog. Unchanged inputs and spec: no new version, the latest is returned (`new=False`).
+the catalog. Unchanged inputs, spec and code: no new version, the latest is returned (`new=False`).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def build(spec_path: Path, layout: Layout, run_id: str = "cli") -> BuildResult:
         try:
             entries = _write_data(staging, assigned, roles)
             content = files.content_sha256(entries)
-            same = versions.same_as_latest(layout, spec.name, content, spec_sha)
+            same = versions.same_as_latest(layout, spec.name, content, spec_sha, code_version())
             if same is not None:
                 return BuildResult(spec.name, same, folder / f"v{same}", new=False, content_sha256=content)
             numbers = versions.version_numbers(layout, spec.name)
@@ -257,6 +257,7 @@ def _manifest(
             "class_balance": splits.class_balance(frame, target.column, target.classes),
             "disjoint": True,
             "adversarial_auc": auc,
+            "texts_seen_in_train": splits.texts_seen_in_train(frame, text) if text else None,
         },
         "baseline": baseline,
         "quality": registry.quality([i for i in inputs.all if i.quality]),

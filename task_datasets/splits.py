@@ -103,6 +103,17 @@ def class_balance(frame: pl.DataFrame, column: str, classes: Sequence[str]) -> d
     return out
 
 
+def texts_seen_in_train(frame: pl.DataFrame, text: str) -> dict[str, int]:
+    """Per split other than train: rows whose text appears word for word in train. Templated texts (a PM round)
+    are genuinely shared by different records, so this is reported, not refused; a model may score by recall."""
+    seen = set(frame.filter(pl.col(SPLIT) == "train")[text].drop_nulls().to_list())
+    return {
+        name: int(frame.filter(pl.col(SPLIT) == name)[text].is_in(list(seen)).sum())
+        for name in SPLITS[1:]
+        if not frame.filter(pl.col(SPLIT) == name).is_empty()
+    }
+
+
 def adversarial_auc(frame: pl.DataFrame, encode: Callable[[pl.DataFrame], Any], random_state: int = 0) -> float | None:
     """Cross-validated ROC AUC of a classifier telling train rows from test rows (0.5: indistinguishable).
 

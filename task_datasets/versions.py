@@ -4,7 +4,8 @@ A build takes the dataset's lock (`config.locks`), stages its folder under a run
 picks the next number, writes the manifest and documents and renames the folder into place.
 A crash leaves a `.partial` folder that the next build removes inside the lock; a version folder is never
 written after its rename. Unchanged inputs: when the new data has the same `content_sha256` and spec as the
-latest version, no version is added and the latest is returned (as catalog publications do).
+latest version, built by the same code, no version is added and the latest is returned (as catalog publications
+do); a new spec or code with the same data gives a new version with the same `content_sha256`.
 """
 
 from __future__ import annotations
@@ -61,13 +62,17 @@ def remove_leftovers(layout: Layout, name: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def same_as_latest(layout: Layout, name: str, content: str, spec_sha: str) -> int | None:
-    """The latest version's number if its data and spec are those of this build."""
+def same_as_latest(layout: Layout, name: str, content: str, spec_sha: str, code: str) -> int | None:
+    """The latest version's number if its data, spec and code are those of this build."""
     numbers = version_numbers(layout, name)
     if not numbers:
         return None
     latest = read_manifest(dataset_dir(layout, name) / f"v{numbers[-1]}")
-    if latest.get("content_sha256") == content and latest.get("spec_sha256") == spec_sha:
+    if (latest.get("content_sha256"), latest.get("spec_sha256"), latest.get("code_version")) == (
+        content,
+        spec_sha,
+        code,
+    ):
         return numbers[-1]
     return None
 

@@ -204,3 +204,15 @@ def test_a_version_whose_registration_failed_is_registered_by_the_next_build(
     assert (again.version, again.new) == (1, False)  # the same data: v1, now registered, no v2
     [listed] = list_task_datasets(store)
     assert listed["version"] == 1
+
+
+def test_texts_seen_in_train_are_counted_per_split() -> None:
+    from task_datasets.splits import texts_seen_in_train
+
+    frame = pl.DataFrame(
+        {
+            "text": ["PM round, no findings", "seal leaking", "PM round, no findings", "bearing noise", "seal leaking"],
+            "split": ["train", "train", "test", "test", "validation"],
+        }
+    )
+    assert texts_seen_in_train(frame, "text") == {"validation": 1, "test": 1}
