@@ -241,6 +241,11 @@ class TaskSpec(_Strict):
             raise ValueError("a class target needs target.classes")
         if self.task == "regression" and self.target.kind != "number":
             raise ValueError("a regression task needs target.kind: number")
+        by = self.splits.group_by
+        if isinstance(examples, RecordsSpec) and by not in (None, "equipment"):
+            raise ValueError("records are grouped by examples.group: use splits.group_by: equipment")
+        if not isinstance(examples, RecordsSpec) and by in ("unit", "line") and examples.asset_register is None:
+            raise ValueError(f"group_by {by} is found through the asset register: name it in examples.asset_register")
         if self.labels is None and not isinstance(examples, SequenceSpec):
             raise ValueError("examples other than sequences need a labels section")
         return self

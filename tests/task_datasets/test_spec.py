@@ -63,8 +63,17 @@ def test_messages_say_what_is_wrong(tmp_path: Path) -> None:
         load_spec(_broken(tmp_path, "  readings: readings\n", "  readings: readingz\n"))
     with pytest.raises(ConfigError, match=r"examples\.window: 'one hour' is not an ISO 8601 duration such as PT10M"):
         load_spec(_broken(tmp_path, "  window: PT1H", "  window: one hour"))
+    with pytest.raises(ConfigError, match="group_by unit is found through the asset register"):
+        load_spec(_unit_without_register(tmp_path))
     with pytest.raises(ConfigError, match="line 2"):
         load_spec(_broken(tmp_path, "title: Test pump faults", "title: [unclosed"))
+
+
+def _unit_without_register(tmp_path: Path) -> Path:
+    path = _broken(tmp_path, "  asset_register: register\n", "")
+    text = path.read_text(encoding="utf-8").replace("  method: time", "  method: time\n  group_by: unit")
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def test_durations_are_iso_8601() -> None:
