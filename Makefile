@@ -44,7 +44,9 @@ demo: setup
 	@echo
 	$(BIN)/plantdata labelstudio env
 	$(BIN)/plantdata annotate demo
+	@for spec in demo_plant/datasets/*.yaml; do $(BIN)/plantdata dataset build "$$spec" || exit 1; done
 	$(BIN)/plantdata catalog list
+	$(BIN)/plantdata dataset list
 	@echo
 	$(BIN)/plantdata demo logins
 	@echo
@@ -57,6 +59,7 @@ demo: setup
 	@echo "Per-partition counts:  $(BIN)/plantdata sources status --json"
 	@echo "Released datasets:     $(PLANTDATA_HOME)/releases/<dataset>/v<n>/  (personal data pseudonymised)"
 	@echo "Catalog:               $(BIN)/plantdata catalog list|show NAME|search TEXT [--json]"
+	@echo "Task datasets:         $(PLANTDATA_HOME)/datasets/<name>/v<n>/  (Parquet per split, manifest, datasheet, Croissant); $(BIN)/plantdata dataset list|show NAME|diff NAME V1 V2 [--json]"
 	@echo "Catalog SQL:           $(BIN)/plantdata catalog sql \"SELECT table_name, comment FROM duckdb_tables()\""
 	@echo "Web catalog:           make serve, then http://127.0.0.1:8000 (logins above; API: /api/openapi.json)"
 	@echo "Dagster UI:            make dagster, then http://127.0.0.1:3000"

@@ -149,6 +149,20 @@ MIGRATIONS: tuple[tuple[int, str, tuple[Step, ...]], ...] = (
             *BACKFILL_LISTING,
         ),
     ),
+    (
+        10,
+        "task datasets: versions built from releases and labels for one AI task",
+        (
+            "CREATE TABLE task_dataset_versions (dataset VARCHAR, version INTEGER, task VARCHAR, scenario VARCHAR, "
+            "spec_sha256 VARCHAR, content_sha256 VARCHAR, rows_per_split VARCHAR, class_balance VARCHAR, "
+            "split_method VARCHAR, adversarial_auc DOUBLE, baseline_model VARCHAR, baseline_metric VARCHAR, "
+            "baseline_value DOUBLE, label_provenance VARCHAR, manifest VARCHAR, PRIMARY KEY (dataset, version))",
+            "COMMENT ON TABLE task_dataset_versions IS 'Each version of a task dataset (plantdata dataset build): "
+            "task, rows and classes per split (JSON), split method and adversarial AUC, the baseline''s test metric, "
+            "label provenance counts and the whole manifest (JSON). Its row in datasets has source_kind "
+            "task_dataset; lineage_edges link it to the source and labels versions it was built from.'",
+        ),
+    ),
 )
 
 

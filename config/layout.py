@@ -33,6 +33,10 @@ class Layout:
     def releases(self, dataset: str) -> Path:
         return self.root / "releases" / dataset
 
+    def task_datasets(self) -> Path:
+        """Task datasets built from releases and labels: `datasets/<name>/v<n>/` (immutable versions)."""
+        return self.root / "datasets"
+
     def catalog(self) -> Path:
         return self.root / "catalog"
 

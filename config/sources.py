@@ -435,16 +435,7 @@ def expand_env(text: str, env: Mapping[str, str] | None = None) -> str:
 def load_sources(path: str | Path) -> SourcesFile:
     """Read and validate a sources file; raise `ConfigError` naming the file, key and fix."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(str(path), "(file)", "file not found", "pass an existing file with --sources") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(file)"
-        raise ConfigError(str(path), where, f"not valid YAML ({exc})", "fix the YAML syntax") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(str(path), "(top level)", "expected a mapping", "start the file with 'sources:'")
+    raw = read_mapping(path, "pass an existing file with --sources", "start the file with 'sources:'")
     try:
         sources_file = SourcesFile.model_validate({**raw, "path": path.resolve()})
     except ValidationError as exc:
@@ -460,6 +451,26 @@ def load_sources(path: str | Path) -> SourcesFile:
                 f"set {missing} or write ${{{missing.args[0]}:-default}}",
             ) from None
     return sources_file
+
+
+def read_mapping(path: Path, missing_fix: str, start_fix: str) -> dict[str, Any]:
+    """A YAML file that must hold a mapping; ConfigError naming the file (and line) and the fix otherwise."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(str(path), "(file)", "file not found", missing_fix) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(file)"
+        raise ConfigError(str(path), where, f"not valid YAML ({exc})", "fix the YAML syntax") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), "(top level)", "expected a mapping", start_fix)
+    return raw
+
+
+def key_path(raw: Any, loc: tuple[int | str, ...]) -> str:
+    """The key path of a pydantic error location in a configuration file (see `_key_path`)."""
+    return _key_path(raw, loc)
 
 
 def _to_config_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> ConfigError:

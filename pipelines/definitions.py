@@ -15,11 +15,19 @@ from assets.gated import build_gated_asset
 from assets.ingest import build_standardised_asset
 from assets.quality import build_quality_checks
 from assets.resources import PlantdataResource
+from assets.task_datasets import build_task_dataset_asset
 from config.errors import ConfigError
 from config.sources import SourcesFile, load_sources
-from pipelines.jobs import build_index_job, build_ingest_job, build_labels_job, build_publish_job
+from pipelines.jobs import (
+    build_index_job,
+    build_ingest_job,
+    build_labels_job,
+    build_publish_job,
+    build_task_datasets_job,
+)
 from pipelines.sensors import build_annotation_sensor, build_new_files_sensor, build_publish_after_gate_sensor
 from pipelines.settings import home, sources_path
+from task_datasets.spec import TaskSpec, load_spec
 
 
 def build_definitions(sources_file: Path | None = None, data_root: Path | None = None) -> dg.Definitions:
@@ -51,6 +59,10 @@ def build_definitions(sources_file: Path | None = None, data_root: Path | None =
         assets.append(build_labels_asset(sources, spec))
         jobs.append(labels_job)
         sensors.append(build_annotation_sensor(spec, labels_job))
+    tasks = task_dataset_specs(sources)
+    assets += [build_task_dataset_asset(path, task) for path, task in tasks]
+    if tasks:
+        jobs.append(build_task_datasets_job())
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
@@ -79,6 +91,31 @@ def annotation_projects(sources: SourcesFile) -> list[ProjectSpec]:
                     f"name one of {sorted(known)}",
                 )
     return annotation.projects
+
+
+def task_dataset_specs(sources: SourcesFile) -> list[tuple[Path, TaskSpec]]:
+    """The task-dataset specs shipped beside the sources file (`datasets/*.yaml`), each reading only sources of it
+    and label projects of its annotation file."""
+    folder = sources.path.parent / "datasets"
+    projects = {spec.name for spec in annotation_projects(sources)}
+    known = {source.name for source in sources.sources} | {f"labels_{p}" for p in projects}
+    found = []
+    for path in sorted(folder.glob("*.yaml")):
+        spec = load_spec(path)
+        for key, ref in spec.sources.items():
+            if ref.dataset not in known:
+                raise ConfigError(
+                    str(path), f"sources.{key}.dataset", f"{ref.dataset!r} is not a source of {sources.path}",
+                    f"name one of {sorted(known)}",
+                )  # fmt: skip
+        consensus = spec.labels.expert_consensus if spec.labels else None
+        if consensus is not None and consensus.project not in projects:
+            raise ConfigError(
+                str(path), "labels.expert_consensus.project", f"{consensus.project!r} is not an annotation project",
+                f"name one of {sorted(projects)}",
+            )  # fmt: skip
+        found.append((path, spec))
+    return found
 
 
 @dg.definitions

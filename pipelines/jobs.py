@@ -66,3 +66,14 @@ def build_labels_job(spec: ProjectSpec) -> UnresolvedAssetJobDefinition:
         selection=dg.AssetSelection.assets(labels_key(spec.name)),
         description=f"Pull the annotations of Label Studio project {spec.name} and publish labels_{spec.name}.",
     )
+
+
+TASK_DATASETS_JOB = "build_task_datasets"
+
+
+def build_task_datasets_job() -> UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        name=TASK_DATASETS_JOB,
+        selection=dg.AssetSelection.groups("task_datasets"),
+        description="Build every task dataset from its spec (a new version only when its data or spec changed).",
+    )

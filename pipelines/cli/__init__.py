@@ -14,6 +14,7 @@ from pipelines.cli.annotate import annotate
 from pipelines.cli.bench import bench
 from pipelines.cli.catalog import catalog
 from pipelines.cli.common import console, plain, sources_option
+from pipelines.cli.dataset import dataset
 from pipelines.cli.demo import demo
 from pipelines.cli.labelstudio import labelstudio
 from pipelines.cli.quality import quality
@@ -94,7 +95,7 @@ def run(sources_file: str | None) -> None:
         sys.exit(1)
 
 
-for group in (sources, quality, catalog, demo, bench, labelstudio, annotate, serve, users):
+for group in (sources, quality, catalog, dataset, demo, bench, labelstudio, annotate, serve, users):
     main.add_command(group)
 
 

@@ -114,8 +114,8 @@ def test_a_failed_publication_leaves_the_current_catalog(published: Path, layout
 
 def test_migrations_apply_once(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "c.duckdb"))
-    assert migrate(con) == migrate(con) == 9
-    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (9,)
+    assert migrate(con) == migrate(con) == 10
+    assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (10,)
     comments = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
     tables = ("datasets", "versions", "columns", "sources", "lineage_edges", "audit_log", "pii_reports", "people")
     tables += ("annotation_progress",)

@@ -50,9 +50,15 @@ def test_the_demo_code_location_loads() -> None:
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     names = ("asset_register", "historian", "alarms", "production_orders", "inspections", "work_orders")
     projects = ("pump_faults", "work_order_failures", "inspection_review")  # demo_plant/annotation.yaml
+    tasks = ("demo_pump_fault_diagnosis", "demo_bearing_rul", "demo_work_order_failure_modes")  # demo_plant/datasets
     assert keys == {f"{layer}/{n}" for n in names for layer in ("standardised", "gated", "catalog")} | {
         f"labels/{p}" for p in projects
-    }
+    } | {f"task_datasets/{t}" for t in tasks}
+    assert graph.get(dg.AssetKey(["task_datasets", "demo_pump_fault_diagnosis"])).parent_keys == {
+        dg.AssetKey([layer, n])
+        for layer in ("gated", "catalog")
+        for n in ("historian", "asset_register", "work_orders", "alarms")
+    } | {dg.AssetKey(["labels", "pump_faults"])}
     assert graph.get(dg.AssetKey(["labels", "pump_faults"])).parent_keys == {dg.AssetKey(["catalog", "historian"])}
     historian = dg.AssetKey(["standardised", "historian"])
     checks = {k.name for k in graph.asset_check_keys if k.asset_key == historian}
