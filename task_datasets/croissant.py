@@ -338,7 +338,7 @@ def croissant_document(version_dir: Path, manifest: Manifest, facts: dict[str, A
         {
             manifest["task"],
             manifest["scenario"],
-            *(k for k in [classification.get("data_type")] if k),
+            *(str(classification[axis]) for axis in ("data_type", "modality", "domain") if classification.get(axis)),
             *classification.get("source_systems", []),
         }
     )

@@ -116,6 +116,8 @@ def build_version(
         "security": {"grade": "2", "reasons": ["historian v3 is grade 2: process parameters of a production line"]},
         "classification": {
             "data_type": "time_series",
+            "modality": "time_series",
+            "domain": "operation_maintenance",
             "source_systems": ["historian", "cmms"],
             "scenario": "operation_maintenance",
         },

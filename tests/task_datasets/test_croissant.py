@@ -79,6 +79,9 @@ def test_rai_and_provenance_fields(version: Version) -> None:
     used = {u["@id"] for u in document["prov:wasGeneratedBy"]["prov:used"]}
     assert "urn:plantdata:code:6f54382" in used
     assert document["license"] == "Apache-2.0" and document["version"] == "1.0.0"
+    assert document["keywords"] == sorted(
+        {"classification", "operation_maintenance", "time_series", "historian", "cmms"}
+    )  # task, scenario, classification axes and source systems, once each
     # mlcroissant reads the RAI fields back from the file, so they are in the right namespace
     metadata = mlc.Dataset(jsonld=path).metadata
     assert metadata.personal_sensitive_information == document["rai:personalSensitiveInformation"]
