@@ -30,7 +30,7 @@ from quality.evaluate import (
     evaluate_partition,
     expected_columns,
 )
-from quality.gx_assert import Judged, assert_with_gx
+from quality.gx_assert import GxJudge, Judged
 from quality.rules import Rule, default_rules
 from quality.series_inputs import series_inputs
 
@@ -70,33 +70,37 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
     scratch.mkdir(parents=True, exist_ok=True)
     try:
         limit_memory(con, layout)
-        for key in keys:
-            manifest = manifests.get(key, {})
-            part = PartitionInput(
-                source=source.name,
-                kind=source.kind,
-                key=key,
-                files=_partition_files(layout, source, key),
-                rows_in=int(manifest.get("rows_in", 0)),
-                rows_quarantined=int(manifest.get("rows_quarantined", 0)),
-                expected_columns=expected_columns(source.kind, source.schema_, source.needs_line_numbers),
-                other_partition_rows=[int(m["rows_out"]) for k, m in manifests.items() if k != key and m["rows_out"]],
-                unreadable=list(manifest.get("unreadable", [])),
-                sequence=source.sequence,
-                content=str(manifest.get("content", "")),
-                newest=key == newest,
-                top_rule=manifest.get("top_rule"),
-                example=dict(manifest.get("example", {})),
-                **series_inputs(source.partitioning, key, manifests, profiles),
-            )
-            evaluation = evaluate_partition(con, part, rules, source.quality, register_files, run_id)
-            profiles[key] = evaluation.profile
-            flags = scratch / f"{len(flag_files)}.parquet"
-            con.execute(f"COPY flags TO {path_literal(flags)} (FORMAT parquet)")
-            flag_files.append((evaluation, flags))
-            evaluations.append(evaluation)
-        judged = [Judged(e, _partition_files(layout, source, e.key), flags) for e, flags in flag_files]
-        assert_with_gx(judged, rules, source.quality, layout.gx(), run_id)
+        # GX judges each partition on its own thread while DuckDB evaluates the next one
+        with GxJudge(rules, source.quality, layout.gx(), run_id) as judge:
+            for key in keys:
+                manifest = manifests.get(key, {})
+                part = PartitionInput(
+                    source=source.name,
+                    kind=source.kind,
+                    key=key,
+                    files=_partition_files(layout, source, key),
+                    rows_in=int(manifest.get("rows_in", 0)),
+                    rows_quarantined=int(manifest.get("rows_quarantined", 0)),
+                    expected_columns=expected_columns(source.kind, source.schema_, source.needs_line_numbers),
+                    other_partition_rows=[
+                        int(m["rows_out"]) for k, m in manifests.items() if k != key and m["rows_out"]
+                    ],
+                    unreadable=list(manifest.get("unreadable", [])),
+                    sequence=source.sequence,
+                    content=str(manifest.get("content", "")),
+                    newest=key == newest,
+                    top_rule=manifest.get("top_rule"),
+                    example=dict(manifest.get("example", {})),
+                    **series_inputs(source.partitioning, key, manifests, profiles),
+                )
+                evaluation = evaluate_partition(con, part, rules, source.quality, register_files, run_id)
+                profiles[key] = evaluation.profile
+                flags = scratch / f"{len(flag_files)}.parquet"
+                con.execute(f"COPY flags TO {path_literal(flags)} (FORMAT parquet)")
+                flag_files.append((evaluation, flags))
+                evaluations.append(evaluation)
+                judge.submit(Judged(evaluation, _partition_files(layout, source, key), flags))
+            judge.finish()
         for evaluation, flags in flag_files:
             flags.replace(history.path_for(layout, evaluation).with_suffix(".flags.parquet"))
             history.save(layout, evaluation)

@@ -22,7 +22,9 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,51 +53,93 @@ class Judged:
     flags: Path
 
 
-def assert_with_gx(
-    partitions: list[Judged], rules: list[Rule], options: QualityOptions, gx_root: Path, dagster_run: str
-) -> Path:
-    """Set every RuleResult.passed from GX (and the counts of declared expectations); return the Data Docs index.
+class GxJudge:
+    """GX judging a source run's partitions as they are evaluated, on a thread of its own, so that the next
+    partition's DuckDB evaluation runs meanwhile (GX works in Python; DuckDB releases the GIL). Every GX object is
+    created and used on that one thread only.
 
     The GX project is one store for every source: runs side by side take turns on it (pruning validations while
-    another run builds Data Docs would break the site; one connection holds the gate's DuckDB file)."""
-    with exclusive(gx_root / ".plantdata.lock"):
-        return _assert_with_gx(partitions, rules, options, gx_root, dagster_run)
+    another run builds Data Docs would break the site; one connection holds the gate's DuckDB file). The turn is
+    taken when the first partition reaches GX and given back when the run's Data Docs are built."""
 
+    def __init__(self, rules: list[Rule], options: QualityOptions, gx_root: Path, dagster_run: str) -> None:
+        self.rules, self.options, self.gx_root, self.dagster_run = rules, options, gx_root, dagster_run
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-judge")
+        self._pending: list[Future[None]] = []
+        self._turn = ExitStack()  # entered and closed on the GX thread
+        self._session: _Session | None = None
 
-def _assert_with_gx(
-    partitions: list[Judged], rules: list[Rule], options: QualityOptions, gx_root: Path, dagster_run: str
-) -> Path:
-    if not partitions:
-        return gx_root
-    import great_expectations
+    def __enter__(self) -> GxJudge:
+        return self
 
-    gx: Any = great_expectations  # GX 1.x re-exports its expectations without declaring them to type checkers
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    source_name = partitions[0].evaluation.source
-    context = _context(gx, gx_root)
-    source = datasource(context, gx_root / "uncommitted" / "plantdata-gate.duckdb")
-    checkpoint = None
-    built: list[Any] = []  # the validation results of this run: Data Docs rebuild their pages only
-    for part in partitions:
+    def __exit__(self, *exc: object) -> None:
+        self._pool.submit(self._turn.close)
+        self._pool.shutdown(wait=True)
+
+    def submit(self, part: Judged) -> None:
+        """Queue a partition (its evaluation is written by the GX thread: read it only after `finish`)."""
+        self._pending.append(self._pool.submit(self._judge, part))
+
+    def finish(self) -> Path:
+        """Wait for every verdict, prune old validations and rebuild this run's Data Docs; return the index page."""
+        for pending in self._pending:
+            pending.result()  # a failure to set GX up at all fails the run, as before
+        return self._pool.submit(self._build_docs).result()
+
+    def _judge(self, part: Judged) -> None:
+        if self._session is None:
+            self._turn.enter_context(exclusive(self.gx_root / ".plantdata.lock"))
+            self._session = _Session.open(self.gx_root, part.evaluation.source)
+        session = self._session
         verdicts: dict[str, tuple[bool, dict[str, Any]]] = {}
         try:
-            define_views(source, _views(part, rules))
-            if checkpoint is None:
-                checkpoint = _checkpoint(gx, context, source, source_name, rules, options, part)
+            define_views(session.source, _views(part, self.rules))
+            if session.checkpoint is None:
+                session.checkpoint = _checkpoint(
+                    session.gx, session.context, session.source, session.name, self.rules, self.options, part
+                )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = checkpoint.run(run_id=validation_run_id(source_name, part.evaluation.key, dagster_run))
+                run_id = validation_run_id(session.name, part.evaluation.key, self.dagster_run)
+                result = session.checkpoint.run(run_id=run_id)
             verdicts = _verdicts(result)
-            built.extend(result.run_results)
+            session.built.extend(result.run_results)
         except Exception as error:
             for r in part.evaluation.results:
                 r.detail = (r.detail + "; " if r.detail else "") + f"Great Expectations could not judge: {error}"
-        _apply(part.evaluation, verdicts, {r.name for r in rules if r.expectation is not None})
-    _prune(gx_root)
-    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+        _apply(part.evaluation, verdicts, {r.name for r in self.rules if r.expectation is not None})
 
-    suites = [ExpectationSuiteIdentifier(name=f"{source_name}.{kind}") for kind in (ROWS, FLAGS, FACTS)]
-    return build_offline_data_docs(context, gx_root, [*suites, *built])
+    def _build_docs(self) -> Path:
+        session = self._session
+        if session is None:
+            return self.gx_root
+        _prune(self.gx_root)
+        from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+        suites = [ExpectationSuiteIdentifier(name=f"{session.name}.{kind}") for kind in (ROWS, FLAGS, FACTS)]
+        return build_offline_data_docs(session.context, self.gx_root, [*suites, *session.built])
+
+
+@dataclass
+class _Session:
+    """One source run's GX context, datasource and checkpoint (made from its first partition)."""
+
+    gx: Any
+    context: Any
+    source: Any
+    name: str
+    checkpoint: Any = None
+    built: list[Any] = field(default_factory=list)  # the validation results of this run: Data Docs rebuild these
+
+    @classmethod
+    def open(cls, gx_root: Path, source_name: str) -> _Session:
+        import great_expectations
+
+        gx: Any = great_expectations  # GX 1.x re-exports its expectations without declaring them to type checkers
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
+        context = _context(gx, gx_root)
+        source = datasource(context, gx_root / "uncommitted" / "plantdata-gate.duckdb")
+        return cls(gx, context, source, source_name)
 
 
 def target(rule: Rule) -> str:
