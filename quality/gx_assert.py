@@ -68,6 +68,8 @@ class GxJudge:
         self._pending: list[Future[None]] = []
         self._turn = ExitStack()  # entered and closed on the GX thread
         self._session: _Session | None = None
+        self._turn_taken = False
+        self._failed: Exception | None = None
 
     def __enter__(self) -> GxJudge:
         return self
@@ -87,10 +89,7 @@ class GxJudge:
         return self._pool.submit(self._build_docs).result()
 
     def _judge(self, part: Judged) -> None:
-        if self._session is None:
-            self._turn.enter_context(exclusive(self.gx_root / ".plantdata.lock"))
-            self._session = _Session.open(self.gx_root, part.evaluation.source)
-        session = self._session
+        session = self._open(part.evaluation.source)
         verdicts: dict[str, tuple[bool, dict[str, Any]]] = {}
         try:
             define_views(session.source, _views(part, self.rules))
@@ -108,6 +107,22 @@ class GxJudge:
             for r in part.evaluation.results:
                 r.detail = (r.detail + "; " if r.detail else "") + f"Great Expectations could not judge: {error}"
         _apply(part.evaluation, verdicts, {r.name for r in self.rules if r.expectation is not None})
+
+    def _open(self, source_name: str) -> _Session:
+        """The run's GX session; the project's turn is taken once (a second flock from this process would wait on
+        the first forever), and a session that could not be opened is not tried again for every partition."""
+        if self._session is None:
+            if self._failed is not None:
+                raise self._failed
+            if not self._turn_taken:
+                self._turn.enter_context(exclusive(self.gx_root / ".plantdata.lock"))
+                self._turn_taken = True
+            try:
+                self._session = _Session.open(self.gx_root, source_name)
+            except Exception as error:
+                self._failed = error
+                raise
+        return self._session
 
     def _build_docs(self) -> Path:
         session = self._session
