@@ -77,6 +77,7 @@ typecheck: setup
 pytest: setup
 	$(BIN)/plantdata labelstudio install
 	.ci/install-chromium
+	.ci/install-servers
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
