@@ -346,7 +346,8 @@ class ObjectStorage(Storage):
             found = self.fs.ls(self._path(prefix).rstrip("/"), detail=True)
         except FileNotFoundError:
             return []
-        return sorted(str(o["name"]).rsplit("/", 1)[-1] for o in found if o.get("type") == "file")
+        names = (str(o["name"]).rsplit("/", 1)[-1] for o in found if o.get("type") == "file")
+        return sorted(name for name in names if name)  # a key ending in "/" marks a folder (pyarrow writes them)
 
     def delete(self, name: str) -> None:
         self.fs.call_s3("delete_object", Bucket=self.bucket, Key=self.key(name))
