@@ -39,6 +39,7 @@ from catalog.errors import CatalogError, NoCatalogError, PublicationLostError
 from catalog.remote import LEASE, Pointer, RemoteCatalog, snapshot_number
 from catalog.remote import SNAPSHOT as _SNAPSHOT
 from catalog.schema import migrate
+from config.layout import Layout
 from config.lease import DEFAULT_TTL, Lease
 from config.locks import exclusive
 from config.locks import turn as storage_turn
@@ -46,6 +47,7 @@ from config.processes import alive
 from config.storage import ObjectStorage, cache_root, is_url, open_storage
 
 KEEP_SNAPSHOTS = 3
+CATALOG_ENV = "PLANTDATA_CATALOG"
 _WRITING = ".writing"  # suffix of a snapshot being written (`.catalog-<n>.<pid>.<run>.writing`)
 _LEFTOVER = (_WRITING, ".partial")  # `.partial`: the pointer being written, and snapshots of earlier versions
 
@@ -75,6 +77,13 @@ class CatalogStore:
         key = hashlib.sha256(f"{endpoint}|{storage.root}".encode()).hexdigest()[:16]
         return cls((cache or cache_root(env)) / "catalog" / key, RemoteCatalog(storage), lease_ttl)
 
+    @classmethod
+    def of(cls, layout: Layout, env: Mapping[str, str] | None = None) -> CatalogStore:
+        """The catalog of a data root: its `catalog/` folder, or PLANTDATA_CATALOG when set (a folder, or an `s3://`
+        URL that publishers and readers on several machines share)."""
+        values = os.environ if env is None else env
+        return cls.at(values.get(CATALOG_ENV) or layout.catalog(), env=values)
+
     @property
     def location(self) -> str:
         """Where the catalog lives, for messages: its folder or its URL."""
@@ -83,6 +92,10 @@ class CatalogStore:
     @property
     def pointer(self) -> Path:
         return self.folder / "CURRENT"
+
+    def published(self) -> bool:
+        """Whether anything was ever published here (without opening or downloading a snapshot)."""
+        return self.remote.pointer() is not None if self.remote is not None else self.pointer.exists()
 
     def current(self) -> Path | None:
         """The snapshot the pointer names. The pointer is replaced, never rewritten in place, so a pointer file with
