@@ -125,3 +125,10 @@ def test_duckdb_and_pyarrow_read_and_write_parquet_on_the_storage(storage: Stora
     fs.create_dir(f"{base}/out")  # a local folder must exist; on S3 this does nothing
     con.execute(f"COPY (SELECT 42 AS answer) TO '{storage.url('out/answer.parquet')}' (FORMAT parquet)")
     assert pq.read_table(f"{base}/out/answer.parquet", filesystem=fs).to_pylist() == [{"answer": 42}]
+
+
+def test_a_data_root_url_is_refused_until_every_layer_can_use_it() -> None:
+    from config.layout import data_root
+
+    with pytest.raises(StorageError, match="PLANTDATA_CATALOG"):
+        data_root({"PLANTDATA_HOME": "s3://plant/home"})
