@@ -33,6 +33,11 @@ def test_a_run_publishes_its_catalog_to_object_storage_and_another_machine_lists
     listed = CliRunner().invoke(main, ["catalog", "list", "--json"])
     assert listed.exit_code == 0, listed.output
     assert [(row["name"], row["version"]) for row in json.loads(listed.output)] == [("hist", 1)]
+    sql = CliRunner().invoke(main, ["catalog", "sql", "SELECT dataset, version FROM versions", "--json"])
+    assert sql.exit_code == 0, sql.output
+    assert json.loads(sql.output) == [{"dataset": "hist", "version": 1}], "catalog sql reads the downloaded snapshot"
+    shown = CliRunner().invoke(main, ["catalog", "show", "hist", "--json"])
+    assert shown.exit_code == 0, shown.output
     assert CatalogStore.of(layout).current() == CatalogStore.of(layout).folder / "catalog-1.duckdb"
     assert str(tmp_path / "reader-cache") in str(CatalogStore.of(layout).folder)
     assert all(o.success for o in run_all(sources, layout.root)), "a run with nothing new"
