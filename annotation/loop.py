@@ -76,7 +76,7 @@ class Loop:
 
     @property
     def store(self) -> CatalogStore:
-        return CatalogStore(self.layout.catalog())
+        return CatalogStore.of(self.layout)
 
     def pull_store(self, project: str) -> PullStore:
         return PullStore(self.layout.root / "annotation" / project)

@@ -36,9 +36,10 @@ def build_catalog_asset(sources: SourcesFile, source: SourceConfig) -> dg.Assets
         from catalog.publish import publish_source  # the PII scanner's imports (spaCy): only when it runs
 
         layout = plantdata.layout()
+        store = CatalogStore.of(layout)
         with retry_transient(context):
-            published = publish_source(CatalogStore(layout.catalog()), sources, source, layout, context.run.run_id)
-        shown = show_dataset(CatalogStore(layout.catalog()), source.name, published.version)
+            published = publish_source(store, sources, source, layout, context.run.run_id)
+        shown = show_dataset(store, source.name, published.version)
         [security] = shown["security"]
         findings = {f"{r['column_name']}.{r['entity_type']}": r["findings"] for r in shown["pii"] if r["entity_type"]}
         return dg.MaterializeResult(
@@ -52,7 +53,7 @@ def build_catalog_asset(sources: SourcesFile, source: SourceConfig) -> dg.Assets
                 "new_version": published.new,
                 "release": dg.MetadataValue.path(str(layout.releases(source.name) / f"v{published.version}")),
                 "dagster/row_count": published.row_count,
-                "catalog": dg.MetadataValue.path(str(layout.catalog())),
+                "catalog": dg.MetadataValue.path(store.location),
             }
         )
 
@@ -75,7 +76,7 @@ def build_release_privacy_check(sources: SourcesFile, source: SourceConfig) -> d
         from catalog.pii.verify import listed_personal_data
 
         layout = plantdata.layout()
-        shown = show_dataset(CatalogStore(layout.catalog()), source.name)
+        shown = show_dataset(CatalogStore.of(layout), source.name)
         kept_raw = source.personal_data == "keep"
         settings = scanner_settings(sources, layout.root, Treatment(source.personal_data))
         found = listed_personal_data(Path(shown["location"]), settings)

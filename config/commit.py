@@ -1,7 +1,8 @@
 """Committing a file: a reader sees the old content or the new, never part of it.
 
-The one place plantdata replaces small state files (cursors, pulled annotations). Today a run-unique temporary
-file beside the target and `os.replace`; on object storage this becomes a single PUT (atomic per object).
+The one place plantdata replaces small local state files (cursors, pulled annotations): a run-unique temporary
+file beside the target and `os.replace`. This is `config.storage.LocalStorage.commit_bytes`; its object-storage
+counterpart, `ObjectStorage.commit_bytes`, is a single PUT (atomic per object).
 """
 
 from __future__ import annotations

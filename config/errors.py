@@ -19,3 +19,7 @@ class ConfigError(PlantdataError):
     def __init__(self, file: str, key: str, problem: str, fix: str) -> None:
         self.file, self.key, self.problem, self.fix = file, key, problem, fix
         super().__init__(f"{file}: {key}: {problem}. Fix: {fix}")
+
+
+class StorageError(PlantdataError):
+    """A data root cannot be used: an unsupported URL, or an object store refusing a request."""

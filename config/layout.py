@@ -6,10 +6,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.errors import StorageError
+
 
 def data_root(env: dict[str, str] | None = None) -> Path:
     values = os.environ if env is None else env
-    return Path(values.get("PLANTDATA_HOME", ".plantdata")).resolve()
+    root = values.get("PLANTDATA_HOME", ".plantdata")
+    if "://" in root:  # Path would take it for a relative folder named "s3:"
+        raise StorageError(
+            f"PLANTDATA_HOME={root}: the layers are still read and written as local folders; keep PLANTDATA_HOME a "
+            "folder and put the catalog on object storage with PLANTDATA_CATALOG (README, Deployment: object storage)"
+        )
+    return Path(root).resolve()
 
 
 @dataclass(frozen=True)

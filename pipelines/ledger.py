@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from catalog.store import CatalogStore
 from config.commit import commit_bytes
 from config.layout import Layout
 from config.sources import SourceConfig, SourcesFile
@@ -143,8 +144,7 @@ class Ledger:
                      "code": code_version(), "sources": sources.model_dump(mode="json")})  # fmt: skip
 
     def published(self, inputs: str) -> bool:
-        catalog = self.layout.catalog() / "CURRENT"
-        return self.data.get("published") == inputs and catalog.exists()
+        return self.data.get("published") == inputs and CatalogStore.of(self.layout).published()
 
     def record_published(self, inputs: str) -> None:
         self.data["published"] = inputs

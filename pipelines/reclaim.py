@@ -12,6 +12,8 @@ import socket
 
 import dagster as dg
 
+from config.processes import alive
+
 PID_TAG = "plantdata/pid"
 HOST_TAG = "plantdata/host"
 UNFINISHED = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.QUEUED]
@@ -29,19 +31,9 @@ def reclaim_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     for record in instance.get_run_records(filters=dg.RunsFilter(statuses=UNFINISHED)):
         run = record.dagster_run
         pid = run.tags.get(PID_TAG)
-        if run.tags.get(HOST_TAG) != host or pid is None or _alive(int(pid)):
+        if run.tags.get(HOST_TAG) != host or pid is None or alive(int(pid)):
             continue
         instance.report_run_failed(run, "its plantdata process is gone (killed or crashed)")
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         reclaimed.append(run.run_id)
     return reclaimed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -39,7 +39,7 @@ class BuildResult:
 
 def build(spec_path: Path, layout: Layout, run_id: str = "cli") -> BuildResult:
     spec = load_spec(spec_path)
-    store = CatalogStore(layout.catalog())
+    store = CatalogStore.of(layout)
     inputs = _resolve(spec, store, layout)
     frame, roles = examples(spec, inputs)
     assigned = splits.assign_splits(frame, spec.splits)

@@ -88,7 +88,7 @@ class _Cache:
 class CatalogService:
     def __init__(self, root: Path) -> None:
         self.layout = Layout(root)
-        self.store = CatalogStore(self.layout.catalog())
+        self.store = CatalogStore.of(self.layout)
         self._cache = _Cache(2048)
         self._details = _Cache(1024)
         self._gate_cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}

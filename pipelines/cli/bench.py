@@ -147,3 +147,21 @@ def bench_annotate(tasks: int, url: str | None, as_json: bool) -> None:
     from bench.annotate import run_annotate_bench
 
     report(run_annotate_bench(tasks, Layout(home()).root / "bench", url), as_json)
+
+
+@bench.command("storage")
+@click.option("--rows", type=int, default=1_000_000, show_default=True)
+@click.option("--repeats", type=int, default=3, show_default=True, help="Runs per way of reading; each keeps its best.")
+@click.option(
+    "--url",
+    default=None,
+    help="An S3 prefix to measure (s3://bucket/prefix; AWS_* variables reach it); default: moto's S3 server on "
+    "loopback, started for the run.",
+)
+@click.option("--json", "as_json", is_flag=True)
+def bench_storage(rows: int, repeats: int, url: str | None, as_json: bool) -> None:
+    """Reading N-row Parquet from object storage: DuckDB through fsspec, DuckDB over a pyarrow dataset and pyarrow's
+    S3 client, as ratios to the same reads of local files, in one run."""
+    from bench.storage import run_storage_bench
+
+    report(run_storage_bench(rows, Layout(home()).root / "bench", repeats, url), as_json)

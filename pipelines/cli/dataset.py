@@ -49,7 +49,7 @@ def dataset_list(as_json: bool) -> None:
     from catalog.store import CatalogStore
     from task_datasets.views import list_task_datasets
 
-    rows = list_task_datasets(CatalogStore(Layout(home()).catalog()))
+    rows = list_task_datasets(CatalogStore.of(Layout(home())))
     if as_json:
         click.echo(json.dumps(rows, indent=1, default=str))
         return

@@ -1,0 +1,134 @@
+"""The storage interface on a local folder and on S3 (moto on loopback): the same behaviour through both."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from config.errors import StorageError
+from config.storage import LocalStorage, ObjectStorage, Storage, cache_root, open_storage
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    if request.param == "local":
+        return open_storage(tmp_path / "root")
+    bucket: str = request.getfixturevalue("bucket")
+    return open_storage(f"s3://{bucket}/plant/root")
+
+
+def test_a_url_is_object_storage_and_a_folder_is_local(bucket: str, tmp_path: Path) -> None:
+    s3 = open_storage(f"s3://{bucket}/a/b/")
+    assert (
+        isinstance(s3, ObjectStorage) and s3.root == f"s3://{bucket}/a/b" and s3.url("x/y") == f"s3://{bucket}/a/b/x/y"
+    )
+    assert s3.settings.endpoint is not None and s3.settings.endpoint.startswith("http://127.0.0.1:")
+    assert isinstance(open_storage(tmp_path), LocalStorage)
+    with pytest.raises(StorageError, match="only local folders and s3:// URLs"):
+        open_storage("gs://bucket/x")
+
+
+def test_settings_come_from_the_environment_as_aws_tools_read_them() -> None:
+    storage = open_storage(
+        "s3://plant/x",
+        {"AWS_ENDPOINT_URL": "http://a", "AWS_ENDPOINT_URL_S3": "http://b", "AWS_DEFAULT_REGION": "eu-west-3"},
+    )
+    assert isinstance(storage, ObjectStorage)
+    assert (storage.settings.endpoint, storage.settings.region) == ("http://b", "eu-west-3")
+    assert cache_root({"PLANTDATA_CACHE": "/srv/cache"}) == Path("/srv/cache")
+
+
+def test_bytes_commit_create_and_swap(storage: Storage) -> None:
+    assert storage.read_tagged("state/CURRENT") is None
+    with pytest.raises(FileNotFoundError):
+        storage.read_bytes("state/CURRENT")
+    first = storage.create("state/CURRENT", b"one")
+    assert first is not None
+    assert storage.create("state/CURRENT", b"two") is None, "create-if-absent refuses an existing object"
+    found = storage.read_tagged("state/CURRENT")
+    assert found is not None and (found.data, found.tag) == (b"one", first)
+    second = storage.swap("state/CURRENT", b"two", first)
+    assert second is not None and second != first
+    assert storage.swap("state/CURRENT", b"three", first) is None, "a stale tag does not overwrite"
+    assert storage.read_bytes("state/CURRENT") == b"two"
+    assert storage.swap("state/missing", b"x", first) is None
+    storage.commit_bytes("state/CURRENT", b"four")
+    assert storage.read_bytes("state/CURRENT") == b"four"
+    assert storage.list("state") == ["CURRENT"] or storage.list("state")[-1] == "CURRENT"
+    storage.delete("state/CURRENT")
+    storage.delete("state/CURRENT")
+    assert storage.read_tagged("state/CURRENT") is None
+
+
+def test_racing_creates_and_swaps_have_exactly_one_winner(storage: Storage) -> None:
+    start = threading.Barrier(8)
+    created: list[str | None] = [None] * 8
+    swapped: list[str | None] = [None] * 8
+
+    def race(i: int) -> None:
+        start.wait(timeout=30)
+        created[i] = storage.create("race/key", f"{i}".encode())
+        start.wait(timeout=30)
+        swapped[i] = storage.swap("race/key", f"s{i}".encode(), tag)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(8)]
+    tag = ""
+    for thread in threads[1:]:
+        thread.start()
+    # the main thread is racer 0, and reads the winner's tag between the two rounds
+    start.wait(timeout=30)
+    created[0] = storage.create("race/key", b"0")
+    found = storage.read_tagged("race/key")
+    assert found is not None
+    tag = found.tag
+    start.wait(timeout=30)
+    swapped[0] = storage.swap("race/key", b"s0", tag)
+    for thread in threads[1:]:
+        thread.join(timeout=60)
+    assert sum(c is not None for c in created) == 1
+    assert sum(s is not None for s in swapped) == 1
+
+
+def test_files_up_and_down_and_listing(storage: Storage, tmp_path: Path) -> None:
+    local = tmp_path / "snapshot.bin"
+    local.write_bytes(b"x" * 100_000)
+    assert storage.upload(local, "snaps/a.bin", create_only=True)
+    assert not storage.upload(local, "snaps/a.bin", create_only=True), "create-only refuses an existing object"
+    assert storage.upload(local, "snaps/b.bin")
+    assert storage.list("snaps") == ["a.bin", "b.bin"]
+    assert storage.list("nothing-here") == []
+    storage.download("snaps/a.bin", tmp_path / "copy" / "a.bin")
+    assert (tmp_path / "copy" / "a.bin").read_bytes() == local.read_bytes()
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["a.bin"], "no partial file left"
+    with pytest.raises(FileNotFoundError):
+        storage.download("snaps/missing.bin", tmp_path / "copy" / "missing.bin")
+
+
+def test_duckdb_and_pyarrow_read_and_write_parquet_on_the_storage(storage: Storage) -> None:
+    table = pa.table({"tag": ["T1", "T2", "T1"], "value": [1.0, 2.0, 3.0]})
+    fs, base = storage.arrow()
+    fs.create_dir(f"{base}/std/day=2024-03-30")
+    pq.write_table(table, f"{base}/std/day=2024-03-30/part-0.parquet", filesystem=fs)
+    con = duckdb.connect()
+    storage.register(con)
+    storage.register(con)  # twice is harmless
+    glob = storage.url("std/*/*.parquet")
+    rows = con.execute(
+        "SELECT day::VARCHAR, sum(value) FROM read_parquet(?, hive_partitioning = true) GROUP BY day", [glob]
+    ).fetchall()
+    assert rows == [("2024-03-30", 6.0)]
+    fs.create_dir(f"{base}/out")  # a local folder must exist; on S3 this does nothing
+    con.execute(f"COPY (SELECT 42 AS answer) TO '{storage.url('out/answer.parquet')}' (FORMAT parquet)")
+    assert pq.read_table(f"{base}/out/answer.parquet", filesystem=fs).to_pylist() == [{"answer": 42}]
+
+
+def test_a_data_root_url_is_refused_until_every_layer_can_use_it() -> None:
+    from config.layout import data_root
+
+    with pytest.raises(StorageError, match="PLANTDATA_CATALOG"):
+        data_root({"PLANTDATA_HOME": "s3://plant/home"})
