@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -19,11 +20,13 @@ DEMO_SOURCES = REPO / "demo_plant" / "sources.yaml"
 POSTGRES_INSTANCE = REPO / "pipelines" / "deploy" / "postgres" / "dagster.yaml"
 
 
-def small_demo(root: Path, folder: Path, sources: tuple[str, ...] = ("asset_register", "historian")) -> Path:
-    """The demo plant's exports (one day, 40 tags) under `root/demo`, and a sources file holding only `sources`
-    of the demo's (the whole demo has ~70 work-order partitions: minutes of runs on a shared machine)."""
-    generate(root / "demo", days=1, tags=40, min_period_s=30, max_period_s=60)
-    config = yaml.safe_load(DEMO_SOURCES.read_text(encoding="utf-8"))
+def small_demo(exports: Path, folder: Path, sources: tuple[str, ...] = ("asset_register", "historian")) -> Path:
+    """The demo plant's exports (one day, 40 tags) under `exports`, and a sources file in `folder` reading them
+    there (whatever the data root), with only `sources` of the demo's (the whole demo has ~70 work-order
+    partitions: minutes of runs on a shared machine)."""
+    generate(exports, days=1, tags=40, min_period_s=30, max_period_s=60)
+    text = DEMO_SOURCES.read_text(encoding="utf-8").replace("${PLANTDATA_HOME}/demo", str(exports))
+    config = yaml.safe_load(text)
     config.pop("annotation", None)  # its projects name sources left out here
     config["sources"] = [s for s in config["sources"] if s["name"] in sources]
     path = folder / "sources.yaml"
@@ -53,11 +56,24 @@ def postgres_home(root: Path, server: Postgres, monkeypatch: pytest.MonkeyPatch)
     return database
 
 
+LAYERS = ("standardised", "gated", "quarantine", "releases")
+PUBLICATION_TOKEN = re.compile(r"part-[0-9a-f]{8}-")
+
+
 def published_files(root: Path) -> dict[str, str]:
-    """sha256 of every Parquet data file of the published layers, by path under the data root."""
-    layers = ("standardised", "gated", "quarantine", "releases")
+    """sha256 of every Parquet data file of the published layers, by its path under the data root.
+
+    What is compared, and what legitimately differs between two runs over the same inputs:
+    - compared: the bytes of every Parquet file of standardised/, gated/, quarantine/ and releases/, the data a
+      reader gets;
+    - the file names of standardised/ and of the standardiser's quarantine carry a token drawn per publication
+      (`part-<token>-f0-0.parquet`: new files sit beside the old until the manifest swaps, then the old go), so
+      the token is masked and the rest of the path compared;
+    - not compared: manifests and the gate's quality history (they record run ids and times), GX's validation
+      results and Data Docs (run ids, times), the catalog's DuckDB file and audit trail (publication times), the
+      index file (file modification times) and Dagster's instance (runs, events)."""
     return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for layer in layers
+        PUBLICATION_TOKEN.sub("part-<token>-", str(p.relative_to(root))): hashlib.sha256(p.read_bytes()).hexdigest()
+        for layer in LAYERS
         for p in sorted((root / layer).rglob("*.parquet"))
     }

@@ -29,7 +29,7 @@ def test_plantdata_run_records_runs_and_events_in_postgres(
     layout: Layout, tmp_path: Path, postgres: Postgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     database = postgres_home(layout.root, postgres, monkeypatch)
-    sources = small_demo(layout.root, tmp_path)
+    sources = small_demo(layout.root / "demo", tmp_path)
     monkeypatch.setenv("PLANTDATA_SOURCES", str(sources))
     ran = CliRunner().invoke(main, ["run", "--sources", str(sources)])
     assert ran.exit_code in (0, 1), ran.output  # 1: the demo plants problems the run reports, and goes on
