@@ -34,9 +34,11 @@ def small_demo(exports: Path, folder: Path, sources: tuple[str, ...] = ("asset_r
     return path
 
 
-def postgres_home(root: Path, server: Postgres, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The shipped Postgres dagster.yaml as the data root's DAGSTER_HOME, on a fresh database of `server`;
-    returns the database's name."""
+def postgres_home(
+    root: Path, server: Postgres, monkeypatch: pytest.MonkeyPatch, instance: Path = POSTGRES_INSTANCE
+) -> str:
+    """A shipped dagster.yaml on Postgres (`instance`) as the data root's DAGSTER_HOME, on a fresh database of
+    `server`; returns the database's name."""
     database = f"plantdata_{uuid.uuid4().hex[:12]}"
     connection = psycopg2.connect(server.url)
     connection.autocommit = True
@@ -52,7 +54,7 @@ def postgres_home(root: Path, server: Postgres, monkeypatch: pytest.MonkeyPatch)
     }.items():
         monkeypatch.setenv(name, value)
     (root / "dagster").mkdir(parents=True, exist_ok=True)
-    shutil.copy(POSTGRES_INSTANCE, root / "dagster" / "dagster.yaml")
+    shutil.copy(instance, root / "dagster" / "dagster.yaml")
     return database
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +30,9 @@ class Worker:
 
 @contextmanager
 def celery_workers(names: list[str], config_yaml: Path, env: Mapping[str, str], folder: Path) -> Iterator[list[Worker]]:
-    """Start one worker per name (concurrency 1 each) and wait until all say they are ready."""
+    """Start one worker per name and wait until all say they are ready. Each runs one task at a time in its own
+    process (`--pool=solo`): a run launched onto a worker may then start child processes (the multiprocess
+    executor), which a prefork pool's daemonic children may not."""
     started: list[subprocess.Popen[bytes]] = []
     workers = [Worker(name, folder / f"{name}.log") for name in names]
     # dagster-celery runs a bare `celery`: the venv's bin must come first on PATH
@@ -38,7 +40,7 @@ def celery_workers(names: list[str], config_yaml: Path, env: Mapping[str, str], 
     try:
         for worker in workers:
             command = [str(BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app"]
-            command += ["-y", str(config_yaml), "-n", worker.name, "-l", "INFO", "--", "--concurrency=1"]
+            command += ["-y", str(config_yaml), "-n", worker.name, "-l", "INFO", "--", "--pool=solo"]
             with open(worker.log, "wb") as log:
                 started.append(
                     subprocess.Popen(
@@ -70,12 +72,8 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    try:
+    with suppress(subprocess.TimeoutExpired):
         process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        pass
-    try:  # the pool's children outlive a slow warm shutdown: nothing of the group may stay
+    with suppress(ProcessLookupError):  # the pool's children may outlive a slow warm shutdown: none may stay
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait()
