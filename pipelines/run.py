@@ -129,22 +129,12 @@ def run_all(
         }
         standardised_by = None
         if parallel is not None:
-            spread = standardise_spread(
-                partitions_job_name(source), list(known[first : last + 1]), instance, parallel, sources_file, root,
-                run_config, owner_tags(),
-            )  # fmt: skip
-            if not spread.success:
-                failed = _first_error(spread)
-                outcomes.append(SourceRun(source.name, len(known), False, spread.run_id, failed, unit=unit))
-                continue
-            standardised_by = spread.run_id
-        if parallel is not None:  # standardised elsewhere: recount and judge them here, then the gate, in turn
-            checked = execute_in_location(
-                job, instance, tags, run_config, [], _checks_of(definitions, standardised_key(source.name))
+            span = list(known[first : last + 1])
+            standardised_by, failed = _standardise_elsewhere(
+                definitions, source, span, instance, parallel, (sources_file, root), run_config, tags
             )
-            if not checked.success:
-                failed = _first_error(checked)
-                outcomes.append(SourceRun(source.name, len(known), False, checked.run_id, failed, unit=unit))
+            if failed is not None:
+                outcomes.append(SourceRun(source.name, len(known), False, standardised_by, failed, unit=unit))
                 continue
         result = execute_in_location(
             job,
@@ -238,6 +228,32 @@ def _nothing_to_ingest(sources: SourcesFile, source: SourceConfig, files: int) -
     else:
         problem = f"{files} file(s) match {location} but hold no rows (header only?)"
     return SourceRun(source.name, 0, files > 0, None, None, [] if files else [problem], [problem] if files else [])
+
+
+def _standardise_elsewhere(
+    definitions: dg.Definitions,
+    source: SourceConfig,
+    keys: list[str],
+    instance: dg.DagsterInstance,
+    parallel: Parallel,
+    where: tuple[Path, Path],
+    run_config: dict[str, Any],
+    tags: dict[str, str],
+) -> tuple[str, str | None]:
+    """Standardise `keys` side by side through the parallel executor, then recount and judge them (the
+    standardised asset's checks) in a run of their own: what a whole ingest run does before its gate. Returns the
+    standardising run's id, and the first error when either run failed (the gate must not run then)."""
+    sources_file, root = where
+    spread = standardise_spread(
+        partitions_job_name(source), keys, instance, parallel, sources_file, root, run_config, owner_tags()
+    )
+    if not spread.success:
+        return spread.run_id, _first_error(spread)
+    job = definitions.resolve_job_def(job_name(source))
+    checked = execute_in_location(
+        job, instance, tags, run_config, [], _checks_of(definitions, standardised_key(source.name))
+    )
+    return spread.run_id, None if checked.success else _first_error(checked)
 
 
 def _checks_of(definitions: dg.Definitions, asset: dg.AssetKey) -> list[dg.AssetCheckKey]:
