@@ -1,14 +1,20 @@
 """Partition backfills spread over processes or machines, through Dagster's own executors.
 
-What a source's partitions share decides what may run side by side. Standardising a partition touches only that
-partition's folders, quarantine and manifest (each swapped in atomically); the index file is rewritten whole and
-atomically by every discovery, and a staged scan is taken all or nothing (a piece taken by another step sends the
-file back to a fresh scan). So partitions are standardised in parallel: one step per partition, mapped over the
-keys, in the multiprocess executor (`max_concurrent` caps it) or the Celery executor (one task per step on the
-workers). The gate is not per partition: its volume and level rules compare a partition with the others'
-manifests and quality history, and the GX project takes one turn per run. It runs after every partition is
-standardised, as one step over the range in the source's pool, exactly as in a local run; that is what makes a
-spread backfill publish the same bytes as a local one.
+Why a source's partitions took turns (its pool of one), and which of it must stay:
+- discovery and the index file: `plantdata run` discovers once, before any step; each step's own discovery then
+  reads the index, finds nothing new, and rewrites the file whole through config/commit.py (same content);
+- manifests, standardised and quarantine folders: per partition, each swapped in atomically by its step;
+- staged scans (a CSV file typed once, feeding several days): each step takes its own days' pieces, all or nothing;
+  the scan's quarantine is read before any piece moves, and the folder goes only with its last piece, so a step
+  never loses what it reads (a piece gone sends the file back to a fresh scan, which writes the same rows);
+- the gate is not per partition: its volume and level rules compare a partition with the others' manifests and
+  quality history, and the GX project takes one turn per run. It keeps its pool of one and runs once, over the
+  range, after every partition is standardised, as in a local run; that is what makes a spread backfill publish
+  the same bytes as a local one.
+So partitions are standardised side by side, one step per partition mapped over the keys, in the multiprocess
+executor (`max_concurrent` caps it) or the Celery executor (one task per step on the workers); these steps take
+no pool, so a second `plantdata run` of the same source must not run meanwhile. Each step is a process of its
+own with its own DuckDB: `max_concurrent` steps take about that many times one step's memory.
 
 The executor is chosen when the definitions are built (`PLANTDATA_EXECUTOR`: `multiprocess`, the default, or
 `celery`): Celery workers rebuild the job to run its steps and must see the same one, so they get the same
