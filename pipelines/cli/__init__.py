@@ -40,7 +40,8 @@ def main() -> None:
     "per source. Default: everything in this process.",
 )
 def run(sources_file: str | None, parallel_file: str | None) -> None:
-    """Materialise all assets for all partitions through Dagster, in-process."""
+    """Materialise all assets for all partitions through Dagster, in this process (with --parallel, each source's
+    partitions are standardised by the executor's processes or workers first)."""
     from pathlib import Path
 
     from pipelines.parallel import load_parallel
