@@ -4,7 +4,8 @@ local, in-process run over the same inputs (what "the same" covers: tests/deploy
 - the multiprocess executor, `max_concurrent: 2` (pipelines/deploy/local/multiprocess.yaml): each partition is
   standardised in a child process of its own;
 - dagster-celery with Redis on loopback and two worker processes sharing a Postgres instance
-  (pipelines/deploy/celery/): the partitions' steps run on the workers, and both workers run some.
+  (pipelines/deploy/celery/): the partitions' steps run on the workers, and both workers run some; and a run
+  submitted to that instance (as the UI or a sensor would) goes through its CeleryRunLauncher onto a worker.
 The local run is made once for both, over exports outside every data root (a file's path is part of its
 identity: the same inputs are the same files)."""
 
