@@ -71,6 +71,8 @@ def published_files(root: Path) -> dict[str, str]:
     - the file names of standardised/ and of the standardiser's quarantine carry a token drawn per publication
       (`part-<token>-f0-0.parquet`: new files sit beside the old until the manifest swaps, then the old go), so
       the token is masked and the rest of the path compared;
+    - releases carry pseudonyms keyed by the data root's pseudonym key: two data roots compared must share it
+      (PLANTDATA_PSEUDONYM_KEY), as the machines of one deployment do;
     - not compared: manifests and the gate's quality history (they record run ids and times), GX's validation
       results and Data Docs (run ids, times), the catalog's DuckDB file and audit trail (publication times), the
       index file (file modification times) and Dagster's instance (runs, events)."""

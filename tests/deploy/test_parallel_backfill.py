@@ -7,11 +7,13 @@ local, in-process run over the same inputs (what "the same" covers: tests/deploy
   (pipelines/deploy/celery/): the partitions' steps run on the workers, and both workers run some; and a run
   submitted to that instance (as the UI or a sensor would) goes through its CeleryRunLauncher onto a worker.
 The local run is made once for both, over exports outside every data root (a file's path is part of its
-identity: the same inputs are the same files)."""
+identity: the same inputs are the same files), with the same pseudonym key as the spread runs (each data root
+would draw its own, and releases carry pseudonyms)."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,7 @@ MULTIPROCESS = DEPLOY / "local" / "multiprocess.yaml"
 CELERY = DEPLOY / "celery" / "celery.yaml"
 CELERY_INSTANCE = DEPLOY / "celery" / "dagster.yaml"
 SPREAD_JOB = "standardise_historian_partitions"
+PSEUDONYM_KEY = secrets.token_hex(32)
 INDEX_JOB = "index_historian"
 
 
@@ -52,6 +55,7 @@ def local_run(tmp_path_factory: pytest.TempPathFactory) -> LocalRun:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PLANTDATA_HOME", str(root))
         patch.setenv("DAGSTER_HOME", str(root / "dagster"))
+        patch.setenv("PLANTDATA_PSEUDONYM_KEY", PSEUDONYM_KEY)
         outcomes = run_all(sources, root)
     assert all(o.success and not o.problems for o in outcomes), outcomes
     published = published_files(root)
@@ -67,6 +71,7 @@ def _spread_env(root: Path, sources: Path, executor: str, monkeypatch: pytest.Mo
         "DAGSTER_HOME": str(root / "dagster"),
         "PLANTDATA_SOURCES": str(sources),
         "PLANTDATA_EXECUTOR": executor,
+        "PLANTDATA_PSEUDONYM_KEY": PSEUDONYM_KEY,
     }.items():
         monkeypatch.setenv(name, value)
 
