@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from config.commit import commit_bytes
 from config.kinds import FileFormat, SourceKind
 from config.layout import Layout
 from config.sources import SourceConfig
@@ -453,7 +453,6 @@ def _read_cache(path: Path) -> dict[str, IndexedFile]:
 
 
 def _write_cache(path: Path, entries: dict[str, IndexedFile]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.partial")
-    partial.write_text(json.dumps({k: asdict(v) for k, v in entries.items()}, indent=1), encoding="utf-8")
-    partial.replace(path)
+    """Rewritten whole by every discovery, partition steps side by side included (on several machines a process
+    id alone would not make the temporary file unique: commit_bytes adds a random part)."""
+    commit_bytes(path, json.dumps({k: asdict(v) for k, v in entries.items()}, indent=1).encode("utf-8"))

@@ -22,6 +22,7 @@ from pipelines.jobs import (
     build_index_job,
     build_ingest_job,
     build_labels_job,
+    build_partitions_job,
     build_publish_job,
     build_task_datasets_job,
 )
@@ -49,7 +50,7 @@ def build_definitions(sources_file: Path | None = None, data_root: Path | None =
             build_quality_checks(source),
             build_release_privacy_check(sources, source),
         ]
-        jobs += [job, index_job]
+        jobs += [job, index_job, build_partitions_job(sources, source)]
         sensors += [
             build_new_files_sensor(sources, source, job, index_job),
             build_publish_after_gate_sensor(source, publish),

@@ -2,16 +2,20 @@
 (read new export files once to learn the partitions they feed), the publication job, and one labels job per
 annotation project."""
 
+import re
+from collections.abc import Iterator
+
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from annotation.projects import ProjectSpec
 from assets.annotation import labels_key
 from assets.gated import gated_key
-from assets.ingest import source_pool, standardised_key
+from assets.ingest import partition_metadata, source_pool, standardised_key
 from assets.resources import PlantdataResource
 from config.sources import SourceConfig, SourcesFile
-from ingest.runner import discover_source
+from ingest.runner import discover_source, ingest_partitions
+from pipelines.parallel import partition_keys_op, partitions_executor, partitions_job_name
 from pipelines.partitions import add_missing_partitions
 
 
@@ -47,6 +51,41 @@ def build_index_job(sources: SourcesFile, source: SourceConfig) -> dg.JobDefinit
         index_files()
 
     return index
+
+
+def build_partitions_job(sources: SourcesFile, source: SourceConfig) -> dg.JobDefinition:
+    """Standardise the partitions named in the run config, one step each, side by side (pipelines/parallel.py says
+    why that is safe and why the gate is not part of it). The steps take no pool: the executor's `max_concurrent`,
+    or the Celery workers' concurrency, caps how many run at once."""
+    name = partitions_job_name(source)
+
+    @dg.op(name=partition_keys_op(name), out=dg.DynamicOut(str), config_schema={"partitions": [str]})
+    def partition_keys(context: dg.OpExecutionContext) -> Iterator[dg.DynamicOutput[str]]:
+        for number, key in enumerate(context.op_config["partitions"]):
+            # mapping keys allow only letters, digits and _: a file partition's name may hold anything else
+            yield dg.DynamicOutput(key, mapping_key=f"{number}_{re.sub(r'[^A-Za-z0-9_]', '_', key)}")
+
+    @dg.op(name=f"standardise_{source.name}_partition")
+    def standardise_partition(context: dg.OpExecutionContext, plantdata: PlantdataResource, key: str) -> str:
+        results = ingest_partitions(sources, source, [key], plantdata.layout(), context.run.run_id, context.log.info)
+        for result in results:  # the same materialization, with the same counts, as the asset's for this partition
+            context.log_event(
+                dg.AssetMaterialization(
+                    standardised_key(source.name), partition=result.key, metadata=partition_metadata(result)
+                )
+            )
+        return key
+
+    @dg.job(
+        name=name,
+        executor_def=partitions_executor(),
+        description=f"Standardise {source.name} partitions side by side (plantdata run --parallel); the gate "
+        "follows in the source's ingest job, over them all.",
+    )
+    def standardise_partitions() -> None:
+        partition_keys().map(standardise_partition)
+
+    return standardise_partitions
 
 
 PUBLISH_JOB = "publish_catalog"

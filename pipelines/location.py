@@ -60,11 +60,17 @@ def execute_in_location(
     tags: Mapping[str, str],
     run_config: Mapping[str, object],
     asset_selection: Sequence[dg.AssetKey] | None = None,
+    asset_check_selection: Sequence[dg.AssetCheckKey] | None = None,
 ) -> ExecutionResult:
     """Run `job` here, in process (as `execute_in_process` does: in-process executor, in-memory IO manager), as a
-    run of the code location's job of the same name. Errors end up in the result (`success` is False)."""
+    run of the code location's job of the same name. Errors end up in the result (`success` is False).
+
+    With `asset_check_selection`, the run holds those checks (and only them) beside the selected assets."""
     selection = list(asset_selection or [])
     ephemeral = job.as_ephemeral_job(resource_defs={}, input_values={}, asset_selection=selection)
+    checks = frozenset(asset_check_selection) if asset_check_selection is not None else None
+    if checks is not None:
+        ephemeral = ephemeral.get_subset(asset_selection=frozenset(selection), asset_check_selection=checks)
     run = instance.create_run_for_job(
         job_def=ephemeral,
         run_config=run_config,

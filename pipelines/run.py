@@ -21,8 +21,8 @@ from dagster._core.execution.execution_result import ExecutionResult
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from assets.catalog import catalog_key
-from assets.gated import GATE_VERDICT
-from assets.ingest import partitions_for
+from assets.gated import GATE_VERDICT, gated_key
+from assets.ingest import partitions_for, standardised_key
 from config.kinds import READING_KINDS
 from config.layout import Layout
 from config.locks import exclusive
@@ -33,6 +33,7 @@ from pipelines.definitions import build_definitions
 from pipelines.jobs import PUBLISH_JOB, job_name
 from pipelines.ledger import Ledger, privacy_inputs, register_state, work_key
 from pipelines.location import execute_in_location
+from pipelines.parallel import Parallel, partitions_job_name, standardise_spread
 from pipelines.partitions import add_missing_partitions
 from pipelines.reclaim import owner_tags, reclaim_dead_runs
 from pipelines.settings import prepare_dagster_home
@@ -71,8 +72,13 @@ def run_all(
     root: Path,
     on_source: Callable[[SourceConfig, int], None] | None = None,
     log_level: str = "CRITICAL",
+    parallel: Parallel | None = None,
 ) -> list[SourceRun]:
-    """Discover and ingest every source, registers first; a failing source does not stop the others."""
+    """Discover and ingest every source, registers first; a failing source does not stop the others.
+
+    With `parallel`, a source's partitions are standardised side by side through that executor first (one step
+    each), then its ingest job runs the checks and the gate over the range, as it would have after standardising
+    them itself (pipelines/parallel.py)."""
     sources = load_sources(sources_file)
     layout = Layout(root)
     definitions = build_definitions(sources_file, root)
@@ -116,15 +122,27 @@ def run_all(
         ran += 1
         first, last = known.index(todo[0]), known.index(todo[-1])  # the run covers a range: from the first to the last
         job = definitions.resolve_job_def(job_name(source))
+        tags = {
+            ASSET_PARTITION_RANGE_START_TAG: known[first],
+            ASSET_PARTITION_RANGE_END_TAG: known[last],
+            **owner_tags(),
+        }
+        standardised_by = None
+        if parallel is not None:
+            span = list(known[first : last + 1])
+            standardised_by, failed = _standardise_elsewhere(
+                definitions, source, span, instance, parallel, (sources_file, root), run_config, tags
+            )
+            if failed is not None:
+                outcomes.append(SourceRun(source.name, len(known), False, standardised_by, failed, unit=unit))
+                continue
         result = execute_in_location(
             job,
             instance,
-            tags={
-                ASSET_PARTITION_RANGE_START_TAG: known[first],
-                ASSET_PARTITION_RANGE_END_TAG: known[last],
-                **owner_tags(),
-            },
+            tags=tags,
             run_config=run_config,
+            asset_selection=[gated_key(source.name)] if parallel is not None else None,
+            asset_check_selection=_checks_of(definitions, gated_key(source.name)) if parallel is not None else None,
         )
         if result.success:  # a failed step (a gated write, say) leaves its partitions to the next run
             for key in known[first : last + 1]:
@@ -132,7 +150,7 @@ def run_all(
                     ledger.record(source.name, key, works[key])
             ledger.save()
         error = None if result.success else _first_error(result)
-        problems, warnings = _findings(source, layout, result)
+        problems, warnings = _findings(source, layout, result, standardised_by)
         if len(todo) < len(known):  # partitions left alone keep what they had
             standing, standing_warnings = _standing_findings(source, layout, exclude=set(known[first : last + 1]))
             problems, warnings = problems + standing, warnings + standing_warnings
@@ -212,9 +230,46 @@ def _nothing_to_ingest(sources: SourcesFile, source: SourceConfig, files: int) -
     return SourceRun(source.name, 0, files > 0, None, None, [] if files else [problem], [problem] if files else [])
 
 
-def _findings(source: SourceConfig, layout: Layout, result: ExecutionResult) -> tuple[list[str], list[str]]:
-    """Problems (unreadable files, partitions the gate held back) and warnings (partitions mostly quarantined)."""
-    this_run = [m for m in read_manifests(layout, source.name) if m["run_id"] == result.run_id]
+def _standardise_elsewhere(
+    definitions: dg.Definitions,
+    source: SourceConfig,
+    keys: list[str],
+    instance: dg.DagsterInstance,
+    parallel: Parallel,
+    where: tuple[Path, Path],
+    run_config: dict[str, Any],
+    tags: dict[str, str],
+) -> tuple[str, str | None]:
+    """Standardise `keys` side by side through the parallel executor, then recount and judge them (the
+    standardised asset's checks) in a run of their own: what a whole ingest run does before its gate. Returns the
+    standardising run's id, and the first error when either run failed (the gate must not run then)."""
+    sources_file, root = where
+    spread = standardise_spread(
+        partitions_job_name(source), keys, instance, parallel, sources_file, root, run_config, owner_tags()
+    )
+    if not spread.success:
+        return spread.run_id, _first_error(spread)
+    job = definitions.resolve_job_def(job_name(source))
+    checked = execute_in_location(
+        job, instance, tags, run_config, [], _checks_of(definitions, standardised_key(source.name))
+    )
+    return spread.run_id, None if checked.success else _first_error(checked)
+
+
+def _checks_of(definitions: dg.Definitions, asset: dg.AssetKey) -> list[dg.AssetCheckKey]:
+    """The checks of one asset. With partitions standardised elsewhere (`--parallel`), the standardised asset's
+    checks (the blocking recount, the quality rules) run in a run of their own before the gate's, in the order a
+    whole ingest run gives them."""
+    checks = definitions.resolve_asset_graph().asset_check_keys
+    return sorted((k for k in checks if k.asset_key == asset), key=lambda k: k.to_user_string())
+
+
+def _findings(
+    source: SourceConfig, layout: Layout, result: ExecutionResult, standardised_by: str | None = None
+) -> tuple[list[str], list[str]]:
+    """Problems (unreadable files, partitions the gate held back) and warnings (partitions mostly quarantined);
+    the manifests are those of the run that standardised (`standardised_by`, when not the gate's own)."""
+    this_run = [m for m in read_manifests(layout, source.name) if m["run_id"] == (standardised_by or result.run_id)]
     explained = {m["key"] for m in this_run if m.get("unreadable")}  # held back because of the file named
     meaning = {rule.name: rule.description for rule in suite_for(source)}
     problems, warnings = _manifest_findings(source, this_run)
@@ -242,7 +297,7 @@ def _removed_by_gate(result: ExecutionResult) -> int:
     return removed
 
 
-def _first_error(result: ExecutionResult) -> str:
+def _first_error(result: ExecutionResult | dg.JobExecutionResult) -> str:
     """The user-facing cause of a failed run: the error of its first failed step."""
     for event in result.get_step_failure_events():
         failure = event.step_failure_data.error

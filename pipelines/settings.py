@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import yaml
+
+from config.commit import commit_bytes
+from config.errors import ConfigError
 from config.layout import Layout, data_root
 
 DEMO_SOURCES = Path(__file__).resolve().parent.parent / "demo_plant" / "sources.yaml"
@@ -20,24 +24,44 @@ def home() -> Path:
     return data_root()
 
 
-INSTANCE_CONFIG = """\
-telemetry:
-  enabled: false
+POOLS = """\
 # every plantdata pool (a source's ingest and gate, the catalog's publication) runs one step at a time
 concurrency:
   pools:
     default_limit: 1
 """
+INSTANCE_CONFIG = "telemetry:\n  enabled: false\n" + POOLS
 
 
 def prepare_dagster_home(root: Path) -> Path:
-    """DAGSTER_HOME inside the data root: telemetry off (Dagster writes a user id otherwise), and a limit of one
-    step at a time per pool, so runs side by side take turns on a source and on the catalog."""
+    """DAGSTER_HOME inside the data root, with a limit of one step at a time per pool, so runs side by side take
+    turns on a source and on the catalog.
+
+    A new home gets telemetry off (Dagster writes a user id otherwise) and the pools. A dagster.yaml the user wrote
+    (Postgres storage, a run launcher or coordinator: pipelines/deploy/) is kept as it is; only the pools are added
+    when it sets none, appended as text so its comments stay (beside its other `concurrency` settings, if any, by
+    rewriting the YAML)."""
     dagster_home = Layout(root).dagster_home()
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    if not config.exists() or "concurrency:" not in config.read_text(encoding="utf-8"):
-        partial = config.with_suffix(f".{os.getpid()}.partial")
-        partial.write_text(INSTANCE_CONFIG, encoding="utf-8")
-        partial.replace(config)
+    if not config.exists():
+        commit_bytes(config, INSTANCE_CONFIG.encode())
+        return dagster_home
+    text = config.read_text(encoding="utf-8")
+    try:
+        loaded = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(str(config), "", f"not valid YAML: {error}", "fix the file or remove it") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(str(config), "", "not a mapping of Dagster instance settings", "fix the file or remove it")
+    concurrency = loaded.get("concurrency")
+    if concurrency is None:
+        commit_bytes(config, (text if text.endswith("\n") or not text else text + "\n").encode() + POOLS.encode())
+    elif not isinstance(concurrency, dict):
+        raise ConfigError(
+            str(config), "concurrency", "is not a mapping", "write `concurrency: {pools: {default_limit: 1}}`"
+        )
+    elif "pools" not in concurrency:  # other concurrency settings (runs): the pools go beside them
+        concurrency["pools"] = {"default_limit": 1}
+        commit_bytes(config, yaml.safe_dump(loaded, sort_keys=False).encode())
     return dagster_home

@@ -30,11 +30,25 @@ def main() -> None:
 
 @main.command()
 @sources_option
-def run(sources_file: str | None) -> None:
-    """Materialise all assets for all partitions through Dagster, in-process."""
+@click.option(
+    "--parallel",
+    "parallel_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Standardise each source's partitions side by side through a Dagster executor, as this file says "
+    "(pipelines/deploy/local/multiprocess.yaml, pipelines/deploy/celery/celery.yaml); the gate then runs once "
+    "per source. Default: everything in this process.",
+)
+def run(sources_file: str | None, parallel_file: str | None) -> None:
+    """Materialise all assets for all partitions through Dagster, in this process (with --parallel, each source's
+    partitions are standardised by the executor's processes or workers first)."""
+    from pathlib import Path
+
+    from pipelines.parallel import load_parallel
     from pipelines.run import run_all
 
     path, root = sources_path(sources_file), home()
+    parallel = load_parallel(Path(parallel_file)) if parallel_file else None
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -50,7 +64,7 @@ def run(sources_file: str | None) -> None:
         def on_source(source: Any, partitions: int) -> None:
             progress.update(task, description=f"{plain(source.name)}: {partitions} partition(s)", advance=1)
 
-        outcomes = run_all(path, root, on_source=on_source)
+        outcomes = run_all(path, root, on_source=on_source, parallel=parallel)
     from ingest.manifest import summarise
 
     for outcome in outcomes:
