@@ -129,6 +129,7 @@ def quarantine_row_rules(
     texts = line_texts(path, lines)
     time_at = header.index(plan.timestamp_column) if plan.timestamp_column in header else None
     batch = []
+    details: dict[tuple[str, str | None, str | None], str] = {}  # an hour in a clock change: one detail, many rows
     for (rule, row_key, value, *_), raw, line in zip(rows, raw_rows, lines, strict=True):
         key = row_key or file.home
         if keys is not None and key not in keys:
@@ -136,7 +137,12 @@ def quarantine_row_rules(
         text = texts.get(line) if line is not None else None
         text = text if text is not None else source.csv.field_delimiter.join("" if v is None else v for v in raw)
         time_text = raw[time_at] if time_at is not None else None
-        batch.append((file.name, line, rule, rule_detail(source, rule, plan, time_text, value), text, key))
+        # a detail depends on the rule and the value, and on the time text only for an offset mismatch without one
+        timed = time_text if rule == QuarantineRule.OFFSET_MISMATCH.value and value is None else None
+        detail = details.get((rule, value, timed))
+        if detail is None:
+            detail = details[(rule, value, timed)] = rule_detail(source, rule, plan, time_text, value)
+        batch.append((file.name, line, rule, detail, text, key))
     insert_quarantine(con, batch)
 
 
