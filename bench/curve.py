@@ -1,7 +1,8 @@
 """`plantdata bench curve`: the ingest cost curve over sizes (1M, 10M, 100M rows by default).
 
 Each size is `bench ingest` (plantdata's ingest and a raw DuckDB COPY of the same CSV, each in a child process of its
-own, so peak RSS is that child's); its CSV and outputs are deleted before the next size (100M rows is 4.3 GB of CSV).
+own, so peak RSS is that child's; best of 3 turns per side, one turn from 100M rows); its CSV and outputs are
+deleted before the next size (100M rows is 4.3 GB of CSV).
 The cost is linear when the seconds per row of the largest size are within 10% of the next largest's; memory is
 bounded when plantdata's peak RSS stays within 1 GiB at every size.
 """
@@ -19,16 +20,20 @@ LINEAR_WITHIN = 0.10
 RSS_LIMIT_MB = 1024.0
 
 
-def run_ingest_curve(sizes: list[int], folder: Path, repeats: int = 1) -> dict[str, Any]:
+def run_ingest_curve(sizes: list[int], folder: Path, repeats: int = 3, once_from: int = SIZES[-1]) -> dict[str, Any]:
+    """Sizes below `once_from` take `repeats` turns per side (each keeps its fastest: a load spike on a shared
+    machine would otherwise decide a point); sizes from it on, one turn (100M rows take minutes a turn)."""
     points = []
     for rows in sorted(sizes):
+        turns = 1 if rows >= once_from else repeats
         try:
-            measured = run_ingest_bench(rows, folder, repeats)
+            measured = run_ingest_bench(rows, folder, turns)
         finally:
             shutil.rmtree(folder / "ingest", ignore_errors=True)
         points.append(
             {
                 "rows": rows,
+                "turns": turns,
                 "seconds": measured["plantdata_s"],
                 "rows_per_s": round(rows / measured["plantdata_s"]),
                 "duckdb_copy_s": measured["duckdb_copy_s"],
@@ -39,7 +44,7 @@ def run_ingest_curve(sizes: list[int], folder: Path, repeats: int = 1) -> dict[s
                 "rows_quarantined": measured["rows_quarantined"],
             }
         )
-    result: dict[str, Any] = {"repeats": repeats, "points": points}
+    result: dict[str, Any] = {"points": points}
     if len(points) >= 2:
         small, large = points[-2], points[-1]
         per_row = (large["seconds"] / large["rows"]) / (small["seconds"] / small["rows"])

@@ -34,7 +34,9 @@ def bench_ingest(rows: int, repeats: int, as_json: bool) -> None:
 
 @bench.command("curve")
 @click.option("--sizes", default="1000000,10000000,100000000", show_default=True, help="Row counts, comma-separated.")
-@click.option("--repeats", type=int, default=1, show_default=True, help="Turns per side at each size.")
+@click.option(
+    "--repeats", type=int, default=3, show_default=True, help="Turns per side below 100M rows (one from 100M on)."
+)
 @click.option("--json", "as_json", is_flag=True)
 def bench_curve(sizes: str, repeats: int, as_json: bool) -> None:
     """`bench ingest` at each size (its CSV deleted after it): seconds, rows/s, ratio to the raw COPY, peak RSS;

@@ -12,9 +12,9 @@ from bench.planning import run_planning_bench
 
 
 def test_curve_measures_each_size_and_deletes_its_inputs(tmp_path: Path) -> None:
-    result = run_ingest_curve([4000, 2000], tmp_path)
+    result = run_ingest_curve([4000, 2000], tmp_path, repeats=2, once_from=4000)
     points = result["points"]
-    assert [p["rows"] for p in points] == [2000, 4000]
+    assert [(p["rows"], p["turns"]) for p in points] == [(2000, 2), (4000, 1)]
     assert all(p["rows_out"] == p["rows"] and p["rows_quarantined"] == 0 for p in points)
     small, large = points
     expected = (large["seconds"] / large["rows"]) / (small["seconds"] / small["rows"])
