@@ -20,7 +20,8 @@ help:
 	@echo "make dagster  the Dagster UI on http://127.0.0.1:3000 over the same data root"
 	@echo "make serve    the web catalog on http://127.0.0.1:8000 (make demo prints a login per role)"
 	@echo "make labelstudio  Label Studio on http://127.0.0.1:8080 (admin credentials written to .env on first use)"
-	@echo "make bench    ingest, gate, whole pipeline, catalog search and PII benchmarks against raw baselines (BENCH_ROWS=$(BENCH_ROWS))"
+	@echo "make bench    ingest, gate, whole pipeline, catalog search and PII benchmarks against raw baselines (BENCH_ROWS=$(BENCH_ROWS)),"
+	@echo "             the ingest cost curve at 1M, 10M and 100M rows, and planning over 365 days x 6 sources"
 	@echo "make chaos    20 trials of killing plantdata run with SIGKILL and running it again"
 
 $(UV):
@@ -107,6 +108,8 @@ bench: setup
 	$(BIN)/plantdata bench annotate --tasks 10000 --json
 	$(BIN)/plantdata bench serve --datasets 10000 --json
 	$(BIN)/plantdata bench rerun --days 2,30 --json
+	$(BIN)/plantdata bench curve --sizes 1000000,10000000,100000000
+	$(BIN)/plantdata bench planning --days 365 --sources 6
 
 chaos: setup
 	$(BIN)/plantdata bench chaos --trials 20

@@ -8,7 +8,10 @@ partition. Details name columns as the export calls them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
+import pyarrow as pa
 
 from config.kinds import QuarantineRule
 from config.sources import SourceConfig
@@ -28,7 +31,28 @@ QUARANTINE_COLUMNS = (
     "source_file VARCHAR, line BIGINT, rule VARCHAR, detail VARCHAR, raw VARCHAR, rows BIGINT DEFAULT 1, "
     "file_size BIGINT, file_sha256 VARCHAR, _part VARCHAR"
 )
-INSERT = "INSERT INTO quarantine (source_file, line, rule, detail, raw, _part) VALUES (?, ?, ?, ?, ?, ?)"
+INSERTED = pa.schema(
+    [("source_file", pa.string()), ("line", pa.int64()), ("rule", pa.string()), ("detail", pa.string()),
+     ("raw", pa.string()), ("_part", pa.string())]
+)  # fmt: skip
+
+
+def insert_quarantine(con: duckdb.DuckDBPyConnection, batch: Sequence[tuple[object, ...]]) -> None:
+    """Add rows (source_file, line, rule, detail, raw, _part) to the `quarantine` table in one statement, in order.
+
+    DuckDB's `executemany` runs one INSERT per row: a file with a million rows breaking a rule (an hour of readings
+    in a spring-forward gap) took many minutes there, and seconds as one Arrow table."""
+    if not batch:
+        return
+    table = pa.Table.from_arrays(
+        [pa.array(column, type=field.type) for column, field in zip(zip(*batch, strict=True), INSERTED, strict=True)],
+        schema=INSERTED,
+    )
+    con.register("_quarantine_batch", table)
+    try:
+        con.execute(f"INSERT INTO quarantine ({', '.join(INSERTED.names)}) SELECT * FROM _quarantine_batch")
+    finally:
+        con.unregister("_quarantine_batch")
 
 
 def quarantine_csv_rejects(
@@ -63,8 +87,7 @@ def quarantine_csv_rejects(
             continue
         rule = rule_for_reject(error_type, column_name, plan.time_columns, plan.tag_column)
         batch.append((file.name, line, rule.value, reject_detail(rule, column_name, message), raw, key))
-    if batch:
-        con.executemany(INSERT, batch)
+    insert_quarantine(con, batch)
 
 
 def quarantine_row_rules(
@@ -106,6 +129,7 @@ def quarantine_row_rules(
     texts = line_texts(path, lines)
     time_at = header.index(plan.timestamp_column) if plan.timestamp_column in header else None
     batch = []
+    details: dict[tuple[str, str | None, str | None], str] = {}  # an hour in a clock change: one detail, many rows
     for (rule, row_key, value, *_), raw, line in zip(rows, raw_rows, lines, strict=True):
         key = row_key or file.home
         if keys is not None and key not in keys:
@@ -113,9 +137,13 @@ def quarantine_row_rules(
         text = texts.get(line) if line is not None else None
         text = text if text is not None else source.csv.field_delimiter.join("" if v is None else v for v in raw)
         time_text = raw[time_at] if time_at is not None else None
-        batch.append((file.name, line, rule, rule_detail(source, rule, plan, time_text, value), text, key))
-    if batch:
-        con.executemany(INSERT, batch)
+        # a detail depends on the rule and the value, and on the time text only for an offset mismatch without one
+        timed = time_text if rule == QuarantineRule.OFFSET_MISMATCH.value and value is None else None
+        detail = details.get((rule, value, timed))
+        if detail is None:
+            detail = details[(rule, value, timed)] = rule_detail(source, rule, plan, time_text, value)
+        batch.append((file.name, line, rule, detail, text, key))
+    insert_quarantine(con, batch)
 
 
 def _try_cast(source: SourceConfig, plan: ScanPlan, column: str) -> str:
@@ -200,5 +228,4 @@ def quarantine_typed_rows(
         else:
             detail = rule_detail(source, rule, plan, time_text, value)
         batch.append((file.name, int(line), rule, detail, raw, key))
-    if batch:
-        con.executemany(INSERT, batch)
+    insert_quarantine(con, batch)

@@ -32,6 +32,32 @@ def bench_ingest(rows: int, repeats: int, as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
+@bench.command("curve")
+@click.option("--sizes", default="1000000,10000000,100000000", show_default=True, help="Row counts, comma-separated.")
+@click.option(
+    "--repeats", type=int, default=3, show_default=True, help="Turns per side below 100M rows (one from 100M on)."
+)
+@click.option("--json", "as_json", is_flag=True)
+def bench_curve(sizes: str, repeats: int, as_json: bool) -> None:
+    """`bench ingest` at each size (its CSV deleted after it): seconds, rows/s, ratio to the raw COPY, peak RSS;
+    whether the cost is linear within 10% and peak RSS within 1 GiB."""
+    from bench.curve import curve_lines, run_ingest_curve
+
+    result = run_ingest_curve([int(s) for s in sizes.split(",") if s.strip()], Layout(home()).root / "bench", repeats)
+    click.echo(json.dumps(result) if as_json else "\n".join(curve_lines(result)))
+
+
+@bench.command("planning")
+@click.option("--days", type=int, default=365, show_default=True)
+@click.option("--sources", type=int, default=6, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def bench_planning(days: int, sources: int, as_json: bool) -> None:
+    """Over N days x M sources of partitions, with nothing new: a sensor tick, planning, and `plantdata run`."""
+    from bench.planning import run_planning_bench
+
+    report(run_planning_bench(days, sources, Layout(home()).root / "bench"), as_json)
+
+
 @bench.command("gate")
 @click.option("--rows", type=int, default=1_000_000, show_default=True)
 @click.option("--repeats", type=int, default=3, show_default=True, help="Turns per side; each keeps its fastest.")

@@ -1,0 +1,71 @@
+"""`plantdata bench curve`: the ingest cost curve over sizes (1M, 10M, 100M rows by default).
+
+Each size is `bench ingest` (plantdata's ingest and a raw DuckDB COPY of the same CSV, each in a child process of its
+own, so peak RSS is that child's; best of 3 turns per side, one turn from 100M rows); its CSV and outputs are
+deleted before the next size (100M rows is 4.3 GB of CSV).
+The cost is linear when the seconds per row of the largest size are within 10% of the next largest's; memory is
+bounded when plantdata's peak RSS stays within 1 GiB at every size.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from bench.ingest import run_ingest_bench
+
+SIZES = (1_000_000, 10_000_000, 100_000_000)
+LINEAR_WITHIN = 0.10
+RSS_LIMIT_MB = 1024.0
+
+
+def run_ingest_curve(sizes: list[int], folder: Path, repeats: int = 3, once_from: int = SIZES[-1]) -> dict[str, Any]:
+    """Sizes below `once_from` take `repeats` turns per side (each keeps its fastest: a load spike on a shared
+    machine would otherwise decide a point); sizes from it on, one turn (100M rows take minutes a turn)."""
+    points = []
+    for rows in sorted(sizes):
+        turns = 1 if rows >= once_from else repeats
+        try:
+            measured = run_ingest_bench(rows, folder, turns)
+        finally:
+            shutil.rmtree(folder / "ingest", ignore_errors=True)
+        points.append(
+            {
+                "rows": rows,
+                "turns": turns,
+                "seconds": measured["plantdata_s"],
+                "rows_per_s": round(rows / measured["plantdata_s"]),
+                "duckdb_copy_s": measured["duckdb_copy_s"],
+                "ratio_to_copy": measured["ratio"],
+                "peak_rss_mb": measured["peak_rss_mb"],
+                "duckdb_peak_rss_mb": measured["duckdb_peak_rss_mb"],
+                "rows_out": measured["rows_out"],
+                "rows_quarantined": measured["rows_quarantined"],
+            }
+        )
+    result: dict[str, Any] = {"points": points}
+    if len(points) >= 2:
+        small, large = points[-2], points[-1]
+        per_row = (large["seconds"] / large["rows"]) / (small["seconds"] / small["rows"])
+        result["per_row_ratio"] = round(per_row, 3)  # seconds per row, largest size over the next largest
+        result["linear_within_10pct"] = abs(per_row - 1) <= LINEAR_WITHIN
+    result["rss_within_1gib"] = all(p["peak_rss_mb"] <= RSS_LIMIT_MB for p in points)
+    return result
+
+
+def curve_lines(result: dict[str, Any]) -> list[str]:
+    """The curve as a table for the terminal."""
+    lines = [
+        f"{'rows':>12} {'seconds':>9} {'rows/s':>11} {'COPY s':>8} {'ratio':>6} {'peak RSS MB':>12} {'COPY RSS MB':>12}"
+    ]
+    for p in result["points"]:
+        lines.append(
+            f"{p['rows']:>12,} {p['seconds']:>9.2f} {p['rows_per_s']:>11,} {p['duckdb_copy_s']:>8.2f} "
+            f"{p['ratio_to_copy']:>6.2f} {p['peak_rss_mb']:>12.0f} {p['duckdb_peak_rss_mb']:>12.0f}"
+        )
+    if "per_row_ratio" in result:
+        verdict = "yes" if result["linear_within_10pct"] else "NO"
+        lines.append(f"linear within 10% (s/row, largest over next): {result['per_row_ratio']} -> {verdict}")
+    lines.append(f"peak RSS within 1 GiB at every size: {'yes' if result['rss_within_1gib'] else 'NO'}")
+    return lines
