@@ -30,6 +30,7 @@ from ingest.runner import Discovery
 
 PACKAGE = Path(__file__).resolve().parent.parent
 CODE_FOLDERS = ("ingest", "quality", "config", "assets", "catalog", "pipelines")
+NOT_CODE = (PACKAGE / "pipelines" / "deploy",)  # deployment examples: editing one changes no result
 
 
 @functools.cache
@@ -38,7 +39,7 @@ def code_version() -> str:
     digest = hashlib.sha256()
     for folder in CODE_FOLDERS:
         for path in sorted((PACKAGE / folder).rglob("*")):
-            if path.suffix in {".py", ".yaml"} and path.is_file():
+            if path.suffix in {".py", ".yaml"} and path.is_file() and not any(path.is_relative_to(f) for f in NOT_CODE):
                 digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
