@@ -110,6 +110,7 @@ bench: setup
 	$(BIN)/plantdata bench rerun --days 2,30 --json
 	$(BIN)/plantdata bench curve --sizes 1000000,10000000,100000000
 	$(BIN)/plantdata bench planning --days 365 --sources 6
+	$(BIN)/plantdata bench storage --rows 1000000
 
 chaos: setup
 	$(BIN)/plantdata bench chaos --trials 20
