@@ -7,11 +7,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from catalog.labels import release_of
+from catalog.labels import LabelsPublication, publish_labels, release_of
 from catalog.releases import arrow_dataset, local_release
 from catalog.remote import RemoteCatalog
 from catalog.store import CatalogStore
@@ -121,3 +122,17 @@ def test_a_local_release_is_read_where_it_is(
     assert (version, folder) == (1, layout.releases("hist") / "v1")
     assert local_release(str(folder)) == folder
     assert _values(folder) == [1.0, 2.0]
+
+
+def test_expert_labels_are_released_on_object_storage_too(
+    on_s3: str, first_run: Path, layout: Layout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = pa.table({"task": [1, 2], "label": ["bearing", "seal"]})
+    progress = {"tasks": 2, "annotated_tasks": 2, "annotators": 2, "alpha": 0.8}
+    publication = LabelsPublication("labels_faults", "faults", "test labels", "hist", 1, table, progress)
+    published = publish_labels(CatalogStore.of(layout), layout, publication, run_id="test")
+    assert (published.version, published.new) == (1, True)
+    assert open_storage(on_s3).walk("labels_faults/v1") == ["labels.parquet"]
+    reader = _other_machine(tmp_path, monkeypatch, "reader")
+    version, folder = release_of(CatalogStore.of(reader), "labels_faults")
+    assert version == 1 and pq.read_table(folder / "labels.parquet").equals(table)
