@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from catalog.errors import CatalogError
 from config.layout import Layout
+from config.processes import alive
 from config.storage import ObjectStorage, Storage, cache_root, is_url, open_storage
 
 if TYPE_CHECKING:
@@ -106,6 +107,9 @@ def local_release(location: str, env: Mapping[str, str] | None = None) -> Path:
     target = cache_root(env) / "releases" / key
     if target.is_dir():
         return target
+    for leftover in target.parent.glob(f".{key}.*.partial"):  # of this machine's processes that died downloading
+        if not alive(int(leftover.name.split(".")[2].partition("-")[0])):
+            shutil.rmtree(leftover, ignore_errors=True)
     names = storage.walk("")
     if not names:
         raise CatalogError(f"{location}: the release has no objects; it may have been removed, publish it again")
