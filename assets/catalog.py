@@ -1,13 +1,12 @@
 """Catalog assets: each gated source published into the DuckDB catalog as a dataset version."""
 
-from pathlib import Path
-
 import dagster as dg
 
 from assets.gated import gated_key
 from assets.resources import PlantdataResource
 from assets.retries import retry_transient
 from catalog.queries import show_dataset
+from catalog.releases import local_release
 from catalog.store import CatalogStore
 from config.sources import SourceConfig, SourcesFile
 
@@ -51,7 +50,7 @@ def build_catalog_asset(sources: SourcesFile, source: SourceConfig) -> dg.Assets
                 "dataset": published.dataset,
                 "version": published.version,
                 "new_version": published.new,
-                "release": dg.MetadataValue.path(str(layout.releases(source.name) / f"v{published.version}")),
+                "release": dg.MetadataValue.path(published.location),
                 "dagster/row_count": published.row_count,
                 "catalog": dg.MetadataValue.path(store.location),
             }
@@ -79,7 +78,7 @@ def build_release_privacy_check(sources: SourcesFile, source: SourceConfig) -> d
         shown = show_dataset(CatalogStore.of(layout), source.name)
         kept_raw = source.personal_data == "keep"
         settings = scanner_settings(sources, layout.root, Treatment(source.personal_data))
-        found = listed_personal_data(Path(shown["location"]), settings)
+        found = listed_personal_data(local_release(shown["location"]), settings)
         return dg.AssetCheckResult(
             passed=kept_raw or not found,
             severity=dg.AssetCheckSeverity.ERROR,

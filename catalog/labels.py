@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from catalog.people import replace_people
 from catalog.policy import grants
 from catalog.profile import profile
 from catalog.publish import insert_columns, latest_version
+from catalog.releases import ReleaseRoot, local_release
 from catalog.store import CatalogStore, PublisherTurn
 from catalog.vocabulary import SecurityGrade
 from config.layout import Layout
@@ -69,17 +69,15 @@ def publish_labels(
         if latest is not None and latest[2] == content:
             return PublishedLabels(labels.dataset, latest[0], latest[1], new=False, grade=source["grade"])
         version = latest[0] + 1 if latest is not None else 1
-        folder = layout.releases(labels.dataset)
-        for leftover in folder.glob(".staging-*"):  # of publishers that died: ours is the turn
-            shutil.rmtree(leftover, ignore_errors=True)
-        staging = folder / f".staging-{uuid.uuid4().hex[:12]}"
+        releases = ReleaseRoot.of(layout)
+        staging = releases.staging(labels.dataset, version - 1)  # leftovers of failed publishers go: ours is the turn
         staging.mkdir(parents=True)
         try:
             pq.write_table(labels.table, staging / "labels.parquet", compression="zstd")
             for stem, table in sorted(labels.extra_tables.items()):
                 pq.write_table(table, staging / f"{stem}.parquet", compression="zstd")
             profiled = profile([str(staging / "labels.parquet")])
-            target = folder / f"v{version}"
+            target = releases.location(labels.dataset, version)
             with turn.publication() as con:
                 now = datetime.now(UTC)
                 con.execute(
@@ -90,7 +88,7 @@ def publish_labels(
                 )
                 con.execute(
                     "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [labels.dataset, version, now, run_id, labels.table.num_rows, 1, content, str(target)],
+                    [labels.dataset, version, now, run_id, labels.table.num_rows, 1, content, target],
                 )
                 insert_columns(con, labels.dataset, version, profiled)
                 source_id = f"{labels.source_dataset}@{labels.source_version}"
@@ -98,12 +96,12 @@ def publish_labels(
                     "INSERT INTO lineage_edges VALUES (?, ?, ?, ?, ?, ?, NULL)",
                     [
                         [labels.dataset, version, "dataset_version", source_id, "annotation_project", labels.project],
-                        [labels.dataset, version, "annotation_project", labels.project, "release", str(target)],
+                        [labels.dataset, version, "annotation_project", labels.project, "release", target],
                         [
                             labels.dataset,
                             version,
                             "release",
-                            str(target),
+                            target,
                             "dataset_version",
                             f"{labels.dataset}@{version}",
                         ],
@@ -167,8 +165,7 @@ def publish_labels(
                     version,
                     json.dumps({"run_id": run_id, "rows": labels.table.num_rows, "labels": source_id}),
                 )
-                shutil.rmtree(target, ignore_errors=True)
-                staging.replace(target)
+                releases.place(staging, labels.dataset, version)  # before commit: a failed one leaves it unnamed
             return PublishedLabels(labels.dataset, version, labels.table.num_rows, new=True, grade=int(grade))
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -184,7 +181,8 @@ def effective_grade(store: CatalogStore, dataset: str) -> int:
 
 
 def release_of(store: CatalogStore, dataset: str, version: int | None = None) -> tuple[int, Path]:
-    """The version number and release folder of `dataset` (its latest version unless `version` is given)."""
+    """The version number and a local release folder of `dataset` (its latest version unless `version` is given):
+    on object storage, this machine's cached download of it."""
     with store.reader() as con:
         found = con.execute(
             "SELECT version, location FROM versions WHERE dataset = ? AND version = coalesce(?, "
@@ -193,7 +191,7 @@ def release_of(store: CatalogStore, dataset: str, version: int | None = None) ->
         ).fetchone()
     if found is None:
         raise CatalogError(f"{dataset}: no released version in the catalog; publish it first (plantdata run)")
-    return int(found[0]), Path(found[1])
+    return int(found[0]), local_release(str(found[1]))
 
 
 def _source_facts(turn: PublisherTurn, dataset: str, version: int) -> dict[str, Any]:

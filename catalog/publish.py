@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +20,7 @@ from catalog.pii.settings import scanner_settings
 from catalog.policy import check_raw_personal_data, grants
 from catalog.profile import ColumnProfile, profile
 from catalog.release import PiiReport, scan, write_release
+from catalog.releases import ReleaseRoot
 from catalog.store import CatalogStore, PublisherTurn
 from catalog.vocabulary import SecurityGrade
 from config.layout import Layout
@@ -36,6 +35,7 @@ class PublishedVersion:
     version: int
     row_count: int
     new: bool
+    location: str = ""  # the release's folder or URL, as the catalog row names it
 
 
 def publish_source(
@@ -66,7 +66,7 @@ def publish_source(
     with store.turn() as turn:  # what decides the publication is read in the turn that writes it
         latest = latest_version(turn, source.name)
         if latest is not None and latest[2] == content:
-            return PublishedVersion(source.name, latest[0], latest[1], new=False)
+            return PublishedVersion(source.name, latest[0], latest[1], new=False, location=latest[3])
         version = latest[0] + 1 if latest is not None else 1
         report, replacements = scan(files, settings, source.kind, workers)
         grade_override = _grade_override(turn, source.name)
@@ -80,15 +80,14 @@ def publish_source(
         suggestion = suggest(facts)
         grade = grade_override or suggestion.grade
         check_raw_personal_data(source.name, grade, report, load_rules())
-        for leftover in layout.releases(source.name).glob(".staging-*"):  # of publishers that died: ours is the turn
-            shutil.rmtree(leftover, ignore_errors=True)
-        staging = layout.releases(source.name) / f".staging-{uuid.uuid4().hex[:12]}"
+        releases = ReleaseRoot.of(layout)
+        staging = releases.staging(source.name, version - 1)  # leftovers of failed publishers go: ours is the turn
         write_release(files, gated, staging, replacements)
         try:
             released = sorted(staging.glob("*/part-*.parquet"))
             profiled = profile([str(f) for f in released], source.kind)
             with turn.publication() as con:
-                target = layout.releases(source.name) / f"v{version}"
+                target = releases.location(source.name, version)
                 rows = profiled[0].rows if profiled else 0
                 _record_version(con, source, version, run_id, rows, len(files), content, target, profiled)
                 _source(con, sources, source, version)
@@ -107,22 +106,24 @@ def publish_source(
                     version,
                     json.dumps({"run_id": run_id, "rows": rows, "files": len(files), "pii": report.totals()}),
                 )
-                _promote(staging, target)  # before commit: a failed commit leaves an unlisted folder, replaced later
-            return PublishedVersion(source.name, version, rows, new=True)
+                releases.place(staging, source.name, version)  # before commit: a failed one leaves it unnamed
+            return PublishedVersion(source.name, version, rows, new=True, location=target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def latest_version(turn: PublisherTurn, dataset: str) -> tuple[int, int, str] | None:
-    """The latest version of `dataset`: its number, row count and content sha256 (None before the first)."""
+def latest_version(turn: PublisherTurn, dataset: str) -> tuple[int, int, str, str] | None:
+    """The latest version of `dataset`: its number, row count, content sha256 and release location (None before
+    the first)."""
     if turn.current is None:
         return None
     with turn.reader() as con:
         found = con.execute(
-            "SELECT version, row_count, content_sha256 FROM versions WHERE dataset = ? ORDER BY version DESC LIMIT 1",
+            "SELECT version, row_count, content_sha256, location FROM versions WHERE dataset = ? "
+            "ORDER BY version DESC LIMIT 1",
             [dataset],
         ).fetchone()
-    return (int(found[0]), int(found[1]), str(found[2])) if found else None
+    return (int(found[0]), int(found[1]), str(found[2]), str(found[3])) if found else None
 
 
 def _record_version(
@@ -133,7 +134,7 @@ def _record_version(
     rows: int,
     partitions: int,
     content: str,
-    location: Path,
+    location: str,
     profiled: list[ColumnProfile],
 ) -> None:
     now = datetime.now(UTC)
@@ -210,12 +211,6 @@ def _grade_override(turn: PublisherTurn, dataset: str) -> SecurityGrade | None:
     return SecurityGrade(int(found[0])) if found else None
 
 
-def _promote(staging: Path, target: Path) -> None:
-    """Move the staged release into place (a re-published version number after a failed commit is replaced)."""
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(staging, target)
-
-
 def _pii(con: duckdb.DuckDBPyConnection, dataset: str, version: int, report: PiiReport) -> None:
     model = NER_MODEL if report.ner else None
     rows = []
@@ -268,7 +263,7 @@ def _register_files(source: SourceConfig, layout: Layout) -> list[str]:
     return [str(p) for p in sorted(layout.gated(source.register_source).glob("*/part-*.parquet"))]
 
 
-def _lineage(con: duckdb.DuckDBPyConnection, source: SourceConfig, version: int, layout: Layout, release: Path) -> None:
+def _lineage(con: duckdb.DuckDBPyConnection, source: SourceConfig, version: int, layout: Layout, release: str) -> None:
     mapping = json.dumps(source.model_dump(mode="json")["columns"]) if source.columns else None
     for manifest in read_manifests(layout, source.name):
         key = manifest["key"]

@@ -15,7 +15,8 @@ def data_root(env: dict[str, str] | None = None) -> Path:
     if "://" in root:  # Path would take it for a relative folder named "s3:"
         raise StorageError(
             f"PLANTDATA_HOME={root}: the layers are still read and written as local folders; keep PLANTDATA_HOME a "
-            "folder and put the catalog on object storage with PLANTDATA_CATALOG (README, Deployment: object storage)"
+            "folder and put the catalog and releases on object storage with PLANTDATA_CATALOG and PLANTDATA_RELEASES "
+            "(README, Deployment: object storage)"
         )
     return Path(root).resolve()
 

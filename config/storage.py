@@ -11,7 +11,7 @@ Names are relative to the root and use `/` (`catalog/CURRENT`). What the layers 
 - `create` (only if absent: `os.link` of a finished file locally, `If-None-Match: *` on S3);
 - `read_tagged` and `swap` (compare-and-swap: replace only if the content still has the tag read; locally a
   content hash checked under a `flock`, on S3 the ETag with `If-Match`);
-- `upload`/`download` of whole files, `list`, `delete`;
+- `upload`/`download` of whole files, `list` (a folder's files), `walk` (every file below a folder), `delete`;
 - `register` and `arrow`: a path DuckDB and pyarrow can read (DuckDB through the fsspec filesystem, since its
   httpfs extension cannot be installed offline; pyarrow through its own S3 client, which is faster).
 """
@@ -87,6 +87,10 @@ class Storage(ABC):
         """Copy `name` to the local file `local`, which appears whole or not at all; FileNotFoundError if absent."""
 
     @abstractmethod
+    def walk(self, prefix: str) -> list[str]:
+        """The names of every file below the folder `prefix`, relative to it (with `/`, sorted); [] if none."""
+
+    @abstractmethod
     def list(self, prefix: str) -> list[str]:
         """The names of the files directly under the folder `prefix` (names only, sorted); [] if there is none."""
 
@@ -157,6 +161,10 @@ class LocalStorage(Storage):
 
     def download(self, name: str, local: Path) -> None:
         _copy_into(self.path(name), local)
+
+    def walk(self, prefix: str) -> list[str]:
+        folder = self.path(prefix)
+        return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
     def list(self, prefix: str) -> list[str]:
         folder = self.path(prefix)
@@ -340,6 +348,11 @@ class ObjectStorage(Storage):
             os.replace(partial, local)
         finally:
             partial.unlink(missing_ok=True)
+
+    def walk(self, prefix: str) -> list[str]:
+        base = self._path(prefix).rstrip("/")
+        found = self.fs.find(base)  # keys ending in "/" are folder markers (pyarrow writes them): not files
+        return sorted(p[len(base) + 1 :] for p in found if p.startswith(base + "/") and not p.endswith("/"))
 
     def list(self, prefix: str) -> list[str]:
         try:

@@ -15,7 +15,9 @@ from typing import Any
 
 import duckdb
 
+from catalog.errors import CatalogError
 from catalog.listing import DIMENSION_SCORES, EFFECTIVE
+from catalog.releases import local_release
 from catalog.store import CatalogStore
 from config.layout import Layout
 from quality import history
@@ -66,7 +68,7 @@ def resolve(store: CatalogStore, layout: Layout, dataset: str, version: Version)
                 f"source {dataset} version {version} is not in the catalog; publish it first (plantdata run) or "
                 "name a released version in the spec"
             )
-        number, location, system = int(found[0]), Path(found[1]), str(found[2])
+        number, named, system = int(found[0]), str(found[1]), str(found[2])
         grade, reasons = _grade(con, dataset, number)
         classes = dict(
             con.execute(EFFECTIVE + "SELECT axis, value FROM classes WHERE dataset = ?", [dataset]).fetchall()
@@ -82,6 +84,10 @@ def resolve(store: CatalogStore, layout: Layout, dataset: str, version: Version)
             "SELECT coalesce(sum(findings), 0) FROM pii_reports WHERE dataset = ? AND version = ?", [dataset, number]
         ).fetchone()
         progress = _progress(con, dataset, number)
+    try:
+        location = local_release(named)  # on object storage: this machine's cached download
+    except CatalogError as error:
+        raise TaskDatasetError(f"{dataset} v{number}: {error}") from None
     if not location.is_dir():
         raise TaskDatasetError(f"{dataset} v{number}: release folder {location} is missing; publish it again")
     partitions = _partitions(location)

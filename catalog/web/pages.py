@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from catalog.access.decide import Action, may_audit
 from catalog.errors import CatalogError
 from catalog.overrides import override
+from catalog.releases import local_release, release_files
 from catalog.vocabulary import AXES
 from catalog.web import charts, lineage_svg
 from catalog.web.auth import COOKIE, SESSION_HOURS, csrf_ok
@@ -244,13 +245,8 @@ def _progress(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _files(location: str | None) -> list[str]:
-    """The release's files, relative to its folder (what the download links name)."""
-    if not location:
-        return []
-    folder = Path(location)
-    if not folder.is_dir():
-        return []
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    """The release's files, relative to its folder (what the download links name), listed where they are."""
+    return release_files(location) if location else []
 
 
 @router.get("/datasets/{name}/quality.svg")
@@ -290,7 +286,9 @@ def download(request: Request, name: str, version: int, path: str) -> Response:
     web = web_of(request)
     web.check(person, Action.DOWNLOAD, name, version)
     shown = web.service.dataset(name, version)
-    folder = Path(shown["location"] or "/nonexistent").resolve()
+    if path not in _files(shown["location"]):  # names a listed file of the release, nothing else
+        return Response(f"{name} v{version} has no file {path!r}", status_code=404, media_type="text/plain")
+    folder = local_release(shown["location"]).resolve()  # on object storage: this machine's cached download
     target = (folder / path).resolve()
     if not target.is_relative_to(folder) or not target.is_file():
         return Response(f"{name} v{version} has no file {path!r}", status_code=404, media_type="text/plain")
