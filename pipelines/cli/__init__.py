@@ -119,3 +119,12 @@ def entrypoint() -> None:
     except PlantdataError as exc:
         console.print(f"[red]error:[/] {plain(exc)}")
         sys.exit(2)
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] != "botocore":  # only object storage's own errors are explained here
+            raise
+        console.print(
+            f"[red]error:[/] object storage refused or could not be reached: {exc}. Check AWS_ENDPOINT_URL, "
+            "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION, and the URLs in PLANTDATA_CATALOG and "
+            "PLANTDATA_RELEASES (README, Deployment)."
+        )
+        sys.exit(2)
