@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 
 from config.layout import Layout
@@ -15,4 +13,4 @@ class PlantdataResource(dg.ConfigurableResource["PlantdataResource"]):
     home: str
 
     def layout(self) -> Layout:
-        return Layout(Path(self.home).resolve())
+        return Layout.at(self.home)

@@ -47,9 +47,11 @@ class ReleaseRoot:
     @classmethod
     def of(cls, layout: Layout, env: Mapping[str, str] | None = None) -> ReleaseRoot:
         """`PLANTDATA_RELEASES` when set (a folder or an `s3://` URL, AWS_* as for the catalog), else
-        `layout.releases`."""
+        `layout.releases` (on object storage when the data root is)."""
         values = os.environ if env is None else env
         root = values.get(RELEASES_ENV) or ""
+        if not root and layout.remote:  # a data root on object storage keeps its releases there
+            root = layout.store.url(layout.name(layout.root / "releases"))
         if not is_url(root):
             return cls(Path(root).resolve() if root else layout.root / "releases")
         return cls(layout.scratch() / "releases", open_storage(root, values))

@@ -80,9 +80,11 @@ class CatalogStore:
     @classmethod
     def of(cls, layout: Layout, env: Mapping[str, str] | None = None) -> CatalogStore:
         """The catalog of a data root: its `catalog/` folder, or PLANTDATA_CATALOG when set (a folder, or an `s3://`
-        URL that publishers and readers on several machines share)."""
+        URL that publishers and readers on several machines share). A data root on object storage keeps its catalog
+        there, under `catalog/`."""
         values = os.environ if env is None else env
-        return cls.at(values.get(CATALOG_ENV) or layout.catalog(), env=values)
+        default = layout.store.url(layout.name(layout.catalog())) if layout.remote else layout.catalog()
+        return cls.at(values.get(CATALOG_ENV) or default, env=values)
 
     @property
     def location(self) -> str:

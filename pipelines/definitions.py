@@ -27,11 +27,11 @@ from pipelines.jobs import (
     build_task_datasets_job,
 )
 from pipelines.sensors import build_annotation_sensor, build_new_files_sensor, build_publish_after_gate_sensor
-from pipelines.settings import home, sources_path
+from pipelines.settings import home_url, sources_path
 from task_datasets.spec import TaskSpec, load_spec
 
 
-def build_definitions(sources_file: Path | None = None, data_root: Path | None = None) -> dg.Definitions:
+def build_definitions(sources_file: Path | None = None, data_root: str | Path | None = None) -> dg.Definitions:
     sources = load_sources(sources_file or sources_path())
     assets: list[dg.AssetsDefinition] = []
     checks: list[dg.AssetChecksDefinition] = []
@@ -70,7 +70,7 @@ def build_definitions(sources_file: Path | None = None, data_root: Path | None =
         jobs=jobs,
         sensors=sensors,
         resources={
-            "plantdata": PlantdataResource(home=str(data_root or home())),
+            "plantdata": PlantdataResource(home=str(data_root or home_url())),
             "label_studio": LabelStudioResource(),
         },
     )

@@ -84,7 +84,7 @@ def standardise_spread(
     instance: dg.DagsterInstance,
     parallel: Parallel,
     sources_file: Path,
-    root: Path,
+    root: str | Path,
     run_config: Mapping[str, Any],
     tags: Mapping[str, str],
 ) -> dg.JobExecutionResult:

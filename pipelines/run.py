@@ -58,10 +58,10 @@ class SourceRun:
     skipped: bool = False
 
 
-def instance_for(root: Path) -> dg.DagsterInstance:
+def instance_for(root: str | Path) -> dg.DagsterInstance:
     """Dagster's instance in the data root. Opened in a turn: the first opening creates the instance's SQLite
     tables, and two runs starting together on a fresh data root would both try ('table runs already exists')."""
-    home = prepare_dagster_home(root)
+    home = prepare_dagster_home(Layout.at(root).root)
     os.environ["DAGSTER_HOME"] = str(home)
     with exclusive(home / ".instance.lock"):
         return dg.DagsterInstance.get()
@@ -69,7 +69,7 @@ def instance_for(root: Path) -> dg.DagsterInstance:
 
 def run_all(
     sources_file: Path,
-    root: Path,
+    root: str | Path,
     on_source: Callable[[SourceConfig, int], None] | None = None,
     log_level: str = "CRITICAL",
     parallel: Parallel | None = None,
@@ -80,7 +80,7 @@ def run_all(
     each), then its ingest job runs the checks and the gate over the range, as it would have after standardising
     them itself (pipelines/parallel.py)."""
     sources = load_sources(sources_file)
-    layout = Layout(root)
+    layout = Layout.at(root)
     definitions = build_definitions(sources_file, root)
     opened: list[dg.DagsterInstance] = []
 
@@ -236,7 +236,7 @@ def _standardise_elsewhere(
     keys: list[str],
     instance: dg.DagsterInstance,
     parallel: Parallel,
-    where: tuple[Path, Path],
+    where: tuple[Path, str | Path],
     run_config: dict[str, Any],
     tags: dict[str, str],
 ) -> tuple[str, str | None]:

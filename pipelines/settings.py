@@ -9,7 +9,7 @@ import yaml
 
 from config.commit import commit_bytes
 from config.errors import ConfigError
-from config.layout import Layout, data_root
+from config.layout import Layout, data_root, home_root
 
 DEMO_SOURCES = Path(__file__).resolve().parent.parent / "demo_plant" / "sources.yaml"
 
@@ -21,7 +21,13 @@ def sources_path(explicit: str | None = None) -> Path:
 
 
 def home() -> Path:
+    """This machine's folder for the data root (the root itself, or its working folder when it is a URL)."""
     return data_root()
+
+
+def home_url() -> str:
+    """The data root as every machine names it: an absolute folder or an `s3://` URL."""
+    return home_root()
 
 
 POOLS = """\

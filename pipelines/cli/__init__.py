@@ -20,7 +20,7 @@ from pipelines.cli.labelstudio import labelstudio
 from pipelines.cli.quality import quality
 from pipelines.cli.sources import sources
 from pipelines.cli.web import serve, users
-from pipelines.settings import home, sources_path
+from pipelines.settings import home_url, sources_path
 
 
 @click.group()
@@ -47,7 +47,7 @@ def run(sources_file: str | None, parallel_file: str | None) -> None:
     from pipelines.parallel import load_parallel
     from pipelines.run import run_all
 
-    path, root = sources_path(sources_file), home()
+    path, root = sources_path(sources_file), home_url()
     parallel = load_parallel(Path(parallel_file)) if parallel_file else None
     with Progress(
         TextColumn("{task.description}"),
@@ -81,7 +81,7 @@ def run(sources_file: str | None, parallel_file: str | None) -> None:
         if outcome.error:
             console.print(f"[red]FAILED[/] {plain(outcome.source)}: {plain(outcome.error)}")
         elif outcome.partitions:
-            totals = summarise(Layout(root), outcome.source)
+            totals = summarise(Layout.at(root), outcome.source)
             state = (
                 "[yellow]partly[/]" if outcome.problems else "[yellow]warn[/]" if outcome.warnings else "[green]ok[/]"
             )

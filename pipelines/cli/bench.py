@@ -6,9 +6,8 @@ import json
 
 import click
 
-from config.layout import Layout
+from config.layout import home_layout
 from pipelines.cli.common import report
-from pipelines.settings import home
 
 
 @click.group()
@@ -24,7 +23,7 @@ def bench_ingest(rows: int, repeats: int, as_json: bool) -> None:
     """Time plantdata's ingest of an N-row historian CSV against a raw DuckDB COPY of the same file."""
     from bench.ingest import run_ingest_bench
 
-    result = run_ingest_bench(rows, Layout(home()).root / "bench", repeats)
+    result = run_ingest_bench(rows, home_layout().root / "bench", repeats)
     if as_json:
         click.echo(json.dumps(result))
     else:
@@ -43,7 +42,7 @@ def bench_curve(sizes: str, repeats: int, as_json: bool) -> None:
     whether the cost is linear within 10% and peak RSS within 1 GiB."""
     from bench.curve import curve_lines, run_ingest_curve
 
-    result = run_ingest_curve([int(s) for s in sizes.split(",") if s.strip()], Layout(home()).root / "bench", repeats)
+    result = run_ingest_curve([int(s) for s in sizes.split(",") if s.strip()], home_layout().root / "bench", repeats)
     click.echo(json.dumps(result) if as_json else "\n".join(curve_lines(result)))
 
 
@@ -55,7 +54,7 @@ def bench_planning(days: int, sources: int, as_json: bool) -> None:
     """Over N days x M sources of partitions, with nothing new: a sensor tick, planning, and `plantdata run`."""
     from bench.planning import run_planning_bench
 
-    report(run_planning_bench(days, sources, Layout(home()).root / "bench"), as_json)
+    report(run_planning_bench(days, sources, home_layout().root / "bench"), as_json)
 
 
 @bench.command("gate")
@@ -66,7 +65,7 @@ def bench_gate(rows: int, repeats: int, as_json: bool) -> None:
     """Time the quality gate's validation of an N-row partition against a raw DuckDB COPY of the same data."""
     from bench.gate import run_gate_bench
 
-    result = run_gate_bench(rows, Layout(home()).root / "bench", repeats)
+    result = run_gate_bench(rows, home_layout().root / "bench", repeats)
     if as_json:
         click.echo(json.dumps(result))
     else:
@@ -83,7 +82,7 @@ def bench_pipeline(rows: int, repeats: int, as_json: bool) -> None:
     catalog), each stage timed, against a raw DuckDB COPY of the same file in the same run."""
     from bench.pipeline import run_pipeline_bench
 
-    report(run_pipeline_bench(rows, Layout(home()).root / "bench", repeats), as_json)
+    report(run_pipeline_bench(rows, home_layout().root / "bench", repeats), as_json)
 
 
 @bench.command("catalog")
@@ -93,7 +92,7 @@ def bench_catalog(datasets: int, as_json: bool) -> None:
     """Search latency (p50/p95) over a catalog of N datasets, against a bare ILIKE on an open connection."""
     from bench.catalog import run_catalog_bench
 
-    report(run_catalog_bench(datasets, Layout(home()).root / "bench"), as_json)
+    report(run_catalog_bench(datasets, home_layout().root / "bench"), as_json)
 
 
 @bench.command("serve")
@@ -119,7 +118,7 @@ def bench_serve(
     from bench.serve import run_serve_bench
 
     report(
-        run_serve_bench(datasets, Layout(home()).root / "bench", clients, seconds, think_ms, publish_every, workers),
+        run_serve_bench(datasets, home_layout().root / "bench", clients, seconds, think_ms, publish_every, workers),
         as_json,
     )
 
@@ -133,7 +132,7 @@ def bench_rerun(days: str, tags: int, as_json: bool) -> None:
     from bench.rerun import run_rerun_bench
 
     lengths = [int(d) for d in days.split(",") if d.strip()]
-    report(run_rerun_bench(lengths, tags, Layout(home()).root / "bench"), as_json)
+    report(run_rerun_bench(lengths, tags, home_layout().root / "bench"), as_json)
 
 
 @bench.command("pii")
@@ -155,7 +154,7 @@ def bench_chaos(trials: int, as_json: bool) -> None:
     published bytes equal an uninterrupted run's, partial files a reader saw, and balanced trials."""
     from bench.chaos import run_chaos
 
-    report(run_chaos(trials, Layout(home()).root / "chaos"), as_json)
+    report(run_chaos(trials, home_layout().root / "chaos"), as_json)
 
 
 @bench.command("annotate")
@@ -172,7 +171,7 @@ def bench_annotate(tasks: int, url: str | None, as_json: bool) -> None:
     export of the same tasks (ratios push/import and pull/export), with the re-push and an incremental pull."""
     from bench.annotate import run_annotate_bench
 
-    report(run_annotate_bench(tasks, Layout(home()).root / "bench", url), as_json)
+    report(run_annotate_bench(tasks, home_layout().root / "bench", url), as_json)
 
 
 @bench.command("storage")
@@ -190,4 +189,4 @@ def bench_storage(rows: int, repeats: int, url: str | None, as_json: bool) -> No
     S3 client, as ratios to the same reads of local files, in one run."""
     from bench.storage import run_storage_bench
 
-    report(run_storage_bench(rows, Layout(home()).root / "bench", repeats, url), as_json)
+    report(run_storage_bench(rows, home_layout().root / "bench", repeats, url), as_json)

@@ -7,9 +7,8 @@ import sys
 
 import click
 
-from config.layout import Layout
+from config.layout import home_layout
 from pipelines.cli.common import console, emit, plain, wide_console
-from pipelines.settings import home
 
 
 @click.group()
@@ -24,7 +23,7 @@ def catalog_list(as_json: bool) -> None:
     from catalog.queries import list_datasets
     from catalog.store import CatalogStore
 
-    rows = list_datasets(CatalogStore.of(Layout(home())))
+    rows = list_datasets(CatalogStore.of(home_layout()))
     emit(
         rows,
         as_json,
@@ -53,7 +52,7 @@ def catalog_show(name: str, version: int | None, as_json: bool) -> None:
     from catalog.queries import show_dataset
     from catalog.store import CatalogStore
 
-    shown = show_dataset(CatalogStore.of(Layout(home())), name, version)
+    shown = show_dataset(CatalogStore.of(home_layout()), name, version)
     if as_json:
         click.echo(json.dumps(shown, indent=1, default=str))
         return
@@ -91,7 +90,7 @@ def catalog_search(text: str, grade: int | None, domain: str | None, limit: int,
     from catalog.queries import search
     from catalog.store import CatalogStore
 
-    rows = search(CatalogStore.of(Layout(home())), text, grade, domain, limit)
+    rows = search(CatalogStore.of(home_layout()), text, grade, domain, limit)
     emit(rows, as_json, ["name", "version", "domain", "security_grade", "overall", "row_count"])
 
 
@@ -103,7 +102,7 @@ def catalog_lineage(name: str, as_json: bool) -> None:
     from catalog.queries import lineage
     from catalog.store import CatalogStore
 
-    emit(lineage(CatalogStore.of(Layout(home())), name), as_json, ["from_kind", "from_id", "to_kind", "to_id"])
+    emit(lineage(CatalogStore.of(home_layout()), name), as_json, ["from_kind", "from_id", "to_kind", "to_id"])
 
 
 @catalog.command("sql")
@@ -116,7 +115,7 @@ def catalog_sql(query: str, as_json: bool) -> None:
     from catalog.queries import run_sql
     from catalog.store import CatalogStore
 
-    rows = run_sql(CatalogStore.of(Layout(home())), query)
+    rows = run_sql(CatalogStore.of(home_layout()), query)
     emit(rows, as_json, list(rows[0]) if rows else [])
 
 
@@ -131,7 +130,7 @@ def catalog_override(name: str, axis: str, value: str, reason: str, actor: str) 
     from catalog.overrides import override
     from catalog.store import CatalogStore
 
-    override(CatalogStore.of(Layout(home())), name, axis, value, actor, reason)
+    override(CatalogStore.of(home_layout()), name, axis, value, actor, reason)
     console.print(f"{plain(name)}: {plain(axis)} = {plain(value)} (by {plain(actor)})")
 
 
@@ -150,7 +149,7 @@ def catalog_audit_verify(as_json: bool) -> None:
     from catalog.audit import verify
     from catalog.store import CatalogStore
 
-    layout = Layout(home())
+    layout = home_layout()
     with CatalogStore.of(layout).reader() as con:
         checked = verify(con)
     access = AccessLog(layout.access()).verify()

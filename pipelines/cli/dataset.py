@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
-from config.layout import Layout
+from config.layout import home_layout
 from pipelines.cli.common import console, emit, plain, wide_console
-from pipelines.settings import home
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
@@ -27,7 +26,7 @@ def dataset_build(spec: Path, as_json: bool) -> None:
     from task_datasets.build import build
 
     with console.status(f"building {plain(spec)} (read releases, window, label, split, write, document) ..."):
-        result = build(spec, Layout(home()))
+        result = build(spec, home_layout())
     out = {
         "name": result.name,
         "version": result.version,
@@ -49,7 +48,7 @@ def dataset_list(as_json: bool) -> None:
     from catalog.store import CatalogStore
     from task_datasets.views import list_task_datasets
 
-    rows = list_task_datasets(CatalogStore.of(Layout(home())))
+    rows = list_task_datasets(CatalogStore.of(home_layout()))
     if as_json:
         click.echo(json.dumps(rows, indent=1, default=str))
         return
@@ -68,7 +67,7 @@ def dataset_show(name: str, version: int | None, as_json: bool) -> None:
     """A version's manifest: files, schema, sources, labels, splits, baseline, quality, security."""
     from task_datasets.views import show
 
-    shown = show(Layout(home()), name, version)
+    shown = show(home_layout(), name, version)
     if as_json:
         click.echo(json.dumps(shown, indent=1))
         return
@@ -99,7 +98,7 @@ def dataset_diff(name: str, old: int, new: int, as_json: bool) -> None:
     """What changed from version OLD to NEW: schema, rows per split, labels, quality, baseline."""
     from task_datasets.views import diff
 
-    changes = diff(Layout(home()), name, old, new)
+    changes = diff(home_layout(), name, old, new)
     if as_json:
         click.echo(json.dumps(changes, indent=1))
         return

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from config.layout import Layout
+from config.layout import Layout, home_layout
 from pipelines.cli.common import console, plain
 from pipelines.settings import home
 
@@ -46,7 +46,7 @@ def demo_generate(
     from demo_plant import generate
     from demo_plant.errors import DemoArgumentError
 
-    target = Path(out) if out else Layout(home()).demo()
+    target = Path(out) if out else home_layout().demo()
     try:
         with console.status("generating the demo plant"):
             plant = generate(

@@ -7,9 +7,9 @@ import json
 import click
 from rich.table import Table
 
-from config.layout import Layout
+from config.layout import home_layout
 from pipelines.cli.common import emit, plain, sources_option, wide_console
-from pipelines.settings import home, sources_path
+from pipelines.settings import sources_path
 from quality.data_docs import site_folder
 
 
@@ -31,7 +31,7 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool, su
 
     loaded = load_sources(sources_path(sources_file))
     chosen = [loaded.get(only)] if only else loaded.sources
-    layout = Layout(home())
+    layout = home_layout()
     reports = [source_report(layout, s.name, s.partitioning) for s in chosen]
     if as_json:
         click.echo(json.dumps(reports, indent=1, default=str))
@@ -69,7 +69,7 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool, su
 def quality_suites(only: str | None, as_json: bool) -> None:
     """Where the gate's Great Expectations suites are saved: per source, one JSON file for its rows, one for the
     flags of the one-pass evaluation and one for its partition facts, to read, diff and version."""
-    gx_root = Layout(home()).gx()
+    gx_root = home_layout().gx()
     folder = gx_root / "expectations"
     files = sorted(folder.glob("*/*.json")) if folder.is_dir() else []
     chosen = [f for f in files if only is None or f.parent.name == only]

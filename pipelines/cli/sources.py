@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from config.layout import Layout
+from config.layout import home_layout
 from pipelines.cli.common import emit, sources_option
-from pipelines.settings import home, sources_path
+from pipelines.settings import sources_path
 
 
 @click.group()
@@ -48,7 +48,7 @@ def sources_status(sources_file: str | None, as_json: bool, summary: bool) -> No
     from quality.evaluate import quarantine_summary
 
     loaded = load_sources(sources_path(sources_file))
-    layout = Layout(home())
+    layout = home_layout()
     if summary:
         totals = [summarise(layout, s.name) for s in loaded.sources]
         for total in totals:

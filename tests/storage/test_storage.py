@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -10,7 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from catalog.releases import ReleaseRoot
+from catalog.store import CatalogStore
 from config.errors import StorageError
+from config.layout import Layout, data_root, home_layout
 from config.storage import LocalStorage, ObjectStorage, Storage, cache_root, open_storage
 
 
@@ -127,8 +131,46 @@ def test_duckdb_and_pyarrow_read_and_write_parquet_on_the_storage(storage: Stora
     assert pq.read_table(f"{base}/out/answer.parquet", filesystem=fs).to_pylist() == [{"answer": 42}]
 
 
-def test_a_data_root_url_is_refused_until_every_layer_can_use_it() -> None:
-    from config.layout import data_root
+@pytest.fixture(params=["local", "s3"])
+def layout(request: pytest.FixtureRequest, tmp_path: Path) -> Layout:
+    if request.param == "local":
+        return Layout.at(tmp_path / "home")
+    bucket: str = request.getfixturevalue("bucket")
+    return Layout.at(f"s3://{bucket}/home", {**os.environ, "PLANTDATA_CACHE": str(tmp_path / "cache")})
 
+
+def test_a_layout_publishes_fetches_lists_and_removes_through_its_store(layout: Layout, tmp_path: Path) -> None:
+    finished = tmp_path / "finished.parquet"
+    finished.write_bytes(b"PAR1 rows PAR1")
+    target = layout.standardised("flow") / "day=2024-03-30" / "part-a.parquet"
+    layout.publish(finished, target)
+    assert not finished.exists() and target.read_bytes() == b"PAR1 rows PAR1", "this machine keeps what it published"
+    assert layout.names(target.parent) == ["part-a.parquet"]
+    assert layout.walk(layout.standardised("flow")) == ["day=2024-03-30/part-a.parquet"]
+    if layout.remote:  # on a folder, run-unique names are what keep a rename from replacing a file
+        again = tmp_path / "again.parquet"
+        again.write_bytes(b"other")
+        with pytest.raises(StorageError, match="never replaced"):
+            layout.publish(again, target)
+    target.unlink()  # another machine (or a pruned cache) has no copy: the store has
+    if layout.remote:
+        assert layout.fetch(target).read_bytes() == b"PAR1 rows PAR1"
+    manifest = layout.manifests("flow") / "2024-03-30.json"
+    assert layout.read_text(manifest) is None
+    layout.commit_text(manifest, '{"rows": 1}')
+    assert layout.read_text(manifest) == '{"rows": 1}'
+    layout.remove(target)
+    assert layout.names(target.parent) == [] and not target.exists()
+
+
+def test_a_data_root_url_works_from_a_working_folder_per_machine(bucket: str, tmp_path: Path) -> None:
+    env = {**os.environ, "PLANTDATA_HOME": f"s3://{bucket}/home/", "PLANTDATA_CACHE": str(tmp_path / "cache")}
+    layout = home_layout(env)
+    assert layout.remote and layout.store.root == f"s3://{bucket}/home"
+    assert layout.root.is_relative_to(tmp_path / "cache"), "scratch and cached objects stay on this machine"
+    assert data_root(env) == layout.root
+    assert CatalogStore.of(layout, env).location == f"s3://{bucket}/home/catalog"
+    assert ReleaseRoot.of(layout, env).location("flow", 1) == f"s3://{bucket}/home/releases/flow/v1"
     with pytest.raises(StorageError, match="PLANTDATA_CATALOG"):
-        data_root({"PLANTDATA_HOME": "s3://plant/home"})
+        home_layout({**env, "PLANTDATA_CATALOG": f"s3://{bucket}/home"})
+    assert not home_layout({"PLANTDATA_HOME": str(tmp_path / "local")}).remote
