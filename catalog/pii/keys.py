@@ -107,9 +107,22 @@ def estimated_bits(text: str) -> int:
     return int(len(text) * per_char)
 
 
-def pseudonym_key(data_root: Path, environ: Mapping[str, str] | None = None) -> PseudonymKey:
-    """$PLANTDATA_PSEUDONYM_KEY when it is set (even empty: refused then), else the data root's key file."""
+def pseudonym_key(
+    data_root: Path, environ: Mapping[str, str] | None = None, *, shared_root: str | None = None
+) -> PseudonymKey:
+    """$PLANTDATA_PSEUDONYM_KEY when it is set (even empty: refused then), else the data root's key file.
+
+    A data root on object storage (`shared_root`, its URL) has no key file: the key would sit in the bucket beside
+    the data it protects, readable by every reader of the bucket, and each machine drawing its own would give the
+    same person different pseudonyms. Every machine of such a deployment must be given the same key."""
     env = os.environ if environ is None else environ
+    if shared_root is not None and KEY_ENV not in env:
+        raise PseudonymKeyError(
+            f"environment variable {KEY_ENV}",
+            f"not set, and the data root {shared_root} is on object storage, where the key cannot be a file",
+            f"set {KEY_ENV} on every machine to the same secret (for example from a Kubernetes Secret; make one with "
+            f"`{_GENERATE}`)",
+        )
     path = data_root / KEY_FILE
     if KEY_ENV in env:
         fix = f"set {KEY_ENV} to a random key (for example the output of `{_GENERATE}`), or unset it to use {path}"

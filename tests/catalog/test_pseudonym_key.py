@@ -98,3 +98,13 @@ def test_pseudonyms_are_64_bit_hmac_sha256_tokens_under_the_key() -> None:
     assert scanner.mask("Jonas Weber checked P-101.").text == f"<PERSON_{expected}> checked P-101."
     token = re.fullmatch(r"<PERSON_([0-9a-f]+)>", pseudonym(key, "PERSON", "Julia Müller"))
     assert token is not None and len(token.group(1)) * 4 >= 64
+
+
+def test_a_data_root_on_object_storage_takes_its_key_only_from_the_environment(tmp_path: Path) -> None:
+    """A key file in the bucket would sit beside the data it protects, and each machine would draw its own."""
+    with pytest.raises(PseudonymKeyError, match=f"{KEY_ENV}.*object storage.*every machine"):
+        pseudonym_key(tmp_path, environ={}, shared_root="s3://plant/home")
+    assert not (tmp_path / KEY_FILE).exists(), "no key file drawn on this machine"
+    value = "a3" * 32
+    shared = pseudonym_key(tmp_path, environ={KEY_ENV: value}, shared_root="s3://plant/home")
+    assert shared.secret() == value.encode()
