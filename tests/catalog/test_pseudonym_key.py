@@ -105,6 +105,6 @@ def test_a_data_root_on_object_storage_takes_its_key_only_from_the_environment(t
     with pytest.raises(PseudonymKeyError, match=f"{KEY_ENV}.*object storage.*every machine"):
         pseudonym_key(tmp_path, environ={}, shared_root="s3://plant/home")
     assert not (tmp_path / KEY_FILE).exists(), "no key file drawn on this machine"
-    value = "a3" * 32
+    value = PseudonymKey.generate().secret().decode()
     shared = pseudonym_key(tmp_path, environ={KEY_ENV: value}, shared_root="s3://plant/home")
     assert shared.secret() == value.encode()
