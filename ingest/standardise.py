@@ -4,8 +4,8 @@ For each requested partition the result is `<source>/<day|file|entity>=<key>/par
 per contributing export file) and a quarantine Parquet with file, line, rule, detail and raw text (and, for a
 file quarantined whole, the rows it stands for, its size and sha256). Everything is
 written under a scratch folder first, the row balance is checked against the index, and only then are
-files moved into place with `os.replace` (a reader never sees half a file). Re-running a partition
-replaces it.
+files published through the layout (moved into place on a folder, uploaded create-only to object storage: a
+reader never sees half a file). Re-running a partition replaces it.
 """
 
 from __future__ import annotations
@@ -311,9 +311,9 @@ def _collect_quarantine(con: duckdb.DuckDBPyConnection, work: Path, results: dic
 def _publish(
     source: SourceConfig, layout: Layout, work: Path, results: dict[str, PartitionResult], run_id: str
 ) -> None:
-    """Check the balance of every partition; then per partition move the new files in under run-unique names,
+    """Check the balance of every partition; then per partition publish the new files under run-unique names,
     swap its manifest, and only then remove the files of the version it replaces (and the gate's quarantine of
-    it: the gate runs again on the new data)."""
+    it: the gate runs again on the new data), as the store lists them."""
     for result in results.values():
         if not result.balanced:
             raise RowsLostError(source.name, result.key, result.rows_in, result.rows_out, result.rows_quarantined)
@@ -335,11 +335,11 @@ def _publish(
             for number, piece in enumerate(pieces):
                 origin = piece.parent.parent.name if kind == "good" else "q"
                 name = f"part-{token}-{origin}-{number}.parquet"
-                piece.replace(final_dir / name)
+                layout.publish(piece, final_dir / name)
                 names.append(name)
             folders.append((final_dir, set(names)))
         write_manifest(layout, result, run_id)
         for final_dir, keep in folders:
-            for stale in final_dir.glob("*.parquet"):
-                if stale.name not in keep:
-                    stale.unlink(missing_ok=True)
+            for stale in layout.names(final_dir):
+                if stale.endswith(".parquet") and stale not in keep:
+                    layout.remove(final_dir / stale)
