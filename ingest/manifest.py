@@ -14,12 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from config.layout import Layout, partition_dir
+
+READERS = 16  # requests in flight when reading many manifests or files from object storage
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -84,7 +90,7 @@ def manifest_keys(layout: Layout, source: str) -> list[str]:
 
 def read_manifests(layout: Layout, source: str) -> list[dict[str, Any]]:
     """Every manifest of a source, in partition order (one removed meanwhile is left out)."""
-    found = (read_manifest(layout, source, key) for key in manifest_keys(layout, source))
+    found = _each(layout, lambda key: read_manifest(layout, source, key), manifest_keys(layout, source))
     return [manifest for manifest in found if manifest is not None]
 
 
@@ -106,16 +112,18 @@ def partition_files(
     if manifest is None:
         return []
     names = manifest["outputs"] if kind == "standardised" else manifest["quarantine"]
-    return _fetched(layout, _folder(layout, source, kind, partitioning, key), names, skip_missing)
+    folder = _folder(layout, source, kind, partitioning, key)
+    return _fetched(layout, [folder / name for name in names], skip_missing)
 
 
 def source_files(layout: Layout, source: str, partitioning: str) -> list[Path]:
     """The standardised files of every partition of a source, as their manifests list them (local paths to read)."""
-    return [
-        path
+    targets = [
+        _folder(layout, source, "standardised", partitioning, m["key"]) / name
         for m in read_manifests(layout, source)
-        for path in _fetched(layout, _folder(layout, source, "standardised", partitioning, m["key"]), m["outputs"])
+        for name in m["outputs"]
     ]
+    return _fetched(layout, targets)
 
 
 def _folder(layout: Layout, source: str, kind: str, partitioning: str, key: str) -> Path:
@@ -123,18 +131,25 @@ def _folder(layout: Layout, source: str, kind: str, partitioning: str, key: str)
     return partition_dir(base, partitioning, key)
 
 
-def _fetched(layout: Layout, folder: Path, names: list[str], skip_missing: bool = False) -> list[Path]:
-    found = []
-    for name in names:
+def _fetched(layout: Layout, targets: list[Path], skip_missing: bool = False) -> list[Path]:
+    def fetch(target: Path) -> Path | None:
         try:
-            path = layout.fetch(folder / name)
+            path = layout.fetch(target)
         except FileNotFoundError:
             if not skip_missing:
                 raise
-            continue
-        if not skip_missing or path.exists():
-            found.append(path)
-    return found
+            return None
+        return path if not skip_missing or path.exists() else None
+
+    return [path for path in _each(layout, fetch, targets) if path is not None]
+
+
+def _each(layout: Layout, read: Callable[[T], R], items: list[T]) -> list[R]:
+    """`read` of every item, in order; side by side on object storage, where each is a request that mostly waits."""
+    if not layout.remote or len(items) < 2:
+        return [read(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(READERS, len(items))) as pool:
+        return list(pool.map(read, items))
 
 
 def summarise(layout: Layout, source: str) -> dict[str, Any]:
