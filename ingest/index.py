@@ -119,7 +119,8 @@ def unreadable_key(source: SourceConfig, name: str) -> str:
 def index_files(
     source: SourceConfig, files: list[SourceFile], layout: Layout, scratch: Path, stage: Stager | None = None
 ) -> list[IndexedFile]:
-    """Index entries for `files`, reading only those not in the layout's index cache; the cache is rewritten whole.
+    """Index entries for `files`, reading only those not in the layout's index cache; the cache is rewritten whole
+    when it changed.
 
     With `stage`, a CSV file whose time reading the configuration decides is indexed by the standardiser's own
     typed pass, staged for it to publish (one parse in all); otherwise it is counted from its text."""
@@ -131,7 +132,9 @@ def index_files(
         if entry is None or entry.config != digest:
             entry = index_file(source, file, scratch, stage)
         entries.append(entry)
-    _write_cache(layout, source.name, {e.fingerprint: e for e in entries})
+    current = {e.fingerprint: e for e in entries}
+    if current != cache:  # unchanged (the usual case on a run with nothing new): no write
+        _write_cache(layout, source.name, current)
     return entries
 
 

@@ -111,6 +111,9 @@ def test_standardised_files_manifests_and_the_index_are_in_the_store_and_another
     hist = load_sources(sources_path).get("hist")
     assert all(recount(hist, cached_entries(second, hist), key, second).ok for key in keys)
     assert _cached_only(second) == []
+    index = first.store.read_tagged("index/hist.json")
+    discover_source(load_sources(sources_path), hist, second)  # nothing new: the index is read, not written again
+    assert index is not None and first.store.read_tagged("index/hist.json") == index
 
 
 def test_a_restandardise_removes_the_old_versions_objects_on_every_machine(
