@@ -14,18 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from config.layout import Layout, partition_dir
-
-READERS = 16  # requests in flight when reading many manifests or files from object storage
-T = TypeVar("T")
-R = TypeVar("R")
+from ingest.side_by_side import each
 
 
 @dataclass
@@ -90,7 +85,7 @@ def manifest_keys(layout: Layout, source: str) -> list[str]:
 
 def read_manifests(layout: Layout, source: str) -> list[dict[str, Any]]:
     """Every manifest of a source, in partition order (one removed meanwhile is left out)."""
-    found = _each(layout, lambda key: read_manifest(layout, source, key), manifest_keys(layout, source))
+    found = each(layout, lambda key: read_manifest(layout, source, key), manifest_keys(layout, source))
     return [manifest for manifest in found if manifest is not None]
 
 
@@ -141,15 +136,7 @@ def _fetched(layout: Layout, targets: list[Path], skip_missing: bool = False) ->
             return None
         return path if not skip_missing or path.exists() else None
 
-    return [path for path in _each(layout, fetch, targets) if path is not None]
-
-
-def _each(layout: Layout, read: Callable[[T], R], items: list[T]) -> list[R]:
-    """`read` of every item, in order; side by side on object storage, where each is a request that mostly waits."""
-    if not layout.remote or len(items) < 2:
-        return [read(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(READERS, len(items))) as pool:
-        return list(pool.map(read, items))
+    return [path for path in each(layout, fetch, targets) if path is not None]
 
 
 def summarise(layout: Layout, source: str) -> dict[str, Any]:
