@@ -27,6 +27,7 @@ from config.layout import Layout
 from config.sources import SourceConfig, SourcesFile
 from ingest.manifest import read_manifest, read_manifests
 from ingest.runner import Discovery
+from ingest.side_by_side import each
 
 PACKAGE = Path(__file__).resolve().parent.parent
 CODE_FOLDERS = ("ingest", "quality", "config", "assets", "catalog", "pipelines")
@@ -128,6 +129,13 @@ class Ledger:
         if manifest is None or manifest.get("content") != done.get("content"):
             return False
         return bool(newest_judged_content(self.layout, source, key) == done["content"])
+
+    def outdated(self, source: str, works: dict[str, str]) -> set[str]:
+        """The partitions (of `works`: key -> work key) that are not `up_to_date`; asked side by side of a remote
+        store, where each partition costs a few requests."""
+        keys = list(works)
+        current = each(self.layout, lambda key: self.up_to_date(source, key, works[key]), keys)
+        return {key for key, done in zip(keys, current, strict=True) if not done}
 
     def record(self, source: str, key: str, work: str) -> bool:
         """Write a partition down as done when its manifest and the gate's newest evaluation agree; else leave it."""

@@ -110,7 +110,8 @@ def run_all(
         register = register_state(layout, source)
         works = {key: work_key(source, discovery, key, register) for key in keys}
         ledger.forget_missing(source.name, keys)
-        if all(ledger.up_to_date(source.name, key, works[key]) for key in keys):
+        outdated = ledger.outdated(source.name, works)
+        if not outdated:
             # nothing changed (every partition was run, so Dagster knows them): say what still stands, do no work
             problems, warnings = _standing_findings(source, layout)
             outcomes.append(SourceRun(source.name, len(keys), True, None, None, problems, warnings, 0, unit, True))
@@ -118,7 +119,7 @@ def run_all(
         instance = dagster()
         add_missing_partitions(instance, source, keys)
         known = instance.get_dynamic_partitions(partitions_name)
-        todo = [key for key in known if key in works and not ledger.up_to_date(source.name, key, works[key])]
+        todo = [key for key in known if key in outdated]
         ran += 1
         first, last = known.index(todo[0]), known.index(todo[-1])  # the run covers a range: from the first to the last
         job = definitions.resolve_job_def(job_name(source))
