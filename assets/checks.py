@@ -10,6 +10,7 @@ from assets.ingest import partitions_for, standardised_key
 from assets.partition_checks import PartitionVerdict, check_outputs, evaluations, latest_materializations
 from assets.resources import PlantdataResource
 from config.sources import SourceConfig, SourcesFile
+from ingest.manifest import manifest_keys
 from ingest.runner import discover_source
 from ingest.verify import recount
 
@@ -36,7 +37,7 @@ def build_rows_balance_check(sources: SourcesFile, source: SourceConfig) -> dg.A
         ) -> Iterator[dg.Output[None] | AssetCheckEvaluation]:
             layout = plantdata.layout()
             discovery = discover_source(sources, source, layout)
-            published = sorted(p.stem for p in layout.manifests(source.name).glob("*.json"))
+            published = sorted(manifest_keys(layout, source.name))
             balances = [recount(source, discovery.files, k, layout) for k in published]
             verdicts = [
                 PartitionVerdict(

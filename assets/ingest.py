@@ -59,7 +59,7 @@ def _build(sources: SourcesFile, source: SourceConfig) -> dg.AssetsDefinition:
             results = ingest_partitions(sources, source, keys, layout, context.run.run_id, progress=context.log.info)
         for result in results:  # each partition's materialization carries its own counts
             context.add_asset_metadata(partition_metadata(result), partition_key=result.key)
-        return dg.MaterializeResult(metadata={"data_root": dg.MetadataValue.path(str(layout.root))})
+        return dg.MaterializeResult(metadata={"data_root": dg.MetadataValue.path(layout.store.root)})
 
     return standardised
 

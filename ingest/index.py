@@ -8,7 +8,8 @@ that never closes): the file is then read record by record (`csv_records`), whos
 cover every raw line. A file that cannot be read at all is not an error that stops the plant: its entry
 says why, it feeds a partition of its own, and the standardiser quarantines it whole.
 
-Entries are cached by (uri, size, mtime) and the source options they were computed with.
+Entries are cached by (uri, size, mtime) and the source options they were computed with. The cache is one
+mutable record per source in the data root (`index/<source>.json`), read from and committed to the layout's store.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from pathlib import Path
 
 import duckdb
 
-from config.commit import commit_bytes
 from config.kinds import FileFormat, SourceKind
 from config.layout import Layout
 from config.sources import SourceConfig
@@ -117,13 +117,14 @@ def unreadable_key(source: SourceConfig, name: str) -> str:
 
 
 def index_files(
-    source: SourceConfig, files: list[SourceFile], cache_path: Path, scratch: Path, stage: Stager | None = None
+    source: SourceConfig, files: list[SourceFile], layout: Layout, scratch: Path, stage: Stager | None = None
 ) -> list[IndexedFile]:
-    """Index entries for `files`, reading only those not in the cache; the cache is rewritten atomically.
+    """Index entries for `files`, reading only those not in the layout's index cache; the cache is rewritten whole
+    when it changed.
 
     With `stage`, a CSV file whose time reading the configuration decides is indexed by the standardiser's own
     typed pass, staged for it to publish (one parse in all); otherwise it is counted from its text."""
-    cache = _read_cache(cache_path)
+    cache = _read_cache(layout, source.name)
     digest = options_digest(source)
     entries: list[IndexedFile] = []
     for file in files:
@@ -131,7 +132,9 @@ def index_files(
         if entry is None or entry.config != digest:
             entry = index_file(source, file, scratch, stage)
         entries.append(entry)
-    _write_cache(cache_path, {e.fingerprint: e for e in entries})
+    current = {e.fingerprint: e for e in entries}
+    if current != cache:  # unchanged (the usual case on a run with nothing new): no write
+        _write_cache(layout, source.name, current)
     return entries
 
 
@@ -434,25 +437,29 @@ def _token(fingerprint: str, digest: str) -> str:
 
 def cached_entries(layout: Layout, source: SourceConfig) -> list[IndexedFile]:
     """The index entries discovery last wrote for a source (its current files)."""
-    return list(_read_cache(layout.index_file(source.name)).values())
+    return list(_read_cache(layout, source.name).values())
 
 
 def indexed(layout: Layout, source: SourceConfig, files: list[SourceFile]) -> dict[str, IndexedFile]:
     """The index entries of `files` already computed with the source's current options, by fingerprint: what is
     known of them without reading any of them."""
-    cache, digest = _read_cache(layout.index_file(source.name)), options_digest(source)
+    cache, digest = _read_cache(layout, source.name), options_digest(source)
     return {f.fingerprint: e for f in files if (e := cache.get(f.fingerprint)) is not None and e.config == digest}
 
 
-def _read_cache(path: Path) -> dict[str, IndexedFile]:
+def _read_cache(layout: Layout, source: str) -> dict[str, IndexedFile]:
+    text = layout.read_text(layout.index_file(source))
+    if text is None:
+        return {}
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(text)
         return {key: IndexedFile(**value) for key, value in raw.items()}
-    except (FileNotFoundError, json.JSONDecodeError, TypeError):
+    except (json.JSONDecodeError, TypeError):
         return {}
 
 
-def _write_cache(path: Path, entries: dict[str, IndexedFile]) -> None:
-    """Rewritten whole by every discovery, partition steps side by side included (on several machines a process
-    id alone would not make the temporary file unique: commit_bytes adds a random part)."""
-    commit_bytes(path, json.dumps({k: asdict(v) for k, v in entries.items()}, indent=1).encode("utf-8"))
+def _write_cache(layout: Layout, source: str, entries: dict[str, IndexedFile]) -> None:
+    """Rewritten whole by every discovery, partition steps side by side included (one step on every machine: the
+    last writer's entries stand, and a missing entry only costs reading that file again)."""
+    text = json.dumps({k: asdict(v) for k, v in entries.items()}, indent=1)
+    layout.commit_text(layout.index_file(source), text)

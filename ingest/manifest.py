@@ -2,22 +2,25 @@
 
 A partition's manifest is the authority on its files: readers take the file lists from it, never from a folder
 listing. A new version of a partition is written under run-unique names beside the old one, then the manifest
-is swapped in one `os.replace`, then the old files are removed: a reader sees the old partition or the new one,
-never a mix, whenever a crash happens.
+is swapped in one step (`os.replace` on a folder, one PUT on object storage), then the old files are removed: a
+reader sees the old partition or the new one, never a mix, whenever a crash happens.
+
+Manifests are the data root's mutable records: they are read from the layout's store every time (never from this
+machine's cache), and the files they list are fetched through the layout, so the same calls serve a folder and an
+`s3://` data root.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from config.layout import Layout, partition_dir
+from ingest.side_by_side import each
 
 
 @dataclass
@@ -50,55 +53,90 @@ def content_id(outputs: list[str], quarantine: list[str]) -> str:
 
 
 def write_manifest(layout: Layout, result: PartitionResult, run_id: str) -> Path:
-    """Swap in a partition's manifest atomically (a run-unique temporary file, then `os.replace`)."""
-    folder = layout.manifests(result.source)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{result.key}.json"
+    """Swap in a partition's manifest in one step (a reader on any machine sees the old one or the new)."""
+    path = manifest_path(layout, result.source, result.key)
     record = {
         **asdict(result),
         "content": content_id(result.outputs, result.quarantine),
         "run_id": run_id,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    partial = path.with_suffix(f".{os.getpid()}.{uuid.uuid4().hex[:8]}.partial")
-    partial.write_text(json.dumps(record, indent=1), encoding="utf-8")
-    partial.replace(path)
+    layout.commit_text(path, json.dumps(record, indent=1))
     return path
 
 
+def manifest_path(layout: Layout, source: str, key: str) -> Path:
+    return layout.manifests(source) / f"{key}.json"
+
+
 def read_manifest(layout: Layout, source: str, key: str) -> dict[str, Any] | None:
-    path = layout.manifests(source) / f"{key}.json"
-    try:
-        record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    """A partition's manifest, from the store; None when the partition has none."""
+    text = layout.read_text(manifest_path(layout, source, key))
+    if text is None:
         return None
+    record: dict[str, Any] = json.loads(text)
     return record
 
 
-def partition_files(layout: Layout, source: str, partitioning: str, key: str, kind: str = "standardised") -> list[Path]:
-    """The files of a partition as its manifest lists them (`kind`: standardised or quarantine); none without one."""
-    manifest = read_manifest(layout, source, key)
-    if manifest is None:
-        return []
-    base = layout.standardised(source) if kind == "standardised" else layout.quarantine(source)
-    names = manifest["outputs"] if kind == "standardised" else manifest["quarantine"]
-    return [partition_dir(base, partitioning, key) / name for name in names]
-
-
-def source_files(layout: Layout, source: str, partitioning: str) -> list[Path]:
-    """The standardised files of every partition of a source, as their manifests list them."""
-    return [
-        partition_dir(layout.standardised(source), partitioning, m["key"]) / name
-        for m in read_manifests(layout, source)
-        for name in m["outputs"]
-    ]
+def manifest_keys(layout: Layout, source: str) -> list[str]:
+    """The partitions of a source that have a manifest (sorted), from the store's listing."""
+    return [name.removesuffix(".json") for name in layout.names(layout.manifests(source)) if name.endswith(".json")]
 
 
 def read_manifests(layout: Layout, source: str) -> list[dict[str, Any]]:
-    folder = layout.manifests(source)
-    if not folder.is_dir():
+    """Every manifest of a source, in partition order (one removed meanwhile is left out)."""
+    found = each(layout, lambda key: read_manifest(layout, source, key), manifest_keys(layout, source))
+    return [manifest for manifest in found if manifest is not None]
+
+
+def partition_files(
+    layout: Layout,
+    source: str,
+    partitioning: str,
+    key: str,
+    kind: str = "standardised",
+    *,
+    skip_missing: bool = False,
+) -> list[Path]:
+    """The files of a partition as its manifest lists them (`kind`: standardised or quarantine), as local paths to
+    read (fetched into this machine's cache from object storage); none without a manifest.
+
+    A listed file that is gone raises FileNotFoundError on object storage (a folder's path is returned as it is, as
+    before); with `skip_missing` it is left out instead, so a recount sees what is really there."""
+    manifest = read_manifest(layout, source, key)
+    if manifest is None:
         return []
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+    names = manifest["outputs"] if kind == "standardised" else manifest["quarantine"]
+    folder = _folder(layout, source, kind, partitioning, key)
+    return _fetched(layout, [folder / name for name in names], skip_missing)
+
+
+def source_files(layout: Layout, source: str, partitioning: str) -> list[Path]:
+    """The standardised files of every partition of a source, as their manifests list them (local paths to read)."""
+    targets = [
+        _folder(layout, source, "standardised", partitioning, m["key"]) / name
+        for m in read_manifests(layout, source)
+        for name in m["outputs"]
+    ]
+    return _fetched(layout, targets)
+
+
+def _folder(layout: Layout, source: str, kind: str, partitioning: str, key: str) -> Path:
+    base = layout.standardised(source) if kind == "standardised" else layout.quarantine(source)
+    return partition_dir(base, partitioning, key)
+
+
+def _fetched(layout: Layout, targets: list[Path], skip_missing: bool = False) -> list[Path]:
+    def fetch(target: Path) -> Path | None:
+        try:
+            path = layout.fetch(target)
+        except FileNotFoundError:
+            if not skip_missing:
+                raise
+            return None
+        return path if not skip_missing or path.exists() else None
+
+    return [path for path in each(layout, fetch, targets) if path is not None]
 
 
 def summarise(layout: Layout, source: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from config.layout import Layout, partition_dir
 from config.sources import SourceConfig, SourcesFile
 from ingest.files import SourceFile, discover
 from ingest.index import IndexedFile, StagedScan, index_files, options_digest
-from ingest.manifest import PartitionResult, read_manifests
+from ingest.manifest import PartitionResult, manifest_path, read_manifests
 from ingest.readable import ReadableText
 from ingest.register import Register, load_register
 from ingest.stage import stage_csv, staged_folder
@@ -44,7 +44,7 @@ def discover_source(sources: SourcesFile, source: SourceConfig, layout: Layout) 
         folder = staged_folder(layout, source.name, file.fingerprint, options_digest(source), register)
         return stage_csv(source, file, text, header, register, folder, reading)
 
-    indexed = index_files(source, found, layout.index_file(source.name), layout.scratch() / "transcoded", stage)
+    indexed = index_files(source, found, layout, layout.scratch() / "transcoded", stage)
     current = {staged_folder(layout, source.name, f.fingerprint, f.config, register).name for f in indexed}
     for stale in layout.staged(source.name).glob("*"):  # scans of file versions that are gone
         if stale.name not in current and not _being_written(stale):
@@ -85,7 +85,8 @@ def ingest_partitions(
 def retire_stale_partitions(layout: Layout, discovery: Discovery) -> list[str]:
     """Remove partitions no current file feeds and that published nothing (a file that was unreadable, then
     fixed or removed); return their keys. Partitions with published rows are kept even when their files are gone:
-    exports are often archived once ingested."""
+    exports are often archived once ingested. Their files go first, as the store lists them, then the manifest: a
+    crash in between leaves a manifest the next run retires again."""
     source = discovery.source
     fed = set(discovery.partitions)
     retired = []
@@ -94,8 +95,11 @@ def retire_stale_partitions(layout: Layout, discovery: Discovery) -> list[str]:
         if key in fed or manifest["rows_out"]:
             continue
         for base in (layout.standardised(source.name), layout.quarantine(source.name), layout.gated(source.name)):
-            shutil.rmtree(partition_dir(base, source.partitioning, key), ignore_errors=True)
-        (layout.manifests(source.name) / f"{key}.json").unlink(missing_ok=True)
+            folder = partition_dir(base, source.partitioning, key)
+            for name in layout.walk(folder):
+                layout.remove(folder / name)
+            shutil.rmtree(folder, ignore_errors=True)  # what is left of it here: empty folders, this machine's cache
+        layout.remove(manifest_path(layout, source.name, key))
         retired.append(key)
     return retired
 

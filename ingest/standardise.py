@@ -4,8 +4,8 @@ For each requested partition the result is `<source>/<day|file|entity>=<key>/par
 per contributing export file) and a quarantine Parquet with file, line, rule, detail and raw text (and, for a
 file quarantined whole, the rows it stands for, its size and sha256). Everything is
 written under a scratch folder first, the row balance is checked against the index, and only then are
-files moved into place with `os.replace` (a reader never sees half a file). Re-running a partition
-replaces it.
+files published through the layout (moved into place on a folder, uploaded create-only to object storage: a
+reader never sees half a file). Re-running a partition replaces it.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from ingest.quarantine_sql import (
 )
 from ingest.register import Register
 from ingest.rows import load_csv_records, load_rows
+from ingest.side_by_side import each
 from ingest.stage import copy_good, staged_folder, staged_part, staged_quarantine
 from ingest.time_sql import TimeReading
 
@@ -311,16 +312,17 @@ def _collect_quarantine(con: duckdb.DuckDBPyConnection, work: Path, results: dic
 def _publish(
     source: SourceConfig, layout: Layout, work: Path, results: dict[str, PartitionResult], run_id: str
 ) -> None:
-    """Check the balance of every partition; then per partition move the new files in under run-unique names,
-    swap its manifest, and only then remove the files of the version it replaces (and the gate's quarantine of
-    it: the gate runs again on the new data)."""
+    """Check the balance of every partition; publish the new files under run-unique names beside the old ones; then
+    per partition swap its manifest, and only then remove the files of the version it replaces (and the gate's
+    quarantine of it: the gate runs again on the new data), as the store lists them."""
     for result in results.values():
         if not result.balanced:
             raise RowsLostError(source.name, result.key, result.rows_in, result.rows_out, result.rows_quarantined)
     token = uuid.uuid4().hex[:8]
     partitioning = source.partitioning
+    moves: list[tuple[Path, Path]] = []
+    folders: dict[str, list[tuple[Path, set[str]]]] = {}
     for key, result in results.items():
-        folders = []
         for kind, base, names in (
             ("good", layout.standardised(source.name), result.outputs),
             ("quarantine", layout.quarantine(source.name), result.quarantine),
@@ -335,11 +337,16 @@ def _publish(
             for number, piece in enumerate(pieces):
                 origin = piece.parent.parent.name if kind == "good" else "q"
                 name = f"part-{token}-{origin}-{number}.parquet"
-                piece.replace(final_dir / name)
+                moves.append((piece, final_dir / name))
                 names.append(name)
-            folders.append((final_dir, set(names)))
+            folders.setdefault(key, []).append((final_dir, set(names)))
+    each(layout, lambda move: layout.publish(*move), moves)
+    for key, result in results.items():
         write_manifest(layout, result, run_id)
-        for final_dir, keep in folders:
-            for stale in final_dir.glob("*.parquet"):
-                if stale.name not in keep:
-                    stale.unlink(missing_ok=True)
+        stale = [
+            final_dir / name
+            for final_dir, keep in folders[key]
+            for name in layout.names(final_dir)
+            if name.endswith(".parquet") and name not in keep
+        ]
+        each(layout, layout.remove, stale)

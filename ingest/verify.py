@@ -1,4 +1,4 @@
-"""Recount a published partition from disk: the evidence behind the rows-balance asset check.
+"""Recount a published partition from its files: the evidence behind the rows-balance asset check.
 
 Rows in come from the index, whose per-partition counts are the standardiser's own typed pass for most CSV files;
 what makes the balance a proof is that, for every text file feeding the partition, those counts add up to the
@@ -41,10 +41,10 @@ def _matches_raw_lines(file: IndexedFile) -> bool:
 def recount(source: SourceConfig, files: list[IndexedFile], key: str, layout: Layout) -> Balance:
     rows_in = sum(f.partitions.get(key, 0) for f in files)
     unbalanced = tuple(f.name for f in files if key in f.partitions and not _matches_raw_lines(f))
-    # listed by the manifest and still on disk (a listed file that is gone counts nothing: the balance fails);
+    # listed by the manifest and still there (a listed file that is gone counts nothing: the balance fails);
     # the standardiser's quarantine only: gate-*.parquet holds rows the quality gate removed later
-    good = [p for p in partition_files(layout, source.name, source.partitioning, key) if p.exists()]
-    bad = [p for p in partition_files(layout, source.name, source.partitioning, key, kind="quarantine") if p.exists()]
+    good = partition_files(layout, source.name, source.partitioning, key, skip_missing=True)
+    bad = partition_files(layout, source.name, source.partitioning, key, kind="quarantine", skip_missing=True)
     con = duckdb.connect()
     try:
         rows_out = 0

@@ -8,9 +8,10 @@ but only when the evidence is there: its manifest holds that content and the new
 partition is skipped only while all three still agree; anything missing or different (a killed run, a changed file,
 an edited rule, a new release of plantdata) makes it run again. Failing closed: when in doubt, work.
 
-The publication is skipped the same way: when no source ran and the gated files (name, size, mtime), the privacy
-settings, the catalog rules and the code are what the last successful publication saw, and the catalog is there.
-The ledger is one small JSON file per data root, committed whole (`config.commit`).
+The publication is skipped the same way: when no source ran and the gated files (their names, and the standardised
+contents behind them), the privacy settings, the catalog rules and the code are what the last successful publication
+saw, and the catalog is there.
+The ledger is one small JSON record per data root, read from and committed whole to the layout's store.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from catalog.store import CatalogStore
-from config.commit import commit_bytes
 from config.layout import Layout
 from config.sources import SourceConfig, SourcesFile
 from ingest.manifest import read_manifest, read_manifests
 from ingest.runner import Discovery
+from ingest.side_by_side import each
 
 PACKAGE = Path(__file__).resolve().parent.parent
 CODE_FOLDERS = ("ingest", "quality", "config", "assets", "catalog", "pipelines")
@@ -52,7 +53,12 @@ def register_state(layout: Layout, source: SourceConfig) -> list[str]:
     """The register's partitions and contents, as its manifests say (empty when the source links through none)."""
     if source.register_source is None:
         return []
-    return sorted(f"{m['key']}={m['content']}" for m in read_manifests(layout, source.register_source))
+    return contents(layout, source.register_source)
+
+
+def contents(layout: Layout, source: str) -> list[str]:
+    """A source's partitions and what each holds now (`key=content`), as its manifests say."""
+    return sorted(f"{m['key']}={m['content']}" for m in read_manifests(layout, source))
 
 
 def work_key(source: SourceConfig, discovery: Discovery, key: str, register: list[str]) -> str:
@@ -63,13 +69,14 @@ def work_key(source: SourceConfig, discovery: Discovery, key: str, register: lis
 
 
 def newest_judged_content(layout: Layout, source: str, key: str) -> str | None:
-    """The content the newest gate evaluation of a partition judged (None: never evaluated)."""
+    """The content the newest gate evaluation of a partition judged (None: never evaluated), as the store has it."""
     folder = layout.quality(source) / key
-    newest = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    newest = sorted(name for name in layout.names(folder) if name.endswith(".json"))
     if not newest:
         return None
     try:
-        return str(json.loads(newest[-1].read_text(encoding="utf-8")).get("content") or "") or None
+        text = layout.read_text(folder / newest[-1])
+        return str(json.loads(text).get("content") or "") or None if text is not None else None
     except (OSError, ValueError):
         return None
 
@@ -90,18 +97,28 @@ def privacy_inputs(sources: SourcesFile, layout: Layout) -> str:
     return digest.hexdigest()
 
 
+def gated_files(layout: Layout, source: str) -> list[str]:
+    """The gated Parquet files of a source (`<partition>/part-*.parquet`, sorted), as the store lists them."""
+    return [
+        name
+        for name in layout.walk(layout.gated(source))
+        if name.count("/") == 1 and name.rsplit("/", 1)[1].startswith("part-") and name.endswith(".parquet")
+    ]
+
+
 class Ledger:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
-        self.path = layout.root / "ledger.json"
+        self.path = layout.root / "ledger.json"  # a mutable record of the data root: read from and saved to its store
+        text = layout.read_text(self.path)
         try:
-            self.data: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
+            self.data: dict[str, Any] = json.loads(text) if text is not None else {}
+        except ValueError:
             self.data = {}
         self.data.setdefault("partitions", {})
 
     def save(self) -> None:
-        commit_bytes(self.path, json.dumps(self.data, indent=1, sort_keys=True).encode())
+        self.layout.commit_text(self.path, json.dumps(self.data, indent=1, sort_keys=True))
 
     def up_to_date(self, source: str, key: str, work: str) -> bool:
         """Done before with this work key, and the manifest and the gate's newest verdict still show that result."""
@@ -112,6 +129,13 @@ class Ledger:
         if manifest is None or manifest.get("content") != done.get("content"):
             return False
         return bool(newest_judged_content(self.layout, source, key) == done["content"])
+
+    def outdated(self, source: str, works: dict[str, str]) -> set[str]:
+        """The partitions (of `works`: key -> work key) that are not `up_to_date`; asked side by side of a remote
+        store, where each partition costs a few requests."""
+        keys = list(works)
+        current = each(self.layout, lambda key: self.up_to_date(source, key, works[key]), keys)
+        return {key for key, done in zip(keys, current, strict=True) if not done}
 
     def record(self, source: str, key: str, work: str) -> bool:
         """Write a partition down as done when its manifest and the gate's newest evaluation agree; else leave it."""
@@ -131,15 +155,9 @@ class Ledger:
     # the publication ------------------------------------------------------------------------------------------
 
     def publish_inputs(self, sources: SourcesFile, names: list[str], privacy: str) -> str:
-        """What a publication reads: the gated files (name, size, mtime), the privacy settings per source, the
-        catalog rules, the code."""
-        gated: dict[str, list[tuple[str, int, int]]] = {}
-        for name in names:
-            folder = self.layout.gated(name)
-            gated[name] = sorted(
-                (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
-                for p in folder.glob("*/part-*.parquet")
-            )
+        """What a publication reads: the gated files (their names, as the store lists them, and the standardised
+        contents they were gated from), the privacy settings per source, the catalog rules, the code."""
+        gated = {name: [gated_files(self.layout, name), contents(self.layout, name)] for name in names}
         rules = (PACKAGE / "catalog" / "rules.yaml").read_bytes()
         return _sha({"gated": gated, "privacy": privacy, "rules": hashlib.sha256(rules).hexdigest(),
                      "code": code_version(), "sources": sources.model_dump(mode="json")})  # fmt: skip

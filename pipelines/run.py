@@ -31,7 +31,7 @@ from ingest.manifest import read_manifests
 from ingest.runner import discover_source, ordered_sources, retire_stale_partitions
 from pipelines.definitions import build_definitions
 from pipelines.jobs import PUBLISH_JOB, job_name
-from pipelines.ledger import Ledger, privacy_inputs, register_state, work_key
+from pipelines.ledger import Ledger, gated_files, privacy_inputs, register_state, work_key
 from pipelines.location import execute_in_location
 from pipelines.parallel import Parallel, partitions_job_name, standardise_spread
 from pipelines.partitions import add_missing_partitions
@@ -110,7 +110,8 @@ def run_all(
         register = register_state(layout, source)
         works = {key: work_key(source, discovery, key, register) for key in keys}
         ledger.forget_missing(source.name, keys)
-        if all(ledger.up_to_date(source.name, key, works[key]) for key in keys):
+        outdated = ledger.outdated(source.name, works)
+        if not outdated:
             # nothing changed (every partition was run, so Dagster knows them): say what still stands, do no work
             problems, warnings = _standing_findings(source, layout)
             outcomes.append(SourceRun(source.name, len(keys), True, None, None, problems, warnings, 0, unit, True))
@@ -118,7 +119,7 @@ def run_all(
         instance = dagster()
         add_missing_partitions(instance, source, keys)
         known = instance.get_dynamic_partitions(partitions_name)
-        todo = [key for key in known if key in works and not ledger.up_to_date(source.name, key, works[key])]
+        todo = [key for key in known if key in outdated]
         ran += 1
         first, last = known.index(todo[0]), known.index(todo[-1])  # the run covers a range: from the first to the last
         job = definitions.resolve_job_def(job_name(source))
@@ -159,7 +160,7 @@ def run_all(
             SourceRun(source.name, len(known), result.success, result.run_id, error, problems, warnings, removed, unit)
         )
     # publish whatever passed the gate: gated/ holds only partitions that passed, whatever else failed
-    published = [s for s in ordered_sources(sources) if layout.gated(s.name).is_dir()]
+    published = [s for s in ordered_sources(sources) if gated_files(layout, s.name)]
     if published:
         inputs = ledger.publish_inputs(sources, [s.name for s in published], privacy_inputs(sources, layout))
         if not ran and ledger.published(inputs):
