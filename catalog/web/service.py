@@ -365,7 +365,9 @@ class CatalogService:
 
     def data_docs(self, name: str) -> str | None:
         """The newest GX Data Docs page of this source's gate, relative to the Data Docs site."""
-        site = self.layout.gx() / "uncommitted" / "data_docs" / "local_site"
+        from quality import gx_store
+
+        site = gx_store.site(self.layout)  # on object storage, this machine's copy of the published site
         folder = site / "validations" / name
         if not folder.is_dir():
             return None
