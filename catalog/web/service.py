@@ -86,8 +86,10 @@ class _Cache:
 
 
 class CatalogService:
-    def __init__(self, root: Path) -> None:
-        self.layout = Layout(root)
+    def __init__(self, root: Path | Layout) -> None:
+        """`root`: the data root's folder, or its layout (which an `s3://` data root needs: its published layers,
+        Data Docs included, are read through the layout's store)."""
+        self.layout = root if isinstance(root, Layout) else Layout(root)
         self.store = CatalogStore.of(self.layout)
         self._cache = _Cache(2048)
         self._details = _Cache(1024)

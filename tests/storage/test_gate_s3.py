@@ -4,6 +4,7 @@ reads the same verdicts, history and Data Docs, and judges on from the same GX p
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import asdict
@@ -11,9 +12,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from click.testing import CliRunner
 
+from catalog.web.service import CatalogService
 from config.layout import Layout
 from config.sources import load_sources
+from pipelines.cli import main
 from quality import gx_store, history
 from quality.data_docs import site_folder
 from quality.gate import evaluate_source, publish_gated
@@ -21,8 +25,12 @@ from quality.published import gate_quarantine_files, gated_files
 from quality.report import source_report
 from tests.conftest import ingest_all
 from tests.quality.test_gate import REGISTER, SOURCES, _historian_csv
+from tests.quality.test_gx_verdict import BETWEEN
+from tests.quality.test_gx_verdict import SOURCES as TORQUE
+from tests.quality.test_gx_verdict import _plant as _torque
 
 DAY = "2024-03-30"
+LENIENT = "{column: torque_nm, min_value: 0, max_value: 5000}"
 PUBLISHED = ("standardised", "quarantine", "manifests", "gated", "quality", "gx")
 
 
@@ -101,6 +109,27 @@ def test_the_gate_publishes_to_the_store_and_another_machine_reads_the_same(
     assert site != own and (site / "index.html").read_bytes() == (own / "index.html").read_bytes()
     pages = sorted(p.relative_to(own).as_posix() for p in own.rglob("*") if p.is_file())
     assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()) == pages
+    page = CatalogService(second).data_docs("hist")  # the web catalog's link, served from `site`
+    assert page is not None and (site / page).is_file() and page.startswith("validations/hist/")
+
+
+def test_another_machine_lists_the_suites_from_the_store(
+    bucket: str, plant: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _machine(bucket, tmp_path, "cacheA")
+    ingest_all(plant, first)
+    _as_ingest_left_it(first)
+    evaluate_source(load_sources(plant).get("hist"), [DAY], first, "run-1")
+    monkeypatch.setenv("PLANTDATA_HOME", f"s3://{bucket}/home")
+    monkeypatch.setenv("PLANTDATA_CACHE", str(tmp_path / "cacheB"))
+    listed = CliRunner().invoke(main, ["quality", "suites", "--json"])
+    assert listed.exit_code == 0, listed.output
+    suites = json.loads(listed.output)
+    assert sorted(s["suite"] for s in suites) == ["hist.facts", "hist.flags", "hist.rows"]
+    for suite in suites:
+        file = Path(suite["file"])
+        assert file.is_relative_to(tmp_path / "cacheB"), file
+        assert file.read_bytes() == (first.gx() / "expectations" / "hist" / file.name).read_bytes()
 
 
 def test_a_second_machine_judges_on_from_the_published_gx_project(bucket: str, plant: Path, tmp_path: Path) -> None:
@@ -124,3 +153,23 @@ def test_a_second_machine_judges_on_from_the_published_gx_project(bucket: str, p
     validations = [n for n in first.store.walk("gx/uncommitted/validations") if n.startswith("hist/rows/")]
     assert len(validations) == 2
     assert not (second.gx() / gx_store.LOCK).exists(), "on object storage the project's turn is a lease"
+
+
+def test_a_partition_the_gate_holds_back_leaves_the_store(
+    bucket: str, write: Callable[..., Path], tmp_path: Path
+) -> None:
+    first = _machine(bucket, tmp_path, "cacheA")
+    lenient = load_sources(_torque(write, first, "ExpectColumnValuesToBeBetween", LENIENT)).get("torque")
+    _as_ingest_left_it(first)
+    days = ["2024-03-30", "2024-03-31"]
+    evaluate_source(lenient, days, first, "run-1")
+    assert [p.key for p in publish_gated(lenient, days, first).published] == days
+    second = _machine(bucket, tmp_path, "cacheB")
+    assert [f.parent.name for f in gated_files(second, "torque")] == [f"day={d}" for d in days]
+
+    strict = load_sources(write("sources.yaml", TORQUE.format(kind="ExpectColumnValuesToBeBetween", kwargs=BETWEEN)))
+    evaluate_source(strict.get("torque"), days, first, "run-2")
+    assert list(publish_gated(strict.get("torque"), days, first).blocked) == ["2024-03-31"]
+    assert {n.split("/")[0] for n in first.store.walk("gated/torque")} == {"day=2024-03-30"}, "its record too"
+    assert [f.parent.name for f in gated_files(second, "torque")] == ["day=2024-03-30"]
+    assert not (first.gated("torque") / "day=2024-03-31").exists(), "nor in the publisher's cache"
