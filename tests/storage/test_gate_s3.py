@@ -153,6 +153,7 @@ def test_a_second_machine_judges_on_from_the_published_gx_project(bucket: str, p
     validations = [n for n in first.store.walk("gx/uncommitted/validations") if n.startswith("hist/rows/")]
     assert len(validations) == 2
     assert not (second.gx() / gx_store.LOCK).exists(), "on object storage the project's turn is a lease"
+    assert gx_store.lock_name(second) in first.store.walk(""), "taken on the store, shared by every machine"
 
 
 def test_a_partition_the_gate_holds_back_leaves_the_store(
