@@ -27,8 +27,6 @@ from config.layout import Layout
 from config.sources import SourceConfig, SourcesFile
 from ingest.manifest import read_manifest, read_manifests
 from ingest.runner import Discovery
-from quality import history
-from quality.published import gated_files
 
 PACKAGE = Path(__file__).resolve().parent.parent
 CODE_FOLDERS = ("ingest", "quality", "config", "assets", "catalog", "pipelines")
@@ -66,11 +64,14 @@ def work_key(source: SourceConfig, discovery: Discovery, key: str, register: lis
 
 def newest_judged_content(layout: Layout, source: str, key: str) -> str | None:
     """The content the newest gate evaluation of a partition judged (None: never evaluated)."""
-    try:
-        newest = history.newest(layout, source, key)
-    except (OSError, ValueError, TypeError):
+    folder = layout.quality(source) / key
+    newest = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not newest:
         return None
-    return (newest.content or None) if newest is not None else None
+    try:
+        return str(json.loads(newest[-1].read_text(encoding="utf-8")).get("content") or "") or None
+    except (OSError, ValueError):
+        return None
 
 
 def privacy_inputs(sources: SourcesFile, layout: Layout) -> str:
@@ -137,7 +138,7 @@ class Ledger:
             folder = self.layout.gated(name)
             gated[name] = sorted(
                 (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
-                for p in gated_files(self.layout, name)
+                for p in folder.glob("*/part-*.parquet")
             )
         rules = (PACKAGE / "catalog" / "rules.yaml").read_bytes()
         return _sha({"gated": gated, "privacy": privacy, "rules": hashlib.sha256(rules).hexdigest(),
