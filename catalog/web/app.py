@@ -21,12 +21,11 @@ from catalog.errors import CatalogError, NoCatalogError
 from catalog.web import api, pages
 from catalog.web.context import Refused, WebCatalog
 from catalog.web.render import NeedLogin, render
-from config.layout import Layout
 
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(root: Path | Layout, secure_cookies: bool = False) -> FastAPI:
+def create_app(root: Path, secure_cookies: bool = False) -> FastAPI:
     web = WebCatalog.open(root, secure_cookies=secure_cookies)
     app = FastAPI(
         title="plantdata catalog",
@@ -121,6 +120,6 @@ def app_from_environment() -> FastAPI:
     """The app for uvicorn's worker processes (`plantdata serve --workers N`): the data root from PLANTDATA_HOME."""
     import os
 
-    from config.layout import home_layout
+    from config.layout import data_root
 
-    return create_app(home_layout(), secure_cookies=os.environ.get("PLANTDATA_SECURE_COOKIES") == "1")
+    return create_app(data_root(), secure_cookies=os.environ.get("PLANTDATA_SECURE_COOKIES") == "1")

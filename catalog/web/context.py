@@ -21,7 +21,6 @@ from catalog.errors import CatalogError
 from catalog.people import upsert_people
 from catalog.web.auth import LoginThrottle, Sessions, secret_key
 from catalog.web.service import CatalogService
-from config.layout import Layout
 from config.people import Person, Role
 
 
@@ -48,11 +47,11 @@ class WebCatalog:
     secure_cookies: bool = False
 
     @classmethod
-    def open(cls, root: Path | Layout, secure_cookies: bool = False) -> WebCatalog:
+    def open(cls, root: Path, secure_cookies: bool = False) -> WebCatalog:
         service = CatalogService(root)
         folder = service.layout.access()
         return cls(
-            root=service.layout.root,
+            root=root,
             service=service,
             credentials=Credentials(folder),
             requests=AccessRequests(folder),

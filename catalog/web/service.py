@@ -87,8 +87,7 @@ class _Cache:
 
 class CatalogService:
     def __init__(self, root: Path | Layout) -> None:
-        """`root`: the data root's folder, or its layout (which an `s3://` data root needs: its published layers,
-        Data Docs included, are read through the layout's store)."""
+        """`root`: the data root's layout (`config.layout.home_layout()`: a folder or an `s3://` URL), or a folder."""
         self.layout = root if isinstance(root, Layout) else Layout(root)
         self.store = CatalogStore.of(self.layout)
         self._cache = _Cache(2048)

@@ -8,9 +8,8 @@ import sys
 
 import click
 
-from config.layout import home_layout
 from pipelines.cli.common import emit
-from pipelines.settings import home, home_url
+from pipelines.settings import home
 
 
 @click.command("serve")
@@ -31,16 +30,16 @@ def serve(host: str, port: int, secure_cookies: bool, workers: int) -> None:
     from catalog.web.app import create_app
     from catalog.web.context import WebCatalog
 
-    layout = home_layout()  # on an s3:// data root, Data Docs and quality history are read through its store
-    created = WebCatalog.open(layout).first_admin()
+    root = home()
+    created = WebCatalog.open(root).first_admin()
     if created:
         click.echo(f"first administrator: {created} (chief data officer)")
-    click.echo(f"catalog on http://{host}:{port}/  (data root {home_url()}; Ctrl-C stops it)")
+    click.echo(f"catalog on http://{host}:{port}/  (data root {root}; Ctrl-C stops it)")
     if workers == 1:
-        uvicorn.run(create_app(layout, secure_cookies=secure_cookies), host=host, port=port, log_level="warning",
+        uvicorn.run(create_app(root, secure_cookies=secure_cookies), host=host, port=port, log_level="warning",
                     server_header=False)  # fmt: skip
         return
-    os.environ["PLANTDATA_HOME"] = home_url()
+    os.environ["PLANTDATA_HOME"] = str(root)
     os.environ["PLANTDATA_SECURE_COOKIES"] = "1" if secure_cookies else "0"
     uvicorn.run("catalog.web.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
                 log_level="warning", server_header=False)  # fmt: skip
