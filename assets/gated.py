@@ -2,6 +2,7 @@
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -17,6 +18,7 @@ from assets.partition_checks import (
 )
 from assets.resources import PlantdataResource
 from assets.retries import retry_transient
+from config.layout import Layout
 from config.sources import SourceConfig
 from quality.errors import NotEvaluatedError, StaleEvaluationError
 from quality.gate import GatedPartition, evaluate_source, publish_gated
@@ -76,10 +78,11 @@ def _build(source: SourceConfig) -> dg.AssetsDefinition:
             context.log.error(f"{source.name} partition {partition} held back by the gate: {', '.join(rules)}")
         for partition in keys:  # each partition's materialization says what the gate did with it
             context.add_asset_metadata(
-                _partition_metadata(published.get(partition), outcome.blocked.get(partition, [])),
+                _partition_metadata(layout, published.get(partition), outcome.blocked.get(partition, [])),
                 partition_key=partition,
             )
-        yield dg.MaterializeResult(metadata={"data_root": dg.MetadataValue.path(str(layout.root))})
+        # the data root as the user named it: a folder, or the s3:// URL (not this machine's working folder)
+        yield dg.MaterializeResult(metadata={"data_root": dg.MetadataValue.path(layout.store.root)})
         check = dg.AssetCheckKey(key, GATE_VERDICT)  # after the materializations: each verdict targets its own
         yield from check_outputs(context.assets_def, [check])
         targets = latest_materializations(context.instance, key, keys)
@@ -89,8 +92,9 @@ def _build(source: SourceConfig) -> dg.AssetsDefinition:
     return gated
 
 
-def _partition_metadata(published: GatedPartition | None, held_back_by: list[str]) -> dict[str, Any]:
-    """A published partition's counts and grade; a held-back one's blocking rules (this run published none of it)."""
+def _partition_metadata(layout: Layout, published: GatedPartition | None, held_back_by: list[str]) -> dict[str, Any]:
+    """A published partition's counts, grade and file (its path, or URL in the store); a held-back one's blocking
+    rules (this run published none of it)."""
     if published is None:
         return {"published": False, "held_back_by": dg.MetadataValue.json(held_back_by)}
     return {
@@ -100,7 +104,7 @@ def _partition_metadata(published: GatedPartition | None, held_back_by: list[str
         "rows_quarantined_by_gate": published.rows_quarantined,
         "quality_overall": published.overall,
         "grade": published.grade,
-        "output": dg.MetadataValue.path(published.path),
+        "output": dg.MetadataValue.path(layout.store.url(layout.name(Path(published.path)))),
     }
 
 

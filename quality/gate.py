@@ -3,6 +3,8 @@
 `evaluate_source` runs the suite, asks Great Expectations for the verdict, stores the evaluation (history)
 and the flagged rows. `publish_gated` writes `gated/<source>/<part>=<key>/` without the rows that broke an
 error-severity row rule (they join the partition's quarantine as `gate-*.parquet`), in the standardised order.
+Every file goes through the layout's store under a content name (quality.published): readers find the current
+ones with `quality.published.gated_files` and `gate_quarantine_files`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from config.sources import SourceConfig
 from config.sql import path_list, path_literal, quote_ident, sql_literal
 from ingest.locate import locate_lines
 from ingest.manifest import partition_files, read_manifest, read_manifests, source_files
-from quality import history
+from quality import history, published
 from quality.errors import NotEvaluatedError, StaleEvaluationError
 from quality.evaluate import (
     PartitionEvaluation,
@@ -31,6 +33,7 @@ from quality.evaluate import (
     expected_columns,
 )
 from quality.gx_assert import GxJudge, Judged
+from quality.published import GATE_QUARANTINE, GATED
 from quality.rules import Rule, default_rules
 from quality.series_inputs import series_inputs
 
@@ -71,7 +74,7 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
     try:
         limit_memory(con, layout)
         # GX judges each partition on its own thread while DuckDB evaluates the next one
-        with GxJudge(rules, source.quality, layout.gx(), run_id) as judge:
+        with GxJudge(rules, source.quality, layout.gx(), run_id, layout=layout) as judge:
             for key in keys:
                 manifest = manifests.get(key, {})
                 part = PartitionInput(
@@ -102,7 +105,7 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
                 judge.submit(Judged(evaluation, _partition_files(layout, source, key), flags))
             judge.finish()
         for evaluation, flags in flag_files:
-            flags.replace(history.path_for(layout, evaluation).with_suffix(".flags.parquet"))
+            history.save_flags(layout, evaluation, flags)
             history.save(layout, evaluation)
     finally:
         con.close()
@@ -126,7 +129,7 @@ def publish_gated(source: SourceConfig, keys: list[str], layout: Layout) -> Gate
     """
     latest = {e.key: e for e in history.latest(layout, source.name)}
     blocked = {}
-    published = []
+    gated = []
     con = duckdb.connect()
     try:
         limit_memory(con, layout)
@@ -140,21 +143,21 @@ def publish_gated(source: SourceConfig, keys: list[str], layout: Layout) -> Gate
             if evaluation.blocking_failures:
                 blocked[key] = [r.name for r in evaluation.blocking_failures]
                 if evaluation.content_is_bad:  # else (a stale source) the data gated before stays, unchanged
-                    shutil.rmtree(
-                        partition_dir(layout.gated(source.name), source.partitioning, key), ignore_errors=True
-                    )
+                    folder = partition_dir(layout.gated(source.name), source.partitioning, key)
+                    published.remove_all(layout, folder, GATED)
+                    shutil.rmtree(folder, ignore_errors=True)  # this machine's folder (and cache) of it
                 continue
-            published.append(_publish(con, source, key, evaluation, layout))
+            gated.append(_publish(con, source, key, evaluation, layout))
     finally:
         con.close()
-    return GateOutcome(published, blocked)
+    return GateOutcome(gated, blocked)
 
 
 def _publish(
     con: duckdb.DuckDBPyConnection, source: SourceConfig, key: str, evaluation: PartitionEvaluation, layout: Layout
 ) -> GatedPartition:
     files = _partition_files(layout, source, key)
-    flags_file = _flags_file(layout, evaluation)
+    flags_file = history.flags_file(layout, evaluation)
     removing = [r.name for r in evaluation.results if r.level == "row" and r.severity == "error"]
     condition = " OR ".join(f"f.{quote_ident('flag_' + name)}" for name in removing) or "false"
     create_base_view(con, files)
@@ -163,19 +166,18 @@ def _publish(
         f"WHERE {condition}"
     )
     target_dir = partition_dir(layout.gated(source.name), source.partitioning, key)
-    target_dir.mkdir(parents=True, exist_ok=True)
-    partial = target_dir / f".part-0.{uuid.uuid4().hex[:8]}.parquet"
+    scratch = layout.scratch()
+    scratch.mkdir(parents=True, exist_ok=True)
+    partial = scratch / f"gated-{uuid.uuid4().hex[:12]}.parquet"
     _write_kept(con, files, partial)
-    final = target_dir / "part-0.parquet"
-    partial.replace(final)
+    final = target_dir / published.put(layout, partial, target_dir, GATED)
     rule_case = " ".join(f"WHEN f.{quote_ident('flag_' + name)} THEN {sql_literal(name)}" for name in removing)
     quarantine_dir = partition_dir(layout.quarantine(source.name), source.partitioning, key)
-    gate_file = quarantine_dir / "gate-0.parquet"
+    gate_file = None
     dropped_count = con.execute("SELECT count(*) FROM dropped").fetchone()
     dropped = int(dropped_count[0]) if dropped_count else 0
     if dropped:
-        quarantine_dir.mkdir(parents=True, exist_ok=True)
-        partial_q = quarantine_dir / f".gate-0.{uuid.uuid4().hex[:8]}.parquet"
+        partial_q = scratch / f"gate-{uuid.uuid4().hex[:12]}.parquet"
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE gate_rows AS SELECT row_number() OVER () AS _n, h.rule, x.* "
             f"FROM (SELECT b._file AS hf, b._row AS hr, CASE {rule_case} END AS rule "
@@ -191,9 +193,9 @@ def _publish(
             f"FROM gate_rows g JOIN gate_lines l USING (_n) ORDER BY g.source_file, l.line, {row_json}) "
             f"TO {path_literal(partial_q)} (FORMAT parquet, COMPRESSION zstd)"
         )
-        partial_q.replace(gate_file)
-    else:
-        gate_file.unlink(missing_ok=True)
+        gate_file = published.put(layout, partial_q, quarantine_dir, GATE_QUARANTINE)
+    published.make_current(layout, quarantine_dir, GATE_QUARANTINE, gate_file)
+    published.make_current(layout, target_dir, GATED, final.name)
     total = con.execute("SELECT count(*) FROM base").fetchone()
     rows = int(total[0]) if total else 0
     return GatedPartition(key, rows, rows - dropped, dropped, evaluation.overall, evaluation.grade, str(final))
@@ -269,19 +271,12 @@ def limit_memory(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     con.execute("SET preserve_insertion_order = false")
 
 
-def _flags_file(layout: Layout, evaluation: PartitionEvaluation) -> Path:
-    folder = layout.quality(evaluation.source) / evaluation.key
-    matches = sorted(folder.glob(f"*-{evaluation.run_id}.flags.parquet"))
-    if not matches:
-        raise NotEvaluatedError(evaluation.source, evaluation.key)
-    return matches[-1]
-
-
 def _partition_files(layout: Layout, source: SourceConfig, key: str) -> list[Path]:
-    return partition_files(layout, source.name, source.partitioning, key)
+    # fetched: local paths to read also when the data root is on object storage (a second fetch costs nothing)
+    return [layout.fetch(p) for p in partition_files(layout, source.name, source.partitioning, key)]
 
 
 def _register_files(source: SourceConfig, layout: Layout) -> list[str]:
     if source.register_source is None:
         return []
-    return [str(p) for p in sorted(source_files(layout, source.register_source, "file"))]
+    return [str(layout.fetch(p)) for p in sorted(source_files(layout, source.register_source, "file"))]

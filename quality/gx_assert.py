@@ -14,7 +14,9 @@ run once per partition through GX's SQL execution on DuckDB (quality.gx_duckdb) 
 
 Each validation's run name names the source, the partition and the Dagster run. GX's verdict is the gate's verdict,
 taken from each result's `success`, failing closed when an expectation raised, is missing, or the partition's
-views could not be made. Data Docs are rebuilt offline from the newest validations (quality.data_docs).
+views could not be made. Data Docs are rebuilt offline from the newest validations (quality.data_docs). On a data
+root on object storage the project is this machine's working copy of the store's (quality.gx_store): pulled when
+the run takes the project's turn, published before it gives the turn back.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config.locks import exclusive
+from config.errors import StorageError
+from config.layout import Layout
+from config.locks import exclusive, turn
 from config.quality import QualityOptions
 from config.sql import path_list, path_literal, quote_ident, sql_literal
+from quality import gx_store
 from quality.data_docs import build_offline_data_docs, validation_run_id
 from quality.evaluate import PartitionEvaluation, RuleResult
 from quality.gx_duckdb import datasource, define_views
@@ -60,10 +65,23 @@ class GxJudge:
 
     The GX project is one store for every source: runs side by side take turns on it (pruning validations while
     another run builds Data Docs would break the site; one connection holds the gate's DuckDB file). The turn is
-    taken when the first partition reaches GX and given back when the run's Data Docs are built."""
+    taken when the first partition reaches GX and given back when the run's Data Docs are built.
 
-    def __init__(self, rules: list[Rule], options: QualityOptions, gx_root: Path, dagster_run: str) -> None:
+    With the data root's `layout`, the project is `layout.gx()` and the turn is taken on the layout's store: a flock
+    on a folder, a lease shared by every machine on object storage, where the working copy is pulled from the store
+    once the turn is held and published back before it is given back. Without it (tests), a flock on `gx_root`."""
+
+    def __init__(
+        self,
+        rules: list[Rule],
+        options: QualityOptions,
+        gx_root: Path,
+        dagster_run: str,
+        layout: Layout | None = None,
+    ) -> None:
         self.rules, self.options, self.gx_root, self.dagster_run = rules, options, gx_root, dagster_run
+        self.layout = layout
+        self._lease: Any = None  # the project's lease while held on object storage
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-judge")
         self._pending: list[Future[None]] = []
         self._turn = ExitStack()  # entered and closed on the GX thread
@@ -115,9 +133,14 @@ class GxJudge:
             if self._failed is not None:
                 raise self._failed
             if not self._turn_taken:
-                self._turn.enter_context(exclusive(self.gx_root / ".plantdata.lock"))
+                if self.layout is None:
+                    self._turn.enter_context(exclusive(self.gx_root / gx_store.LOCK))
+                else:
+                    self._lease = self._turn.enter_context(turn(self.layout.store, gx_store.lock_name(self.layout)))
                 self._turn_taken = True
             try:
+                if self.layout is not None:
+                    gx_store.pull(self.layout, self.gx_root)  # what other machines published (nothing on a folder)
                 self._session = _Session.open(self.gx_root, source_name)
             except Exception as error:
                 self._failed = error
@@ -132,7 +155,15 @@ class GxJudge:
         from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
         suites = [ExpectationSuiteIdentifier(name=f"{session.name}.{kind}") for kind in (ROWS, FLAGS, FACTS)]
-        return build_offline_data_docs(session.context, self.gx_root, [*suites, *session.built])
+        index = build_offline_data_docs(session.context, self.gx_root, [*suites, *session.built])
+        if self.layout is not None:
+            if self._lease is not None and self._lease.lost.is_set():
+                raise StorageError(
+                    f"{self.layout.store.url(gx_store.lock_name(self.layout))}: this run lost the GX project's turn "
+                    "before publishing it (the store was unreachable for longer than the lease); run it again"
+                )
+            gx_store.push(self.layout)
+        return index
 
 
 @dataclass

@@ -6,10 +6,11 @@ from typing import Any
 
 import duckdb
 
-from config.layout import Layout, partition_dir
+from config.layout import Layout
 from ingest.manifest import read_manifests
 from quality import history
 from quality.dimensions import grade, overall
+from quality.published import gate_quarantine_files
 
 
 def source_report(layout: Layout, source: str, partitioning: str) -> dict[str, Any]:
@@ -64,9 +65,9 @@ def source_report(layout: Layout, source: str, partitioning: str) -> dict[str, A
 
 
 def _gate_quarantined(layout: Layout, source: str, partitioning: str, key: str) -> int:
-    gate_file = partition_dir(layout.quarantine(source), partitioning, key) / "gate-0.parquet"
-    if not gate_file.exists():
+    files = gate_quarantine_files(layout, source, partitioning, key)
+    if not files:
         return 0
     # fetchall: a result left half-read on DuckDB's default connection blocks every later user of it in the process
-    [(count,)] = duckdb.execute("SELECT count(*) FROM read_parquet(?)", [str(gate_file)]).fetchall()
+    [(count,)] = duckdb.execute("SELECT count(*) FROM read_parquet(?)", [[str(f) for f in files]]).fetchall()
     return int(count)

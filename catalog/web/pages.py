@@ -26,6 +26,7 @@ from catalog.web.messages import message
 from catalog.web.render import LANG_COOKIE, NeedLogin, render, request_lang, session_of, signed_in, web_of
 from catalog.web.service import FACETS, PAGE_SIZE
 from config.people import Person
+from quality import gx_store
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "plantdata_login_csrf"
@@ -455,7 +456,7 @@ def data_docs(request: Request, path: str) -> Response:
     """A source's Data Docs pages for those who may see the dataset, and the site's own assets."""
     person, _ = signed_in(request)
     web = web_of(request)
-    site = (web.service.layout.gx() / "uncommitted" / "data_docs" / "local_site").resolve()
+    site = gx_store.site(web.service.layout).resolve()  # on object storage: brought up to date from the store
     target = (site / path).resolve()
     parts = Path(path).parts
     if not target.is_relative_to(site) or not target.is_file():

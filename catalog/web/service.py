@@ -86,8 +86,9 @@ class _Cache:
 
 
 class CatalogService:
-    def __init__(self, root: Path) -> None:
-        self.layout = Layout(root)
+    def __init__(self, root: Path | Layout) -> None:
+        """`root`: the data root's layout (`config.layout.home_layout()`: a folder or an `s3://` URL), or a folder."""
+        self.layout = root if isinstance(root, Layout) else Layout(root)
         self.store = CatalogStore.of(self.layout)
         self._cache = _Cache(2048)
         self._details = _Cache(1024)
@@ -365,7 +366,9 @@ class CatalogService:
 
     def data_docs(self, name: str) -> str | None:
         """The newest GX Data Docs page of this source's gate, relative to the Data Docs site."""
-        site = self.layout.gx() / "uncommitted" / "data_docs" / "local_site"
+        from quality import gx_store
+
+        site = gx_store.site(self.layout)  # on object storage, this machine's copy of the published site
         folder = site / "validations" / name
         if not folder.is_dir():
             return None

@@ -10,7 +10,6 @@ from rich.table import Table
 from config.layout import home_layout
 from pipelines.cli.common import emit, plain, sources_option, wide_console
 from pipelines.settings import sources_path
-from quality.data_docs import site_folder
 
 
 @click.group()
@@ -69,8 +68,10 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool, su
 def quality_suites(only: str | None, as_json: bool) -> None:
     """Where the gate's Great Expectations suites are saved: per source, one JSON file for its rows, one for the
     flags of the one-pass evaluation and one for its partition facts, to read, diff and version."""
-    gx_root = home_layout().gx()
-    folder = gx_root / "expectations"
+    from quality import gx_store
+
+    layout = home_layout()
+    folder = gx_store.published(layout, gx_store.EXPECTATIONS) / "expectations"  # from the store on object storage
     files = sorted(folder.glob("*/*.json")) if folder.is_dir() else []
     chosen = [f for f in files if only is None or f.parent.name == only]
     if not chosen:
@@ -89,4 +90,4 @@ def quality_suites(only: str | None, as_json: bool) -> None:
     ]
     emit(rows, as_json, ["source", "suite", "expectations", "file"])
     if not as_json:
-        click.echo(f"Data Docs: {site_folder(gx_root) / 'index.html'}")
+        click.echo(f"Data Docs: {gx_store.site(layout) / 'index.html'}")

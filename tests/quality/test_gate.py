@@ -15,6 +15,7 @@ from pipelines.run import instance_for, run_all
 from quality import history
 from quality.dimensions import dimension_scores, grade
 from quality.gate import evaluate_source, publish_gated
+from quality.published import gate_quarantine_files
 from quality.report import source_report
 from tests.conftest import HISTORIAN_SOURCES, ingest_all, read_output
 
@@ -92,7 +93,7 @@ def test_gate_moves_error_rows_to_quarantine_and_keeps_balance(plant: Path, layo
     assert (published.rows_standardised, published.rows_gated, published.rows_quarantined) == (92, 90, 2)
     gate_rows = duckdb.execute(
         "SELECT rule, raw, source_file, line FROM read_parquet(?) ORDER BY rule",
-        [str(layout.quarantine("hist") / "day=2024-03-30" / "gate-0.parquet")],
+        [[str(f) for f in gate_quarantine_files(layout, "hist", "day", "2024-03-30")]],
     ).fetchall()
     assert [r[0] for r in gate_rows] == ["duplicate_reading", "physical_range"]
     assert '"value":150.0' in gate_rows[1][1]
