@@ -41,7 +41,7 @@ from catalog.labels import LabelsPublication, PublishedLabels, effective_grade, 
 from catalog.store import CatalogStore
 from config.commit import commit_bytes
 from config.layout import Layout
-from config.locks import exclusive
+from config.locks import exclusive, turn
 from config.sources import SourcesFile
 
 NO_FAILURE = "no_failure"
@@ -82,7 +82,7 @@ class Loop:
         return PullStore(self.layout.root / "annotation" / project)
 
     def accounts(self) -> SimulatedAccounts:
-        return SimulatedAccounts(self.layout.root / "annotation" / ".simulated-accounts.json")
+        return SimulatedAccounts(self.layout.root / "annotation" / ".simulated-accounts.json", self.layout)
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,9 @@ def push(loop: Loop, name: str, limit: int | None = None) -> PushReport:
             f"clearance in {loop.annotation.path} or have the CDO review the dataset's grade"
         )
     # one push of a project at a time: the keys listed below are still the server's when the batch is imported
-    with exclusive(loop.pull_store(name).folder / ".push.lock"), _server(loop.settings):
+    # (a turn on the data root's store: machines sharing a data root on object storage share the server too)
+    lock = loop.layout.name(loop.pull_store(name).folder / ".push.lock")
+    with turn(loop.layout.store, lock), _server(loop.settings):
         client = admin_client(loop.settings)
         candidates, model_version = _candidates(loop, spec, release)
         config = _label_config(spec, release)

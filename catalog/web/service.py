@@ -86,8 +86,9 @@ class _Cache:
 
 
 class CatalogService:
-    def __init__(self, root: Path) -> None:
-        self.layout = Layout(root)
+    def __init__(self, root: Path | Layout) -> None:
+        """`root`: the data root's layout (`config.layout.home_layout()`: a folder or an `s3://` URL), or a folder."""
+        self.layout = root if isinstance(root, Layout) else Layout(root)
         self.store = CatalogStore.of(self.layout)
         self._cache = _Cache(2048)
         self._details = _Cache(1024)

@@ -172,5 +172,5 @@ def demo(sources_file: str | None) -> None:
     console.print(
         f"Open the projects: make labelstudio, then {plain(loop.settings.url)} and log in as "
         f"{plain(loop.settings.admin_email)} (password in .env); the simulated experts' passwords are in "
-        f"{plain(loop.accounts().path)}"
+        f"{plain(loop.accounts().where)}"
     )
