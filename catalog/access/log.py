@@ -5,6 +5,11 @@ Appends come from every request of the server, so they cannot each publish a cat
 lines file (`access/audit.jsonl`), appended in a turn (`config.locks.exclusive`), each entry carrying the hash of
 the one before. `verify` names the first broken link. Each process keeps what it has read, and reads on from where
 it stopped.
+
+With a data root on object storage the log stays in this machine's working folder (`layout.access()`), one chain
+per machine: object storage has no append, and a log shared by several web servers needs another shape (an object
+per entry, created only if its number is free, and a checkpoint so a new process does not read every entry).
+Credentials, access requests and the session key do live in the store (`catalog.access.state`).
 """
 
 from __future__ import annotations

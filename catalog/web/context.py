@@ -55,10 +55,10 @@ class WebCatalog:
         return cls(
             root=service.layout.root,
             service=service,
-            credentials=Credentials(folder),
-            requests=AccessRequests(folder),
-            log=AccessLog(folder),
-            sessions=Sessions(secret_key(folder)),
+            credentials=Credentials(folder, service.layout),
+            requests=AccessRequests(folder, service.layout),
+            log=AccessLog(folder),  # this machine's own chain, even on object storage (catalog.access.log says why)
+            sessions=Sessions(secret_key(folder, service.layout)),
             throttle=LoginThrottle(),
             secure_cookies=secure_cookies,
         )

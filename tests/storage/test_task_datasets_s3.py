@@ -12,7 +12,6 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from catalog.releases import ReleaseRoot
 from catalog.store import CatalogStore
 from config.layout import Layout
 from config.storage import open_storage
@@ -21,7 +20,8 @@ from task_datasets import versions
 from task_datasets.build import build
 from task_datasets.readers import READERS, load
 from task_datasets.views import diff, list_task_datasets, show
-from tests.task_datasets.releases import DAYS, _readings, _register, verdict, write_spec
+from tests.storage.task_sources import machine, publish_sources
+from tests.task_datasets.releases import write_spec
 
 NAME = "test_pumps"
 VERSION_FILES = [
@@ -35,42 +35,6 @@ VERSION_FILES = [
 ]
 
 
-def _machine(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> Layout:
-    """A machine working on the data root `url`: its own cache (and so its own working folder and catalog cache)."""
-    monkeypatch.setenv("PLANTDATA_HOME", url)
-    monkeypatch.setenv("PLANTDATA_CACHE", str(tmp_path / f"cache{name}"))
-    return Layout.at(url)
-
-
-def _publish_sources(layout: Layout, tmp_path: Path) -> None:
-    """Release `hist` (two days) and `register` on the store, judged by the gate and listed in the catalog."""
-    store = CatalogStore.of(layout)
-    releases = ReleaseRoot.of(layout)
-    parts = {"hist": {f"day={d}": _readings(d) for d in DAYS}, "register": {"file=register.csv": _register()}}
-    with store.publication() as con:
-        for (dataset, tables), grade in zip(parts.items(), (2, 1), strict=True):
-            staging = tmp_path / "staging" / dataset
-            for part, table in tables.items():
-                (staging / part).mkdir(parents=True, exist_ok=True)
-                pq.write_table(table, staging / part / "part-0.parquet")
-                verdict(layout, dataset, part.partition("=")[2])
-            location = releases.place(staging, dataset, 1)
-            con.execute(
-                "INSERT INTO datasets VALUES (?, 'fixture', 'historian_long', 'historian', 'ops', NULL, now())",
-                [dataset],
-            )
-            con.execute("INSERT INTO versions VALUES (?, 1, now(), 'r', 1, 1, 'x', ?)", [dataset, location])
-            con.execute(
-                "INSERT INTO security_grades VALUES (?, 1, ?, 'general', ?)",
-                [dataset, grade, json.dumps([f"grade {grade}: fixture rule"])],
-            )
-            con.execute(
-                "INSERT INTO quality_scores (dataset, version, partition_key, run_id, evaluated_at, dimension, score, "
-                "overall, grade, rows) VALUES (?, 1, 'k', 'r', 'now', 'completeness', 90.0, 90, 'B', 10)",
-                [dataset],
-            )
-
-
 @pytest.fixture
 def url(bucket: str) -> str:
     return f"s3://{bucket}/home"
@@ -79,9 +43,9 @@ def url(bucket: str) -> str:
 @pytest.fixture
 def builder(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Layout:
     """Machine A, with the sources released on the store."""
-    layout = _machine(url, tmp_path, monkeypatch, "A")
+    layout = machine(url, tmp_path, monkeypatch, "A")
     assert layout.remote and layout.root.is_relative_to(tmp_path / "cacheA")
-    _publish_sources(layout, tmp_path)
+    publish_sources(layout, tmp_path)
     return layout
 
 
@@ -114,7 +78,7 @@ def test_a_build_publishes_its_version_and_another_machine_lists_shows_and_reads
     loaded = {reader: load(reader, builder, NAME, "train", 1) for reader in ("pyarrow", "polars")}
 
     hidden = builder.root.rename(tmp_path / "builder-away")  # machine B cannot see A's working folder
-    reader = _machine(url, tmp_path, monkeypatch, "B")
+    reader = machine(url, tmp_path, monkeypatch, "B")
     assert reader.root != builder.root and not reader.task_datasets().exists()
     assert versions.names(reader) == [NAME] and versions.version_numbers(reader, NAME) == [1, 2]
     assert versions.version_dir(reader, NAME) == reader.task_datasets() / NAME / "v2", "the latest, from the store"
@@ -153,5 +117,5 @@ def test_a_build_that_died_uploading_leaves_no_version_and_the_next_build_clears
     assert (result.version, result.new) == (1, True)
     assert store.walk(f"datasets/{NAME}/v1") == VERSION_FILES
     assert store.read_bytes(f"datasets/{NAME}/v1/data/train.parquet") != stray.read_bytes()
-    other = _machine(url, tmp_path, monkeypatch, "B")
+    other = machine(url, tmp_path, monkeypatch, "B")
     assert versions.version_numbers(other, NAME) == [1]

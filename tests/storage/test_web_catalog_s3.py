@@ -1,0 +1,67 @@
+"""The web catalog over a data root on object storage (moto on loopback): two web servers on two machines, each
+with its own working folder, share the catalog, the credentials, the access requests and the session key, and serve
+a task dataset's files from the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from catalog.web.app import create_app
+from catalog.web.context import WebCatalog, add_people
+from config.layout import Layout
+from config.storage import open_storage
+from task_datasets.build import build
+from tests.catalog.web.conftest import PASSWORD, PEOPLE, sign_in
+from tests.storage.task_sources import machine, publish_sources
+from tests.task_datasets.releases import write_spec
+
+NAME = "test_pumps"
+
+
+@pytest.fixture
+def url(bucket: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.delenv("PLANTDATA_SECRET_KEY", raising=False)
+    return f"s3://{bucket}/home"
+
+
+def test_two_web_servers_share_sign_in_sessions_requests_and_serve_task_dataset_files(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builder = machine(url, tmp_path, monkeypatch, "A")
+    publish_sources(builder, tmp_path)
+    build(write_spec(tmp_path), builder)
+    cdo, employee = PEOPLE["cdo"], PEOPLE["employee"]
+    first = WebCatalog.open(builder)
+    add_people(first.service, [cdo, employee])
+    first.credentials.set_password(cdo.email, PASSWORD)
+    first.credentials.set_password(employee.email, PASSWORD)
+    made = first.requests.request(employee.email, NAME, "train a fault model")
+    app_a = create_app(builder)
+
+    server_b = machine(url, tmp_path, monkeypatch, "B")
+    assert isinstance(server_b, Layout) and server_b.root != builder.root
+    app_b = create_app(server_b)
+    second: WebCatalog = app_b.state.web
+    assert second.credentials.emails() == sorted([cdo.email, employee.email]), "credentials come from the store"
+    assert [r.id for r in second.requests.all()] == [made.id], "so do access requests"
+    assert not (server_b.access() / "credentials.json").exists(), "nothing of it is kept on the machine"
+
+    browser = sign_in(app_b, cdo.email)  # signs in on B with the password set through A
+    page = browser.get(f"/datasets/{NAME}")
+    assert page.status_code == 200 and NAME in page.text
+    store = open_storage(url)
+    served = browser.get(f"/datasets/{NAME}/files/1/data/train.parquet")
+    assert served.status_code == 200, served.text
+    assert served.content == store.read_bytes(f"datasets/{NAME}/v1/data/train.parquet")
+
+    on_a = sign_in(app_a, cdo.email)
+    cookie = on_a.cookies.get("plantdata_session")
+    assert cookie
+    browser.cookies.clear()
+    browser.cookies.set("plantdata_session", cookie)
+    assert browser.get("/").status_code == 200, "a session signed by A is good on B: one session key in the store"
+    approved = second.requests.decide(made.id, cdo.email, True, "ok", 7)
+    assert approved.status == "approved"
+    assert WebCatalog.open(machine(url, tmp_path, monkeypatch, "C")).requests.get(made.id).status == "approved"
