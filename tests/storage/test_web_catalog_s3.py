@@ -4,6 +4,7 @@ a task dataset's files from the store."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,30 @@ def test_two_web_servers_share_sign_in_sessions_requests_and_serve_task_dataset_
     approved = second.requests.decide(made.id, cdo.email, True, "ok", 7)
     assert approved.status == "approved"
     assert WebCatalog.open(machine(url, tmp_path, monkeypatch, "C")).requests.get(made.id).status == "approved"
+
+
+def test_users_set_through_the_cli_can_sign_in_on_another_machine_whose_workers_open_the_store(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from catalog.web.app import app_from_environment
+    from pipelines.cli import main
+
+    cdo = PEOPLE["cdo"]
+    machine(url, tmp_path, monkeypatch, "A")
+    runner = CliRunner()
+    added = runner.invoke(main, ["users", "add", cdo.email, "--name", cdo.name, "--role", cdo.role.value,
+                                 "--department", cdo.department, "--clearance", "3"])  # fmt: skip
+    assert added.exit_code == 0, added.output
+    monkeypatch.setenv("THE_PASSWORD", PASSWORD)
+    changed = runner.invoke(main, ["users", "password", cdo.email, "--from-env", "THE_PASSWORD"])
+    assert changed.exit_code == 0, changed.output
+
+    machine(url, tmp_path, monkeypatch, "B")
+    listed = runner.invoke(main, ["users", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [(p["email"], p["can_sign_in"]) for p in json.loads(listed.output)] == [(cdo.email, True)]
+    app = app_from_environment()  # what `plantdata serve --workers N` runs in each worker: PLANTDATA_HOME is the URL
+    assert app.state.web.service.layout.remote and app.state.web.root == Layout.at(url).root
+    assert sign_in(app, cdo.email).get("/").status_code == 200
