@@ -57,7 +57,7 @@ class WebCatalog:
             service=service,
             credentials=Credentials(folder, service.layout),
             requests=AccessRequests(folder, service.layout),
-            log=AccessLog(folder),  # this machine's own chain, even on object storage (catalog.access.log says why)
+            log=AccessLog(folder, service.layout),
             sessions=Sessions(secret_key(folder, service.layout)),
             throttle=LoginThrottle(),
             secure_cookies=secure_cookies,

@@ -93,3 +93,44 @@ def test_users_set_through_the_cli_can_sign_in_on_another_machine_whose_workers_
     app = app_from_environment()  # what `plantdata serve --workers N` runs in each worker: PLANTDATA_HOME is the URL
     assert app.state.web.service.layout.remote and app.state.web.root == Layout.at(url).root
     assert sign_in(app, cdo.email).get("/").status_code == 200
+
+
+def test_web_servers_on_several_machines_append_to_one_access_log_chain(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    from itertools import pairwise
+
+    from click.testing import CliRunner
+
+    from catalog.access.log import AccessLog
+    from catalog.store import CatalogStore
+    from pipelines.cli import main
+
+    servers = [machine(url, tmp_path, monkeypatch, name) for name in ("A", "B")]
+    with CatalogStore.of(servers[1]).publication():
+        pass  # `catalog verify` checks the catalog's own chain too: an empty one
+    logs = [AccessLog(layout.access(), layout) for layout in servers]
+
+    def views(log: AccessLog, who: str) -> None:
+        for number in range(15):
+            log.append(who, "view", "hist", number)
+
+    threads = [threading.Thread(target=views, args=(log, f"server-{n}")) for n, log in enumerate(logs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    entries = AccessLog(servers[0].access(), servers[0]).entries()  # a new process of either machine
+    assert [e.seq for e in entries] == list(range(1, 31)), "one chain, no number taken twice"
+    assert sorted(e.actor for e in entries) == ["server-0"] * 15 + ["server-1"] * 15
+    assert all(later.prev_hash == earlier.hash for earlier, later in pairwise(entries))
+    assert not servers[0].access().exists(), "nothing of it in a working folder"
+    checked = CliRunner().invoke(main, ["catalog", "audit", "verify", "--json"])
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.output)["access_log"]["entries"] == 30
+
+    open_storage(url).delete("access/audit/000000000007.json")  # someone removes an entry
+    report = logs[1].verify()
+    assert (report.first_broken, report.reason) == (7, "entry 7 is missing (next is 8)")
+    assert CliRunner().invoke(main, ["catalog", "audit", "verify"]).exit_code == 1
