@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from pipelines.cli.common import console, plain, sources_option
-from pipelines.settings import home, sources_path
+from pipelines.settings import sources_path
 
 project_option = click.option(
     "--project", "project", default=None, help="Project name from the annotation file (default: every project)."
@@ -19,12 +19,12 @@ project_option = click.option(
 def _loop(sources_file: str | None) -> Any:
     from annotation.loop import Loop
     from annotation.settings import LabelStudioSettings
-    from config.layout import Layout
+    from config.layout import home_layout
     from config.sources import load_sources
 
-    root = home()
+    layout = home_layout()  # a folder or an `s3://` URL; Label Studio's own data stays in this machine's folder
     return Loop.from_sources(
-        LabelStudioSettings.from_environment(root), load_sources(sources_path(sources_file)), Layout(root)
+        LabelStudioSettings.from_environment(layout.root), load_sources(sources_path(sources_file)), layout
     )
 
 
