@@ -39,9 +39,8 @@ from annotation.tasks import Release, TaskItem
 from annotation.text_model import ColdStartError, FailureModeModel, weak_labels
 from catalog.labels import LabelsPublication, PublishedLabels, effective_grade, publish_labels, release_of
 from catalog.store import CatalogStore
-from config.commit import commit_bytes
 from config.layout import Layout
-from config.locks import exclusive
+from config.locks import turn
 from config.sources import SourcesFile
 
 NO_FAILURE = "no_failure"
@@ -79,10 +78,10 @@ class Loop:
         return CatalogStore.of(self.layout)
 
     def pull_store(self, project: str) -> PullStore:
-        return PullStore(self.layout.root / "annotation" / project)
+        return PullStore(self.layout.root / "annotation" / project, self.layout)
 
     def accounts(self) -> SimulatedAccounts:
-        return SimulatedAccounts(self.layout.root / "annotation" / ".simulated-accounts.json")
+        return SimulatedAccounts(self.layout.root / "annotation" / ".simulated-accounts.json", self.layout)
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,9 @@ def push(loop: Loop, name: str, limit: int | None = None) -> PushReport:
             f"clearance in {loop.annotation.path} or have the CDO review the dataset's grade"
         )
     # one push of a project at a time: the keys listed below are still the server's when the batch is imported
-    with exclusive(loop.pull_store(name).folder / ".push.lock"), _server(loop.settings):
+    # (a turn on the data root's store: machines sharing a data root on object storage share the server too)
+    lock = loop.layout.name(loop.pull_store(name).folder / ".push.lock")
+    with turn(loop.layout.store, lock), _server(loop.settings):
         client = admin_client(loop.settings)
         candidates, model_version = _candidates(loop, spec, release)
         config = _label_config(spec, release)
@@ -171,19 +172,19 @@ def pull_labels(loop: Loop, name: str, *, publish: bool = True, run_id: str | No
     """
     spec = loop.annotation.project(name)
     store = loop.pull_store(name)
-    with exclusive(store.folder / ".pull.lock"), _server(loop.settings):
+    with turn(loop.layout.store, loop.layout.name(store.folder / ".pull.lock")), _server(loop.settings):
         client = admin_client(loop.settings)
         project_id = project_id_of(client, spec)
         fetched = pull(client, project_id, store, server_now=server_clock(loop.settings.url))
         tasks_on_server = _task_count(client, project_id)
-        commit_bytes(store.folder / "tasks.json", json.dumps({"tasks": tasks_on_server}).encode())
+        store.commit(store.tasks, json.dumps({"tasks": tasks_on_server}).encode())
         rows = store.read_rows()
         grade = effective_grade(loop.store, spec.dataset)
         summary = build_labels(rows, spec, loop.annotation, grade, tasks_on_server)
         table = summary.table.to_pydict()
         task_ids = dict(zip(table["task_key"], table["task_id"], strict=True))
         marks = review_marks({task_ids[k]: c for k, c in summary.consensus.items() if k in task_ids})
-        update_review_queue(client, project_id, marks, store.folder / "review.json")
+        update_review_queue(client, project_id, marks, store.review, loop.layout)
     sources = {r["source"] for r in rows}
     version = max((int(s.rpartition("@v")[2]) for s in sources if "@v" in s), default=None)
     published = None
@@ -227,8 +228,7 @@ def status(loop: Loop, name: str) -> dict[str, Any]:
     spec = loop.annotation.project(name)
     store = loop.pull_store(name)
     rows, state = store.read_rows(), store.read_state()
-    counted = store.folder / "tasks.json"
-    tasks = int(json.loads(counted.read_text(encoding="utf-8"))["tasks"]) if counted.exists() else 0
+    tasks = int(store.read_json(store.tasks).get("tasks", 0))
     grade = effective_grade(loop.store, spec.dataset)
     summary = build_labels(rows, spec, loop.annotation, grade, tasks_on_server=tasks)
     per_annotator: dict[str, int] = {}

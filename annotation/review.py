@@ -16,7 +16,7 @@ from typing import Any, cast
 from label_studio_sdk import LabelStudio
 
 from annotation.consensus import Consensus, ConsensusMethod
-from config.commit import commit_bytes
+from config.layout import Layout
 
 REVIEW_FIELD = "plantdata_review"
 VIEW_TITLE = "Needs review"
@@ -34,16 +34,21 @@ def review_marks(consensus_by_task: dict[int, Consensus]) -> dict[int, str]:
     return marks
 
 
-def update_review_queue(client: LabelStudio, project_id: int, marks: dict[int, str], record: Path) -> int:
-    """Write the marks that changed since the last call into the tasks' data; make sure the tab exists."""
-    previous: dict[str, str] = json.loads(record.read_text(encoding="utf-8")) if record.exists() else {}
+def update_review_queue(
+    client: LabelStudio, project_id: int, marks: dict[int, str], record: Path, layout: Layout | None = None
+) -> int:
+    """Write the marks that changed since the last call into the tasks' data; make sure the tab exists. `record`
+    keeps the marks written, a record of the data root's store (`layout`; its folder of this machine if None)."""
+    layout = layout or Layout(record.parent)
+    text = layout.read_text(record)
+    previous: dict[str, str] = json.loads(text) if text is not None else {}
     changed = {task_id: mark for task_id, mark in marks.items() if previous.get(str(task_id)) != mark}
     for task_id, mark in sorted(changed.items()):
         task: Any = client.tasks.get(id=str(task_id))
         client.tasks.update(id=str(task_id), data={**(task.data or {}), REVIEW_FIELD: mark})
     if marks:
         _ensure_view(client, project_id)
-    commit_bytes(record, json.dumps({str(k): v for k, v in sorted(marks.items())}, indent=1).encode())
+    layout.commit_text(record, json.dumps({str(k): v for k, v in sorted(marks.items())}, indent=1))
     return len(changed)
 
 

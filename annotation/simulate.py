@@ -34,7 +34,7 @@ from annotation.projects import AnnotationFile, ProjectSpec, SimulatedExpert, Ta
 from annotation.push import ROWS_FIELD
 from annotation.results import choice_of, choice_result, segment_result, segments_of
 from annotation.settings import LabelStudioSettings
-from config.commit import commit_bytes
+from config.layout import Layout
 from config.people import Person
 
 SENSOR_FROM, SENSOR_TO = "label", "ts"
@@ -63,17 +63,29 @@ class SimulationReport:
 
 
 class SimulatedAccounts:
-    """Passwords of the simulated users, created once and kept in the data root (mode 0600), never in code."""
+    """Passwords of the simulated users, created once and kept in the data root (mode 0600 on a folder), never in code.
 
-    def __init__(self, path: Path) -> None:
+    The Label Studio server is shared, so every machine must use the password a user signed up with: the file is a
+    record of the data root's store (`layout`; a folder of this machine when none is given), read from the store each
+    time, never from a machine's cache."""
+
+    def __init__(self, path: Path, layout: Layout | None = None) -> None:
         self.path = path
+        self.layout = layout or Layout(path.parent)
+
+    @property
+    def where(self) -> str:
+        """The file's path, or its URL on object storage."""
+        return self.layout.store.url(self.layout.name(self.path))
 
     def password(self, email: str) -> str:
-        known: dict[str, str] = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {}
+        text = self.layout.read_text(self.path)
+        known: dict[str, str] = json.loads(text) if text is not None else {}
         if email not in known:
             known[email] = secrets.token_urlsafe(18)
-            commit_bytes(self.path, json.dumps(known, indent=2).encode())
-            os.chmod(self.path, 0o600)
+            self.layout.commit_text(self.path, json.dumps(known, indent=2))
+            if not self.layout.remote:
+                os.chmod(self.path, 0o600)
         return known[email]
 
     def account(self, settings: LabelStudioSettings, person: Person) -> Account:

@@ -53,8 +53,9 @@ def build_task_dataset_asset(spec_path: Path, spec: TaskSpec) -> dg.AssetsDefini
         from task_datasets.build import build
         from task_datasets.manifest import read_manifest
 
-        result = build(spec_path, plantdata.layout(), run_id=context.run.run_id)
-        manifest = read_manifest(result.folder)
+        layout = plantdata.layout()
+        result = build(spec_path, layout, run_id=context.run.run_id)
+        manifest = read_manifest(layout, result.folder)
         baseline = manifest.get("baseline") or {}
         return dg.MaterializeResult(
             data_version=dg.DataVersion(result.content_sha256),

@@ -7,6 +7,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from fnmatch import fnmatch
 from pathlib import Path
 
 import duckdb
@@ -58,7 +59,7 @@ def publish_source(
     included: other publishers and overrides of this catalog wait for it.
     """
     gated = layout.gated(source.name)
-    files = sorted(gated.glob("*/part-*.parquet"))
+    files = gated_files(layout, source.name)
     if not files:
         raise CatalogError(f"{source.name}: nothing passed the quality gate yet, so there is nothing to publish")
     settings = scanner_settings(sources, layout.root, Treatment(source.personal_data))
@@ -257,10 +258,19 @@ def _classification(con: duckdb.DuckDBPyConnection, dataset: str, version: int, 
     )
 
 
+def gated_files(layout: Layout, source: str) -> list[Path]:
+    """The gated `<partition>/part-*.parquet` files of `source` as the data root's store lists them, each a local path
+    to read (on object storage: downloaded once into this machine's cache)."""
+    gated = layout.gated(source)
+    listed = (n.split("/") for n in layout.walk(gated))
+    names = sorted(gated / "/".join(p) for p in listed if len(p) == 2 and fnmatch(p[1], "part-*.parquet"))
+    return [layout.fetch(path) for path in names]
+
+
 def _register_files(source: SourceConfig, layout: Layout) -> list[str]:
     if source.register_source is None:
         return []
-    return [str(p) for p in sorted(layout.gated(source.register_source).glob("*/part-*.parquet"))]
+    return [str(p) for p in gated_files(layout, source.register_source)]
 
 
 def _lineage(con: duckdb.DuckDBPyConnection, source: SourceConfig, version: int, layout: Layout, release: str) -> None:

@@ -3,14 +3,14 @@
 Reads the named releases through one catalog snapshot (refusing partitions the gate failed), cuts examples
 (windows, sequences or records), labels them with provenance and precedence, splits them without leakage
 (refusing a spec that would leak), writes deterministic Parquet per split, the manifest, the baseline, the
-documents (datasheet, Croissant), commits the folder by one rename under the dataset's lock and registers it in
-the catalog. Unchanged inputs, spec and code: no new version, the latest is returned (`new=False`).
+documents (datasheet, Croissant), commits the version in the dataset's turn (`task_datasets.versions`: one rename on
+a folder, create-only uploads with the manifest last on object storage) and registers it in the catalog. Unchanged
+inputs, spec and code: no new version, the latest is returned (`new=False`).
 """
 
 from __future__ import annotations
 
 import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import polars as pl
 
 from catalog.store import CatalogStore
 from config.layout import Layout
-from config.locks import exclusive
+from config.locks import turn
 from task_datasets import manifest as files
 from task_datasets import registry, splits, versions
 from task_datasets.compose import code_version, compose_manifest, document_facts
@@ -46,10 +46,11 @@ def build(spec_path: Path, layout: Layout, run_id: str = "cli") -> BuildResult:
     splits.check_disjoint(assigned, spec.splits, KEY)
     folder = versions.dataset_dir(layout, spec.name)
     spec_sha = spec_sha256(spec_path)
-    with exclusive(versions.lock_file(layout, spec.name)):  # staging, numbering and commit: one build at a time
+    lock = layout.name(versions.lock_file(layout, spec.name))
+    with turn(layout.store, lock):  # staging, numbering and commit: one build at a time, on every machine
         versions.remove_leftovers(layout, spec.name)
         _register_missing(layout, store, spec.name)
-        staging = folder / f".v-{uuid.uuid4().hex[:12]}{versions.PARTIAL}"
+        staging = versions.staging_dir(layout, spec.name)
         try:
             entries = _write_data(staging, assigned, roles)
             content = files.content_sha256(entries)
@@ -59,13 +60,13 @@ def build(spec_path: Path, layout: Layout, run_id: str = "cli") -> BuildResult:
             numbers = versions.version_numbers(layout, spec.name)
             number = max([0, *numbers, *registry.registered_versions(store, spec.name)]) + 1
             manifest = compose_manifest(spec, spec_sha, number, entries, content, assigned, roles, inputs)
-            (staging / "manifest.json").write_text(files.dumps(manifest), encoding="utf-8")
+            (staging / files.MANIFEST).write_text(files.dumps(manifest), encoding="utf-8")
             from task_datasets.documents import write_documents
 
             write_documents(staging, manifest, document_facts(spec, assigned))
             target = folder / f"v{number}"
-            versions.promote(staging, target)
-            registry.register_version(store, target, manifest, run_id)
+            versions.promote(layout, staging, target)
+            registry.register_version(store, layout, target, manifest, run_id)
             return BuildResult(spec.name, number, target, new=True, content_sha256=content)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -96,4 +97,5 @@ def _register_missing(layout: Layout, store: CatalogStore, name: str) -> None:
     for number in versions.version_numbers(layout, name):
         if number not in known:
             folder = versions.dataset_dir(layout, name) / f"v{number}"
-            registry.register_version(store, folder, files.read_manifest(folder), "recovered")
+            manifest = files.read_manifest(layout, folder)
+            registry.register_version(store, layout, folder, manifest, "recovered")

@@ -17,7 +17,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from config.layout import Layout
+
 ROW_GROUP_SIZE = 65_536
+MANIFEST = "manifest.json"
 
 
 def write_split(path: Path, frame: pl.DataFrame) -> dict[str, Any]:
@@ -62,6 +65,7 @@ def dumps(manifest: dict[str, Any]) -> str:
     return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def read_manifest(version_dir: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((version_dir / "manifest.json").read_text(encoding="utf-8"))
+def read_manifest(layout: Layout, version_dir: Path) -> dict[str, Any]:
+    """A committed version's manifest (never rewritten: fetched once into this machine's cache on object storage)."""
+    loaded: dict[str, Any] = json.loads(layout.fetch(version_dir / MANIFEST).read_text(encoding="utf-8"))
     return loaded

@@ -1,6 +1,7 @@
 """Load one split of a task-dataset version with the reader an AI team already uses.
 
-pyarrow, polars and DuckDB read `data/<split>.parquet` by its path; mlcroissant reads the split's RecordSet through
+pyarrow, polars and DuckDB read `data/<split>.parquet` by its path (`load` finds a version by name through the data
+root's store and fetches it first, for data roots on object storage); mlcroissant reads the split's RecordSet through
 `croissant.json` (offline: the FileObjects are relative paths and it checks their sha256). Each reader returns its
 own tabular type; the mlcroissant records come back as a pyarrow Table with the Parquet file's schema, so all four
 can be compared row for row.
@@ -17,6 +18,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from config.layout import Layout
+from task_datasets import versions
 from task_datasets.croissant import CROISSANT_FILE, quiet_mlcroissant
 from task_datasets.errors import ReaderError
 
@@ -85,6 +88,13 @@ def _load_croissant(version_dir: Path, split: str) -> pa.Table:
                 str(version_dir), f"mlcroissant cannot read split {split!r}: {error.__cause__ or error}", "rebuild it"
             ) from error
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def load(reader: str, layout: Layout, name: str, split: str, version: int | None = None) -> Tabular:
+    """One split of task dataset `name` at `version` (the latest if None) under the data root of `layout`, loaded
+    with `reader`: the version's files come through the layout (on object storage, downloaded once into this
+    machine's cache), then `load_with` reads the local folder."""
+    return load_with(reader, versions.local_version(layout, versions.version_dir(layout, name, version)), split)
 
 
 def load_with(reader: str, version_dir: Path, split: str) -> Tabular:

@@ -22,6 +22,7 @@ from catalog.profile import profile
 from catalog.publish import insert_columns
 from catalog.store import CatalogStore
 from catalog.vocabulary import SecurityGrade
+from config.layout import Layout
 from task_datasets.inputs import ReleasedInput
 
 KIND = "task_dataset"
@@ -55,11 +56,15 @@ def quality(inputs: list[ReleasedInput]) -> dict[str, Any]:
     return {"overall": round(total, 2), "grade": grade(total) if dimensions else "D", "dimensions": dimensions}
 
 
-def register_version(store: CatalogStore, version_dir: Path, manifest: dict[str, Any], run_id: str) -> None:
-    """Add the version to the catalog; the folder is already committed (a failed registration leaves a version
-    the catalog does not list yet: `plantdata dataset build` registers it again before building anything new)."""
+def register_version(
+    store: CatalogStore, layout: Layout, version_dir: Path, manifest: dict[str, Any], run_id: str
+) -> None:
+    """Add the version to the catalog; the version is already committed (a failed registration leaves a version
+    the catalog does not list yet: `plantdata dataset build` registers it again before building anything new).
+    Its location is the version's folder, or its URL on object storage (what every machine reads it by)."""
     name, version = manifest["name"], int(manifest["version"])
-    files = [str(version_dir / f["path"]) for f in manifest["files"]]
+    files = [str(layout.fetch(version_dir / f["path"])) for f in manifest["files"]]
+    location = layout.store.url(layout.name(version_dir))
     profiled = profile(files)
     rows = sum(int(f["rows"]) for f in manifest["files"])
     level = SecurityGrade(int(manifest["security"]["grade"]))
@@ -74,10 +79,10 @@ def register_version(store: CatalogStore, version_dir: Path, manifest: dict[str,
         )
         con.execute(
             "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [name, version, now, run_id, rows, len(files), manifest["content_sha256"], str(version_dir)],
+            [name, version, now, run_id, rows, len(files), manifest["content_sha256"], location],
         )
         insert_columns(con, name, version, profiled)
-        _lineage(con, name, version, manifest, version_dir)
+        _lineage(con, name, version, manifest, location)
         classes = manifest["classification"]
         reason = "from the task dataset's spec and the classes of its sources"
         con.executemany(
@@ -138,12 +143,9 @@ def _registered(con: duckdb.DuckDBPyConnection, name: str, version: int) -> bool
     )
 
 
-def _lineage(
-    con: duckdb.DuckDBPyConnection, name: str, version: int, manifest: dict[str, Any], version_dir: Path
-) -> None:
+def _lineage(con: duckdb.DuckDBPyConnection, name: str, version: int, manifest: dict[str, Any], folder: str) -> None:
     """Every source and labels version (and annotation project) the manifest names -> this version's folder ->
     this dataset version: the node kinds of source publications (`catalog.web.i18n.LINEAGE_KINDS`)."""
-    folder = str(version_dir)
     rows = [
         [name, version, "dataset_version", f"{s['dataset']}@{s['version']}", "release", folder]
         for s in manifest["sources"]

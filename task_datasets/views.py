@@ -12,7 +12,7 @@ import polars as pl
 from catalog.listing import EFFECTIVE
 from catalog.store import CatalogStore
 from config.layout import Layout
-from task_datasets.manifest import read_manifest
+from task_datasets.manifest import MANIFEST, read_manifest
 from task_datasets.versions import version_dir
 
 LIST_SQL = (
@@ -47,24 +47,24 @@ def list_task_datasets(store: CatalogStore) -> list[dict[str, Any]]:
 
 
 def show(layout: Layout, name: str, version: int | None = None) -> dict[str, Any]:
-    """One version's manifest, with its folder and documents."""
+    """One version's manifest, with its folder and documents (as the store lists them)."""
     folder = version_dir(layout, name, version)
-    manifest = read_manifest(folder)
-    documents = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "manifest.json")
+    manifest = read_manifest(layout, folder)
+    documents = [n for n in layout.names(folder) if n != MANIFEST]
     return {"folder": str(folder), "documents": documents, **manifest}
 
 
 def diff(layout: Layout, name: str, old: int, new: int) -> dict[str, Any]:
     """Schema changes, rows added/removed/changed per split by the key column, label shift, quality, baseline."""
     a_dir, b_dir = version_dir(layout, name, old), version_dir(layout, name, new)
-    a, b = read_manifest(a_dir), read_manifest(b_dir)
+    a, b = read_manifest(layout, a_dir), read_manifest(layout, b_dir)
     return {
         "name": name,
         "from": old,
         "to": new,
         "same_content": a["content_sha256"] == b["content_sha256"],
         "schema": _schema(a["schema"], b["schema"]),
-        "rows": _rows(a_dir, b_dir, a, b),
+        "rows": _rows(layout, a_dir, b_dir, a, b),
         "labels": _labels(a["splits"]["class_balance"], b["splits"]["class_balance"]),
         "quality": _change(a["quality"], b["quality"], ("overall", "grade"), "overall"),
         "baseline": _change(a.get("baseline") or {}, b.get("baseline") or {}, ("model", "metric", "value"), "value"),
@@ -92,14 +92,14 @@ def _schema(a: list[dict[str, str]], b: list[dict[str, str]]) -> dict[str, Any]:
     }
 
 
-def _rows(a_dir: Path, b_dir: Path, a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, int]]:
+def _rows(layout: Layout, a_dir: Path, b_dir: Path, a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, int]]:
     """Per split: rows whose key is only in the old version (removed), only in the new (added), in both with
     different values (changed, by a hash of the row), and unchanged."""
     key = next((c["name"] for c in b["schema"] if c["role"] == "key"), None)
     splits = sorted({f["split"] for f in a["files"]} | {f["split"] for f in b["files"]})
     out = {}
     for split in splits:
-        old, new = _row_hashes(a_dir, a, split, key), _row_hashes(b_dir, b, split, key)
+        old, new = _row_hashes(layout, a_dir, a, split, key), _row_hashes(layout, b_dir, b, split, key)
         common = set(old) & set(new)
         changed = sum(1 for k in common if old[k] != new[k])
         out[split] = {
@@ -111,11 +111,11 @@ def _rows(a_dir: Path, b_dir: Path, a: dict[str, Any], b: dict[str, Any]) -> dic
     return out
 
 
-def _row_hashes(folder: Path, manifest: dict[str, Any], split: str, key: str | None) -> dict[str, int]:
+def _row_hashes(layout: Layout, folder: Path, manifest: dict[str, Any], split: str, key: str | None) -> dict[str, int]:
     entry = next((f for f in manifest["files"] if f["split"] == split), None)
     if entry is None:
         return {}
-    frame = pl.read_parquet(folder / entry["path"])
+    frame = pl.read_parquet(layout.fetch(folder / entry["path"]))
     keys = frame[key].cast(pl.String) if key and key in frame.columns else frame.hash_rows().cast(pl.String)
     return dict(zip(keys.to_list(), frame.hash_rows(seed=0).to_list(), strict=True))
 

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from catalog.access.state import JsonState
 from catalog.errors import CatalogError
+from config.layout import Layout
 
 MIN_PASSWORD = 12
 _HASHER = PasswordHasher()
@@ -30,8 +31,9 @@ def _empty() -> dict[str, Any]:
 
 
 class Credentials:
-    def __init__(self, folder: Path) -> None:
-        self._state = JsonState(folder / "credentials.json", private=True)
+    def __init__(self, folder: Path, layout: Layout | None = None) -> None:
+        """`folder`: the web catalog's state (`layout.access()`); `layout`: the data root's, whose store holds it."""
+        self._state = JsonState(folder / "credentials.json", private=True, layout=layout)
 
     def has_users(self) -> bool:
         return bool(self._state.read(_empty)["users"])

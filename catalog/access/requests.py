@@ -12,6 +12,7 @@ from typing import Any
 
 from catalog.access.state import JsonState
 from catalog.errors import CatalogError
+from config.layout import Layout
 
 MAX_DAYS = 365
 
@@ -40,8 +41,9 @@ def _empty() -> dict[str, Any]:
 
 
 class AccessRequests:
-    def __init__(self, folder: Path) -> None:
-        self._state = JsonState(folder / "requests.json")
+    def __init__(self, folder: Path, layout: Layout | None = None) -> None:
+        """`folder`: the web catalog's state (`layout.access()`); `layout`: the data root's, whose store holds it."""
+        self._state = JsonState(folder / "requests.json", layout=layout)
 
     def all(self) -> list[AccessRequest]:
         return [AccessRequest(**row) for row in self._state.read(_empty)["requests"]]

@@ -21,11 +21,13 @@ from catalog.errors import CatalogError, NoCatalogError
 from catalog.web import api, pages
 from catalog.web.context import Refused, WebCatalog
 from catalog.web.render import NeedLogin, render
+from config.layout import Layout
 
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(root: Path, secure_cookies: bool = False) -> FastAPI:
+def create_app(root: Path | Layout, secure_cookies: bool = False) -> FastAPI:
+    """The app over a data root: its layout (`config.layout.home_layout()`: a folder or an `s3://` URL), or a folder."""
     web = WebCatalog.open(root, secure_cookies=secure_cookies)
     app = FastAPI(
         title="plantdata catalog",
@@ -117,9 +119,10 @@ def create_app(root: Path, secure_cookies: bool = False) -> FastAPI:
 
 
 def app_from_environment() -> FastAPI:
-    """The app for uvicorn's worker processes (`plantdata serve --workers N`): the data root from PLANTDATA_HOME."""
+    """The app for uvicorn's worker processes (`plantdata serve --workers N`): the data root from PLANTDATA_HOME (a
+    folder or an `s3://` URL)."""
     import os
 
-    from config.layout import data_root
+    from config.layout import home_layout
 
-    return create_app(data_root(), secure_cookies=os.environ.get("PLANTDATA_SECURE_COOKIES") == "1")
+    return create_app(home_layout(), secure_cookies=os.environ.get("PLANTDATA_SECURE_COOKIES") == "1")

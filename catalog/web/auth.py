@@ -20,16 +20,21 @@ from pathlib import Path
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from config.commit import commit_bytes
+from config.layout import Layout
 
 COOKIE = "plantdata_session"
 SESSION_HOURS = 12
 
 
-def secret_key(folder: Path) -> str:
-    """The key that signs sessions: PLANTDATA_SECRET_KEY, else one generated once for this data root."""
+def secret_key(folder: Path, layout: Layout | None = None) -> str:
+    """The key that signs sessions: PLANTDATA_SECRET_KEY, else one generated once for this data root (on object
+    storage created once in the store, so every web server of the data root signs with it)."""
     if os.environ.get("PLANTDATA_SECRET_KEY"):
         return os.environ["PLANTDATA_SECRET_KEY"]
     path = folder / "secret.key"
+    if layout is not None and layout.remote:
+        layout.store.create(layout.name(path), secrets.token_urlsafe(48).encode())  # the first server's key wins
+        return str(layout.read_text(path)).strip()
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         commit_bytes(path, secrets.token_urlsafe(48).encode())

@@ -21,6 +21,7 @@ from catalog.errors import CatalogError
 from catalog.people import upsert_people
 from catalog.web.auth import LoginThrottle, Sessions, secret_key
 from catalog.web.service import CatalogService
+from config.layout import Layout
 from config.people import Person, Role
 
 
@@ -47,16 +48,17 @@ class WebCatalog:
     secure_cookies: bool = False
 
     @classmethod
-    def open(cls, root: Path, secure_cookies: bool = False) -> WebCatalog:
+    def open(cls, root: Path | Layout, secure_cookies: bool = False) -> WebCatalog:
+        """The web catalog of a data root: its layout (a folder or an `s3://` URL), or a folder."""
         service = CatalogService(root)
         folder = service.layout.access()
         return cls(
-            root=root,
+            root=service.layout.root,
             service=service,
-            credentials=Credentials(folder),
-            requests=AccessRequests(folder),
-            log=AccessLog(folder),
-            sessions=Sessions(secret_key(folder)),
+            credentials=Credentials(folder, service.layout),
+            requests=AccessRequests(folder, service.layout),
+            log=AccessLog(folder, service.layout),
+            sessions=Sessions(secret_key(folder, service.layout)),
             throttle=LoginThrottle(),
             secure_cookies=secure_cookies,
         )

@@ -22,7 +22,7 @@ def _loop(sources_file: str | None) -> Any:
     from config.layout import home_layout
     from config.sources import load_sources
 
-    layout = home_layout()
+    layout = home_layout()  # a folder or an `s3://` URL; Label Studio's own data stays in this machine's folder
     return Loop.from_sources(
         LabelStudioSettings.from_environment(layout.root), load_sources(sources_path(sources_file)), layout
     )
@@ -172,5 +172,5 @@ def demo(sources_file: str | None) -> None:
     console.print(
         f"Open the projects: make labelstudio, then {plain(loop.settings.url)} and log in as "
         f"{plain(loop.settings.admin_email)} (password in .env); the simulated experts' passwords are in "
-        f"{plain(loop.accounts().path)}"
+        f"{plain(loop.accounts().where)}"
     )

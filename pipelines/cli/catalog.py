@@ -152,7 +152,7 @@ def catalog_audit_verify(as_json: bool) -> None:
     layout = home_layout()
     with CatalogStore.of(layout).reader() as con:
         checked = verify(con)
-    access = AccessLog(layout.access()).verify()
+    access = AccessLog(layout.access(), layout).verify()
     if as_json:
         click.echo(json.dumps({**checked.__dict__, "access_log": access.__dict__}))
     else:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from config.layout import Layout, home_layout
+from config.layout import home_layout
 from pipelines.cli.common import console, plain
-from pipelines.settings import home
 
 # `generate`'s arguments as this command's options, for usage errors
 _OPTIONS = {
@@ -84,9 +83,9 @@ def demo_logins(url: str) -> None:
     from catalog.web.context import WebCatalog
     from config.commit import commit_bytes
 
-    root = home()
-    web = WebCatalog.open(root)
-    kept = Layout(root).demo() / "logins.json"
+    layout = home_layout()  # the web catalog's people and credentials: in the store when the data root is a URL
+    web = WebCatalog.open(layout)
+    kept = layout.demo() / "logins.json"
     passwords: dict[str, str] = json.loads(kept.read_text()) if kept.exists() else {}
     click.echo(f"Web catalog: make serve, then {url} and sign in as one of:")
     for role, email in DEMO_LOGINS:

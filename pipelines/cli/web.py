@@ -8,8 +8,9 @@ import sys
 
 import click
 
+from config.layout import home_layout
 from pipelines.cli.common import emit
-from pipelines.settings import home
+from pipelines.settings import home_url
 
 
 @click.command("serve")
@@ -30,16 +31,16 @@ def serve(host: str, port: int, secure_cookies: bool, workers: int) -> None:
     from catalog.web.app import create_app
     from catalog.web.context import WebCatalog
 
-    root = home()
-    created = WebCatalog.open(root).first_admin()
+    layout = home_layout()
+    created = WebCatalog.open(layout).first_admin()
     if created:
         click.echo(f"first administrator: {created} (chief data officer)")
-    click.echo(f"catalog on http://{host}:{port}/  (data root {root}; Ctrl-C stops it)")
+    click.echo(f"catalog on http://{host}:{port}/  (data root {home_url()}; Ctrl-C stops it)")
     if workers == 1:
-        uvicorn.run(create_app(root, secure_cookies=secure_cookies), host=host, port=port, log_level="warning",
+        uvicorn.run(create_app(layout, secure_cookies=secure_cookies), host=host, port=port, log_level="warning",
                     server_header=False)  # fmt: skip
         return
-    os.environ["PLANTDATA_HOME"] = str(root)
+    os.environ["PLANTDATA_HOME"] = home_url()  # the workers open the same data root, a folder or a URL
     os.environ["PLANTDATA_SECURE_COOKIES"] = "1" if secure_cookies else "0"
     uvicorn.run("catalog.web.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
                 log_level="warning", server_header=False)  # fmt: skip
@@ -56,7 +57,7 @@ def users_list(as_json: bool) -> None:
     """Everyone in the directory, with whether they can sign in."""
     from catalog.web.context import WebCatalog
 
-    web = WebCatalog.open(home())
+    web = WebCatalog.open(home_layout())
     can = set(web.credentials.emails())
     rows = [{**p.model_dump(mode="json"), "can_sign_in": p.email in can} for p in web.service.people().values()]
     emit(rows, as_json, ["email", "name", "role", "department", "clearance", "can_sign_in"])
@@ -79,7 +80,7 @@ def users_add(email: str, name: str, role: str, department: str, clearance: int)
         person = Person(email=email.lower(), name=name, role=Role(role), department=department, clearance=clearance)
     except (ValidationError, ValueError) as error:
         raise click.UsageError(str(error)) from error
-    add_people(WebCatalog.open(home()).service, [person])
+    add_people(WebCatalog.open(home_layout()).service, [person])
     click.echo(f"added {person.email} ({person.role.value}, {person.department}, clearance {person.clearance})")
 
 
@@ -90,7 +91,7 @@ def users_password(email: str, from_env: str | None) -> None:
     """Set a person's password (asked twice, or read from an environment variable); older sessions end."""
     from catalog.web.context import WebCatalog
 
-    web = WebCatalog.open(home())
+    web = WebCatalog.open(home_layout())
     email = email.lower()
     if web.person(email) is None:
         click.echo(f"error: {email} is not in the directory; add them first: plantdata users add {email} ...")
@@ -109,7 +110,7 @@ def users_token(email: str, purpose: str) -> None:
     """Issue an API token for the JSON API (printed once)."""
     from catalog.web.context import WebCatalog
 
-    web = WebCatalog.open(home())
+    web = WebCatalog.open(home_layout())
     if web.person(email.lower()) is None:
         click.echo(f"error: {email} is not in the directory")
         sys.exit(2)
