@@ -77,7 +77,7 @@ def build_release_privacy_check(sources: SourcesFile, source: SourceConfig) -> d
         layout = plantdata.layout()
         shown = show_dataset(CatalogStore.of(layout), source.name)
         kept_raw = source.personal_data == "keep"
-        settings = scanner_settings(sources, layout.root, Treatment(source.personal_data))
+        settings = scanner_settings(sources, layout, Treatment(source.personal_data))
         found = listed_personal_data(local_release(shown["location"]), settings)
         return dg.AssetCheckResult(
             passed=kept_raw or not found,

@@ -7,7 +7,6 @@ import json
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from fnmatch import fnmatch
 from pathlib import Path
 
 import duckdb
@@ -28,6 +27,7 @@ from config.layout import Layout
 from config.sources import SourceConfig, SourcesFile
 from ingest.manifest import read_manifests
 from quality import history
+from quality.published import gated_files
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def publish_source(
     files = gated_files(layout, source.name)
     if not files:
         raise CatalogError(f"{source.name}: nothing passed the quality gate yet, so there is nothing to publish")
-    settings = scanner_settings(sources, layout.root, Treatment(source.personal_data))
+    settings = scanner_settings(sources, layout, Treatment(source.personal_data))
     content = _content_sha(files, _privacy_fingerprint(settings))
     with store.turn() as turn:  # what decides the publication is read in the turn that writes it
         latest = latest_version(turn, source.name)
@@ -256,15 +256,6 @@ def _classification(con: duckdb.DuckDBPyConnection, dataset: str, version: int, 
         "INSERT INTO security_grades VALUES (?, ?, ?, ?, ?)",
         [dataset, version, int(suggestion.grade), suggestion.grade.gbt_43697, json.dumps(suggestion.reasons)],
     )
-
-
-def gated_files(layout: Layout, source: str) -> list[Path]:
-    """The gated `<partition>/part-*.parquet` files of `source` as the data root's store lists them, each a local path
-    to read (on object storage: downloaded once into this machine's cache)."""
-    gated = layout.gated(source)
-    listed = (n.split("/") for n in layout.walk(gated))
-    names = sorted(gated / "/".join(p) for p in listed if len(p) == 2 and fnmatch(p[1], "part-*.parquet"))
-    return [layout.fetch(path) for path in names]
 
 
 def _register_files(source: SourceConfig, layout: Layout) -> list[str]:

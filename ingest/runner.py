@@ -82,6 +82,9 @@ def ingest_partitions(
     return standardise(source, discovery.files, wanted, layout, register, progress, run_id)
 
 
+GATE_RECORD = ".gate.json"  # quality.published.RECORD (ingest comes before the gate: it cannot import it)
+
+
 def retire_stale_partitions(layout: Layout, discovery: Discovery) -> list[str]:
     """Remove partitions no current file feeds and that published nothing (a file that was unreadable, then
     fixed or removed); return their keys. Partitions with published rows are kept even when their files are gone:
@@ -98,6 +101,7 @@ def retire_stale_partitions(layout: Layout, discovery: Discovery) -> list[str]:
             folder = partition_dir(base, source.partitioning, key)
             for name in layout.walk(folder):
                 layout.remove(folder / name)
+            layout.remove(folder / GATE_RECORD)  # hidden from listings: the gate's record of its current file
             shutil.rmtree(folder, ignore_errors=True)  # what is left of it here: empty folders, this machine's cache
         layout.remove(manifest_path(layout, source.name, key))
         retired.append(key)

@@ -87,9 +87,9 @@ def privacy_inputs(sources: SourcesFile, layout: Layout) -> str:
     scanner's imports, seconds that a run with nothing new should not pay)."""
     import fsspec
 
-    from catalog.pii.keys import pseudonym_key
+    from catalog.pii.settings import layout_pseudonym_key
 
-    digest = hashlib.sha256(repr(pseudonym_key(layout.root)).encode())
+    digest = hashlib.sha256(repr(layout_pseudonym_key(layout)).encode())
     roster = sources.privacy.roster
     if roster is not None:
         with fsspec.open(sources.resolve(roster.location), "rb") as handle:
