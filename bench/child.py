@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 
-def run_child(module: str, *args: str) -> dict[str, Any]:
-    """Run `python -m module args...`; its last stdout line is the JSON result."""
-    out = subprocess.run([sys.executable, "-m", module, *args], check=True, capture_output=True, text=True)
+def run_child(module: str, *args: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Run `python -m module args...` (in `env`, else this environment); its last stdout line is the JSON result."""
+    out = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=None if env is None else dict(env),
+    )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))

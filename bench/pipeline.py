@@ -76,12 +76,13 @@ def _timed(module: Any, name: str, spent: dict[str, float], stage: str) -> Itera
         setattr(module, name, original)
 
 
-def _measure_pipeline(folder: Path) -> dict[str, Any]:
+def _measure_pipeline(folder: Path, root: str | None = None) -> dict[str, Any]:
+    """The pipeline into a fresh data root: `pipeline-home` under `folder`, or `root` (an empty `s3://` prefix)."""
     from config.layout import Layout
     from config.sources import load_sources
     from ingest.runner import ingest_partitions
 
-    layout = Layout(folder / "pipeline-home")
+    layout = Layout.at(root) if root else Layout(folder / "pipeline-home")
     shutil.rmtree(layout.root, ignore_errors=True)
     sources = load_sources(folder / "sources.yaml")
     register, historian = sources.get("register"), sources.get("historian")
@@ -111,7 +112,8 @@ def _measure_pipeline(folder: Path) -> dict[str, Any]:
         _timed(publish, "write_release", spent, "release"),
         _timed(publish, "profile", spent, "profile"),
     ):
-        published = publish_source(CatalogStore(layout.catalog()), sources, historian, layout, "bench")
+        catalog = CatalogStore.at(layout.store.url("catalog")) if layout.remote else CatalogStore(layout.catalog())
+        published = publish_source(catalog, sources, historian, layout, "bench")
     publication = time.perf_counter() - started
     for stage in ("pii_scan", "release", "profile"):
         stages[stage] = spent.get(stage, 0.0)
@@ -128,9 +130,11 @@ def _measure_pipeline(folder: Path) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    mode, folder_arg, csv_arg = sys.argv[1:4]
+    mode, folder_arg, csv_arg, *root_arg = sys.argv[1:5]
     result = (
-        _measure_duckdb(Path(folder_arg), Path(csv_arg)) if mode == "duckdb" else _measure_pipeline(Path(folder_arg))
+        _measure_duckdb(Path(folder_arg), Path(csv_arg))
+        if mode == "duckdb"
+        else _measure_pipeline(Path(folder_arg), root_arg[0] if root_arg else None)
     )
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))

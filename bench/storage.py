@@ -4,7 +4,9 @@ One N-row historian Parquet file (timestamp, tag, value; zstd) and the same rows
 are written locally and to object storage. Each way of reading then runs `repeats` times and keeps its fastest:
 DuckDB on local files (the baseline), DuckDB on `s3://` through the registered fsspec filesystem (DuckDB's httpfs
 cannot be installed offline), DuckDB scanning a pyarrow dataset on pyarrow's own S3 client, and pyarrow's
-`read_table` locally and through its S3 client. Ratios are against DuckDB local for the same query.
+`read_table` locally and through its S3 client. Ratios are against DuckDB local for the same query. Then the
+whole of `bench pipeline` (ingest, gate, release, catalog) runs into a data root on a local folder and into one on
+the object store (PLANTDATA_HOME=s3://..., a fresh cache each time): what putting every layer there costs.
 
 Without `--url` the object store is moto's S3 server on loopback, started for the run (a dev dependency, `make
 setup` installs it): no network, but also an emulator in Python on the same two cores, so the S3 figures are
@@ -15,9 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
+import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +36,7 @@ PARTS = 10
 
 
 def run_storage_bench(rows: int, folder: Path, repeats: int, url: str | None = None) -> dict[str, Any]:
-    with _object_store(url) as storage:
+    with _object_store(url) as (storage, env):
         local = open_storage(folder / "storage")
         table = _historian(rows)
         for where in (local, storage):
@@ -54,16 +58,53 @@ def run_storage_bench(rows: int, folder: Path, repeats: int, url: str | None = N
                     result[f"ratio_{key}"] = round(value / base, 2)
         arrow_local, arrow_s3 = timings["arrow_local_read_table"], timings["arrow_s3_arrow_read_table"]
         result["ratio_arrow_s3_read_table"] = round(arrow_s3 / arrow_local, 2)
+        result.update(_pipeline_times(storage, env, folder, rows, repeats))
         return result
 
 
+def _pipeline_times(storage: Storage, env: Mapping[str, str], folder: Path, rows: int, repeats: int) -> dict[str, Any]:
+    """`bench pipeline`'s stages (ingest, gate, release and catalog publication) into a fresh data root on a local
+    folder and into a fresh `s3://` prefix (PLANTDATA_HOME on object storage, with a fresh cache each time), the
+    sides taking turns, each keeping its fastest run."""
+    from bench.child import run_child
+    from bench.ingest import make_inputs
+
+    work = folder / "pipeline"
+    csv_path = make_inputs(rows, work)
+    child_env = {**env, "PLANTDATA_PSEUDONYM_KEY": secrets.token_hex(32)}
+    local: list[dict[str, Any]] = []
+    remote: list[dict[str, Any]] = []
+    for turn in range(repeats):
+        local.append(run_child("bench.pipeline", "pipeline", str(work), str(csv_path), env=child_env))
+        root = storage.url(f"home-{uuid.uuid4().hex[:8]}")
+        cache = {"PLANTDATA_CACHE": str(work / f"cache-{turn}")}
+        remote.append(
+            run_child("bench.pipeline", "pipeline", str(work), str(csv_path), root, env={**child_env, **cache})
+        )
+        shutil.rmtree(work / f"cache-{turn}", ignore_errors=True)
+    best_local = min(local, key=lambda r: r["seconds"])
+    best_remote = min(remote, key=lambda r: r["seconds"])
+    result: dict[str, Any] = {
+        "pipeline_local_s": round(best_local["seconds"], 3),
+        "pipeline_s3_home_s": round(best_remote["seconds"], 3),
+        "ratio_pipeline_s3_home": round(best_remote["seconds"] / best_local["seconds"], 2),
+        "pipeline_s3_home_peak_rss_mb": round(max(r["peak_rss_mb"] for r in remote), 1),
+    }
+    for stage in best_local["stages"]:
+        result[f"ratio_pipeline_s3_home_{stage}"] = round(
+            best_remote["stages"][stage] / max(best_local["stages"][stage], 1e-6), 2
+        )
+    return result
+
+
 @contextlib.contextmanager
-def _object_store(url: str | None) -> Iterator[Storage]:
-    """The object store at `url` (settings from the environment), or a fresh bucket on moto's server on loopback."""
+def _object_store(url: str | None) -> Iterator[tuple[Storage, Mapping[str, str]]]:
+    """The object store at `url` (settings from the environment), or a fresh bucket on moto's server on loopback;
+    with the environment that reaches it."""
     if url is not None:
         storage = open_storage(f"{url.rstrip('/')}/bench-{uuid.uuid4().hex[:8]}")
         try:
-            yield storage
+            yield storage, os.environ
         finally:
             fs, base = storage.arrow()
             fs.delete_dir(base)
@@ -77,7 +118,7 @@ def _object_store(url: str | None) -> Iterator[Storage]:
         storage = open_storage("s3://bench/storage", env)
         assert isinstance(storage, ObjectStorage)
         storage.fs.call_s3("create_bucket", Bucket="bench")  # us-east-1: no location constraint
-        yield storage
+        yield storage, env
 
 
 def _historian(rows: int) -> pa.Table:

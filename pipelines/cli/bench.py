@@ -186,7 +186,8 @@ def bench_annotate(tasks: int, url: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def bench_storage(rows: int, repeats: int, url: str | None, as_json: bool) -> None:
     """Reading N-row Parquet from object storage: DuckDB through fsspec, DuckDB over a pyarrow dataset and pyarrow's
-    S3 client, as ratios to the same reads of local files, in one run."""
+    S3 client, as ratios to the same reads of local files; and `bench pipeline` into a data root on object storage
+    against one on a local folder; in one run."""
     from bench.storage import run_storage_bench
 
     report(run_storage_bench(rows, home_layout().root / "bench", repeats, url), as_json)
