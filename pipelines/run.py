@@ -60,8 +60,13 @@ class SourceRun:
 
 def instance_for(root: str | Path) -> dg.DagsterInstance:
     """Dagster's instance in the data root. Opened in a turn: the first opening creates the instance's SQLite
-    tables, and two runs starting together on a fresh data root would both try ('table runs already exists')."""
-    home = prepare_dagster_home(Layout.at(root).root)
+    tables, and two runs starting together on a fresh data root would both try ('table runs already exists').
+
+    A data root on object storage has no Dagster home of its own: each machine names its instance (Postgres, a run
+    launcher) with DAGSTER_HOME, as every Dagster process does; without one, the working folder's `dagster/`."""
+    layout = Layout.at(root)
+    chosen = os.environ.get("DAGSTER_HOME") if layout.remote else None
+    home = prepare_dagster_home(layout.root, Path(chosen).resolve() if chosen else None)
     os.environ["DAGSTER_HOME"] = str(home)
     with exclusive(home / ".instance.lock"):
         return dg.DagsterInstance.get()

@@ -39,15 +39,15 @@ concurrency:
 INSTANCE_CONFIG = "telemetry:\n  enabled: false\n" + POOLS
 
 
-def prepare_dagster_home(root: Path) -> Path:
+def prepare_dagster_home(root: Path, dagster_home: Path | None = None) -> Path:
     """DAGSTER_HOME inside the data root, with a limit of one step at a time per pool, so runs side by side take
     turns on a source and on the catalog.
 
     A new home gets telemetry off (Dagster writes a user id otherwise) and the pools. A dagster.yaml the user wrote
     (Postgres storage, a run launcher or coordinator: pipelines/deploy/) is kept as it is; only the pools are added
     when it sets none, appended as text so its comments stay (beside its other `concurrency` settings, if any, by
-    rewriting the YAML)."""
-    dagster_home = Layout(root).dagster_home()
+    rewriting the YAML). `dagster_home` overrides where it is (default: `dagster/` in the data root's folder)."""
+    dagster_home = dagster_home or Layout(root).dagster_home()
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     if not config.exists():

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,7 @@ from config.layout import Layout
 from config.sources import SourcesFile, load_sources
 from ingest.runner import ingest_partitions, ordered_sources
 from ingest.standardise import PartitionResult
+from tests.servers.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server, moto_s3
 
 REPO = Path(__file__).resolve().parent.parent
 HISTORIAN_SOURCES = """
@@ -63,3 +65,32 @@ def read_output(layout: Layout, source: str, kind: str = "standardised") -> list
     relation = duckdb.execute("SELECT * FROM read_parquet(?, hive_partitioning = true)", [files])
     names = [d[0] for d in relation.description]
     return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+
+
+# An S3 server on loopback for the whole session (started only when a test asks for it), and a fresh bucket (with
+# the environment pointing at it) per test.
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    with moto_s3() as server:
+        yield server
+
+
+@pytest.fixture
+def bucket(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A new, empty bucket; AWS_* point at the server for this test (and the processes it starts)."""
+    import boto3
+
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server.endpoint,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+    )
+    client.create_bucket(Bucket=name)
+    yield name

@@ -12,6 +12,7 @@ import psycopg2
 import pytest
 import yaml
 
+from config.storage import open_storage
 from demo_plant import generate
 from tests.conftest import REPO
 from tests.servers.postgres import Postgres
@@ -60,6 +61,15 @@ def postgres_home(
 
 LAYERS = ("standardised", "gated", "quarantine", "releases")
 PUBLICATION_TOKEN = re.compile(r"part-[0-9a-f]{8}-")
+
+
+def published_objects(url: str, mirror: Path) -> dict[str, str]:
+    """`published_files` of a data root on object storage: its layers' Parquet objects, downloaded into `mirror`."""
+    store = open_storage(url)
+    for name in store.walk(""):
+        if name.endswith(".parquet") and name.split("/")[0] in LAYERS:
+            store.download(name, mirror / name)
+    return published_files(mirror)
 
 
 def published_files(root: Path) -> dict[str, str]:

@@ -28,7 +28,7 @@ from pipelines.definitions import build_definitions
 from pipelines.location import job_code_origin, remote_job_origin
 from pipelines.run import instance_for, run_all
 from tests.conftest import REPO
-from tests.deploy.plant import postgres_home, published_files, small_demo
+from tests.deploy.plant import postgres_home, published_files, published_objects, small_demo
 from tests.servers.celery import celery_workers
 from tests.servers.postgres import Postgres
 
@@ -125,6 +125,38 @@ def test_a_backfill_over_two_celery_workers_publishes_a_local_runs_bytes(
     run, steps = _partition_steps(instance)
     assert run.status == dg.DagsterRunStatus.SUCCESS and len(steps) == 2
     assert published_files(root) == local_run.published
+
+
+def test_a_celery_backfill_on_an_s3_data_root_with_a_cache_per_machine_publishes_a_local_runs_bytes(
+    local_run: LocalRun,
+    tmp_path: Path,
+    postgres: Postgres,
+    redis_url: str,
+    bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The deployment with nothing shared but the bucket, Postgres and Redis: the coordinator and each worker have
+    a cache (working folder) of their own, as machines of their own would."""
+    url = f"s3://{bucket}/home"
+    instance_folder = tmp_path / "instance"
+    postgres_home(instance_folder, postgres, monkeypatch, CELERY_INSTANCE)
+    _spread_env(instance_folder, local_run.sources, "celery", monkeypatch)
+    monkeypatch.setenv("PLANTDATA_HOME", url)  # DAGSTER_HOME stays the folder with the Postgres dagster.yaml
+    monkeypatch.setenv("PLANTDATA_CACHE", str(tmp_path / "coordinator"))
+    monkeypatch.setenv("PLANTDATA_CELERY_BROKER", f"{redis_url}/0")
+    monkeypatch.setenv("PLANTDATA_CELERY_BACKEND", f"{redis_url}/1")
+    caches = {name: {"PLANTDATA_CACHE": str(tmp_path / name)} for name in ("w1", "w2")}
+    with celery_workers(["w1", "w2"], CELERY, dict(os.environ), tmp_path, caches) as workers:
+        ran = CliRunner().invoke(main, ["run", "--sources", str(local_run.sources), "--parallel", str(CELERY)])
+        assert ran.exit_code == 0, ran.output
+        done = {w.name: w.tasks_done("execute_plan") for w in workers}
+    assert all(done.values()), f"steps each worker ran: {done}"
+    run, steps = _partition_steps(instance_for(url))
+    assert run.status == dg.DagsterRunStatus.SUCCESS and len(steps) == 2
+    for name in ("w1", "w2"):
+        assert any((tmp_path / name).rglob("*.parquet")), f"worker {name} worked in its own folder"
+    assert not (tmp_path / "instance" / "standardised").exists(), "no layer under the Dagster home's folder"
+    assert published_objects(url, tmp_path / "bucket") == local_run.published
 
 
 def _launched_on_the_workers(instance: dg.DagsterInstance, sources: Path, root: Path) -> dg.DagsterRun:

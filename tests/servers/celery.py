@@ -29,10 +29,17 @@ class Worker:
 
 
 @contextmanager
-def celery_workers(names: list[str], config_yaml: Path, env: Mapping[str, str], folder: Path) -> Iterator[list[Worker]]:
+def celery_workers(
+    names: list[str],
+    config_yaml: Path,
+    env: Mapping[str, str],
+    folder: Path,
+    own: Mapping[str, Mapping[str, str]] | None = None,
+) -> Iterator[list[Worker]]:
     """Start one worker per name and wait until all say they are ready. Each runs one task at a time in its own
     process (`--pool=solo`): a run launched onto a worker may then start child processes (the multiprocess
-    executor), which a prefork pool's daemonic children may not."""
+    executor), which a prefork pool's daemonic children may not. `own` adds variables to one worker's environment
+    (a cache of its own, as on a machine of its own)."""
     started: list[subprocess.Popen[bytes]] = []
     workers = [Worker(name, folder / f"{name}.log") for name in names]
     # dagster-celery runs a bare `celery`: the venv's bin must come first on PATH
@@ -44,7 +51,11 @@ def celery_workers(names: list[str], config_yaml: Path, env: Mapping[str, str], 
             with open(worker.log, "wb") as log:
                 started.append(
                     subprocess.Popen(
-                        command, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                        command,
+                        env={**environment, **(own or {}).get(worker.name, {})},
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
                     )
                 )
         _wait_ready(workers, started)
