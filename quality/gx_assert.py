@@ -21,8 +21,10 @@ the run takes the project's turn, published before it gives the turn back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import uuid
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
@@ -93,6 +95,8 @@ class GxJudge:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._session is not None:
+            self._pool.submit(self._session.close)
         self._pool.submit(self._turn.close)
         self._pool.shutdown(wait=True)
 
@@ -174,18 +178,31 @@ class _Session:
     context: Any
     source: Any
     name: str
+    database: Path | None = None  # the session's own DuckDB file of views
     checkpoint: Any = None
     built: list[Any] = field(default_factory=list)  # the validation results of this run: Data Docs rebuild these
 
     @classmethod
     def open(cls, gx_root: Path, source_name: str) -> _Session:
+        """A session over a DuckDB file of its own: GX keeps its DuckDB connection open for as long as the process
+        lives, and a file shared by every session would stay locked by a process that judged once (a later gate
+        in another process, given the project's turn, could then not open it)."""
         import great_expectations
 
         gx: Any = great_expectations  # GX 1.x re-exports its expectations without declaring them to type checkers
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         context = _context(gx, gx_root)
-        source = datasource(context, gx_root / "uncommitted" / "plantdata-gate.duckdb")
-        return cls(gx, context, source, source_name)
+        database = gx_root / "uncommitted" / f"{gx_store.GATE_DATABASE}-{uuid.uuid4().hex[:12]}.duckdb"
+        source = datasource(context, database)
+        return cls(gx, context, source, source_name, database)
+
+    def close(self) -> None:
+        """Let go of the DuckDB file (GX's engine, as far as it lets go) and remove it: its views were this run's."""
+        with contextlib.suppress(Exception):
+            self.source.get_execution_engine().close()
+        if self.database is not None:
+            for leftover in (self.database, self.database.with_name(self.database.name + ".wal")):
+                leftover.unlink(missing_ok=True)
 
 
 def target(rule: Rule) -> str:

@@ -24,7 +24,8 @@ from quality.data_docs import site_folder
 
 RECORD = ".plantdata-files.json"
 LOCK = ".plantdata.lock"
-LOCAL_ONLY = ("uncommitted/plantdata-gate.duckdb",)  # the gate's DuckDB file (and its WAL): this run's views only
+GATE_DATABASE = "plantdata-gate"  # `uncommitted/plantdata-gate-<session>.duckdb`: one run's views (quality.gx_assert)
+LOCAL_ONLY = (f"uncommitted/{GATE_DATABASE}",)  # those files (and their WALs) are never published
 SITE = "uncommitted/data_docs/"
 EXPECTATIONS = "expectations/"
 

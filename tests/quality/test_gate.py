@@ -242,3 +242,24 @@ def test_freshness_is_judged_on_the_newest_partition_and_never_deletes_gated_dat
     assert [r.name for r in newest.blocking_failures] == ["freshness"]
     assert publish_gated(stale, ["2024-03-30"], layout).blocked == {"2024-03-30": ["freshness"]}
     assert sorted(p.name for p in layout.gated("hist").iterdir()) == gated
+
+
+def _gate_in_a_process_of_its_own(sources: str, root: str, keys: list[str]) -> list[str]:
+    """What GX could not judge in a gate run of another process."""
+    source = load_sources(Path(sources)).get("hist")
+    evaluations = evaluate_source(source, keys, Layout(Path(root)), "second-process")
+    return [r.detail for e in evaluations for r in e.results if "could not judge" in (r.detail or "")]
+
+
+def test_a_process_that_judged_once_does_not_keep_other_processes_from_the_gx_project(
+    plant: Path, layout: Layout
+) -> None:
+    """GX keeps its DuckDB connection for the life of the process: each judge run has a DuckDB file of its own and
+    removes it, so a later gate in another process, given the project's turn, can open its own."""
+    import multiprocessing
+
+    keys = ["2024-03-30"]
+    assert _gate_in_a_process_of_its_own(str(plant), str(layout.root), keys) == []
+    assert not list((layout.gx() / "uncommitted").glob("plantdata-gate*")), "the run's DuckDB file is removed"
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool.apply(_gate_in_a_process_of_its_own, (str(plant), str(layout.root), keys)) == []
