@@ -3,7 +3,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 export PLANTDATA_HOME ?= $(CURDIR)/.plantdata
+ifneq (,$(findstring ://,$(PLANTDATA_HOME)))
+# a data root on object storage holds no Dagster home: this machine's (plantdata run uses the same)
+export DAGSTER_HOME ?= $(HOME)/.dagster-plantdata
+else
 export DAGSTER_HOME := $(PLANTDATA_HOME)/dagster
+endif
 export UV_PYTHON_DOWNLOADS := never
 PYTHON ?= python3.11
 UV_VERSION := 0.13.8
@@ -33,8 +38,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 setup: $(VENV)/.synced
-	@mkdir -p "$(DAGSTER_HOME)"
-	@$(BIN)/python -c 'from pathlib import Path; from pipelines.settings import prepare_dagster_home; prepare_dagster_home(Path("$(PLANTDATA_HOME)"))'
+	@$(BIN)/python -c 'from pipelines.settings import prepare_home; prepare_home()'
 	@$(BIN)/python -m quality.data_docs_assets
 
 demo: setup

@@ -36,7 +36,7 @@ from pipelines.location import execute_in_location
 from pipelines.parallel import Parallel, partitions_job_name, standardise_spread
 from pipelines.partitions import add_missing_partitions
 from pipelines.reclaim import owner_tags, reclaim_dead_runs
-from pipelines.settings import prepare_dagster_home
+from pipelines.settings import dagster_home_of, prepare_dagster_home
 from quality import history
 from quality.evaluate import quarantine_summary
 from quality.gate import suite_for
@@ -64,9 +64,7 @@ def instance_for(root: str | Path) -> dg.DagsterInstance:
 
     A data root on object storage has no Dagster home of its own: each machine names its instance (Postgres, a run
     launcher) with DAGSTER_HOME, as every Dagster process does; without one, the working folder's `dagster/`."""
-    layout = Layout.at(root)
-    chosen = os.environ.get("DAGSTER_HOME") if layout.remote else None
-    home = prepare_dagster_home(layout.root, Path(chosen).resolve() if chosen else None)
+    home = prepare_dagster_home(*dagster_home_of(Layout.at(root)))
     os.environ["DAGSTER_HOME"] = str(home)
     with exclusive(home / ".instance.lock"):
         return dg.DagsterInstance.get()

@@ -9,7 +9,7 @@ import yaml
 
 from config.commit import commit_bytes
 from config.errors import ConfigError
-from config.layout import Layout, data_root, home_root
+from config.layout import Layout, data_root, home_layout, home_root
 
 DEMO_SOURCES = Path(__file__).resolve().parent.parent / "demo_plant" / "sources.yaml"
 
@@ -37,6 +37,18 @@ concurrency:
     default_limit: 1
 """
 INSTANCE_CONFIG = "telemetry:\n  enabled: false\n" + POOLS
+
+
+def dagster_home_of(layout: Layout) -> tuple[Path, Path | None]:
+    """`prepare_dagster_home`'s arguments for a data root: its folder's `dagster/`, or, on object storage (which
+    holds no Dagster home), DAGSTER_HOME when set: each machine names its own instance there."""
+    chosen = os.environ.get("DAGSTER_HOME") if layout.remote else None
+    return layout.root, Path(chosen).resolve() if chosen else None
+
+
+def prepare_home() -> Path:
+    """`make setup`: the Dagster home of PLANTDATA_HOME, made ready."""
+    return prepare_dagster_home(*dagster_home_of(home_layout()))
 
 
 def prepare_dagster_home(root: Path, dagster_home: Path | None = None) -> Path:
