@@ -20,7 +20,7 @@ from config.layout import Layout
 from pipelines.cli import main
 from pipelines.location import ATTRIBUTE, LOCATION_NAME, MODULE, WORKING_DIRECTORY
 from pipelines.run import instance_for
-from pipelines.settings import prepare_dagster_home
+from pipelines.settings import dagster_home_of, prepare_dagster_home
 from tests.deploy.plant import postgres_home, small_demo
 from tests.servers.postgres import Postgres
 
@@ -107,3 +107,20 @@ def test_the_shipped_postgres_instance_validates() -> None:
     config, _ = dagster_instance_config(str(POSTGRES_INSTANCE.parent))
     assert config["storage"]["postgres"]["postgres_db"]["password"] == {"env": "DAGSTER_PG_PASSWORD"}
     assert config["concurrency"] == {"pools": {"default_limit": 1}}
+
+
+def test_a_data_root_on_object_storage_takes_each_machines_dagster_home_from_dagster_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bucket holds no Dagster home: DAGSTER_HOME names this machine's instance (Postgres, a run launcher), else
+    the working folder has one; a folder data root keeps its own `dagster/` whatever DAGSTER_HOME says."""
+    remote = Layout.at("s3://plant-bucket/site", {"PLANTDATA_CACHE": str(tmp_path / "cache")})
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "instance"))
+    assert dagster_home_of(remote) == (remote.root, tmp_path / "instance")
+    assert prepare_dagster_home(*dagster_home_of(remote)) == tmp_path / "instance"
+    assert (tmp_path / "instance" / "dagster.yaml").exists()
+    local = Layout(tmp_path / "home")
+    assert dagster_home_of(local) == (local.root, None)
+    assert prepare_dagster_home(*dagster_home_of(local)) == local.dagster_home()
+    monkeypatch.delenv("DAGSTER_HOME")
+    assert prepare_dagster_home(*dagster_home_of(remote)) == remote.root / "dagster"
