@@ -28,6 +28,8 @@ from config.sources import SourceConfig, SourcesFile
 from ingest.manifest import read_manifest, read_manifests
 from ingest.runner import Discovery
 from ingest.side_by_side import each
+from quality import history
+from quality.published import gated_names
 
 PACKAGE = Path(__file__).resolve().parent.parent
 CODE_FOLDERS = ("ingest", "quality", "config", "assets", "catalog", "pipelines")
@@ -69,16 +71,12 @@ def work_key(source: SourceConfig, discovery: Discovery, key: str, register: lis
 
 
 def newest_judged_content(layout: Layout, source: str, key: str) -> str | None:
-    """The content the newest gate evaluation of a partition judged (None: never evaluated), as the store has it."""
-    folder = layout.quality(source) / key
-    newest = sorted(name for name in layout.names(folder) if name.endswith(".json"))
-    if not newest:
-        return None
+    """The content the newest gate evaluation of a partition judged (None: never evaluated, or unreadable)."""
     try:
-        text = layout.read_text(folder / newest[-1])
-        return str(json.loads(text).get("content") or "") or None if text is not None else None
-    except (OSError, ValueError):
+        evaluation = history.newest(layout, source, key)
+    except (OSError, ValueError, TypeError):
         return None
+    return (evaluation.content or None) if evaluation is not None else None
 
 
 def privacy_inputs(sources: SourcesFile, layout: Layout) -> str:
@@ -95,15 +93,6 @@ def privacy_inputs(sources: SourcesFile, layout: Layout) -> str:
         with fsspec.open(sources.resolve(roster.location), "rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()
-
-
-def gated_files(layout: Layout, source: str) -> list[str]:
-    """The gated Parquet files of a source (`<partition>/part-*.parquet`, sorted), as the store lists them."""
-    return [
-        name
-        for name in layout.walk(layout.gated(source))
-        if name.count("/") == 1 and name.rsplit("/", 1)[1].startswith("part-") and name.endswith(".parquet")
-    ]
 
 
 class Ledger:
@@ -157,7 +146,7 @@ class Ledger:
     def publish_inputs(self, sources: SourcesFile, names: list[str], privacy: str) -> str:
         """What a publication reads: the gated files (their names, as the store lists them, and the standardised
         contents they were gated from), the privacy settings per source, the catalog rules, the code."""
-        gated = {name: [gated_files(self.layout, name), contents(self.layout, name)] for name in names}
+        gated = {name: [gated_names(self.layout, name), contents(self.layout, name)] for name in names}
         rules = (PACKAGE / "catalog" / "rules.yaml").read_bytes()
         return _sha({"gated": gated, "privacy": privacy, "rules": hashlib.sha256(rules).hexdigest(),
                      "code": code_version(), "sources": sources.model_dump(mode="json")})  # fmt: skip

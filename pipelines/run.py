@@ -31,7 +31,7 @@ from ingest.manifest import read_manifests
 from ingest.runner import discover_source, ordered_sources, retire_stale_partitions
 from pipelines.definitions import build_definitions
 from pipelines.jobs import PUBLISH_JOB, job_name
-from pipelines.ledger import Ledger, gated_files, privacy_inputs, register_state, work_key
+from pipelines.ledger import Ledger, privacy_inputs, register_state, work_key
 from pipelines.location import execute_in_location
 from pipelines.parallel import Parallel, partitions_job_name, standardise_spread
 from pipelines.partitions import add_missing_partitions
@@ -40,6 +40,7 @@ from pipelines.settings import dagster_home_of, prepare_dagster_home
 from quality import history
 from quality.evaluate import quarantine_summary
 from quality.gate import suite_for
+from quality.published import gated_partitions
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def run_all(
             SourceRun(source.name, len(known), result.success, result.run_id, error, problems, warnings, removed, unit)
         )
     # publish whatever passed the gate: gated/ holds only partitions that passed, whatever else failed
-    published = [s for s in ordered_sources(sources) if gated_files(layout, s.name)]
+    published = [s for s in ordered_sources(sources) if gated_partitions(layout, s.name)]
     if published:
         inputs = ledger.publish_inputs(sources, [s.name for s in published], privacy_inputs(sources, layout))
         if not ran and ledger.published(inputs):

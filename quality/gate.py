@@ -102,7 +102,7 @@ def evaluate_source(source: SourceConfig, keys: list[str], layout: Layout, run_i
                 con.execute(f"COPY flags TO {path_literal(flags)} (FORMAT parquet)")
                 flag_files.append((evaluation, flags))
                 evaluations.append(evaluation)
-                judge.submit(Judged(evaluation, _partition_files(layout, source, key), flags))
+                judge.submit(Judged(evaluation, part.files, flags))
             judge.finish()
         for evaluation, flags in flag_files:
             history.save_flags(layout, evaluation, flags)
@@ -272,11 +272,11 @@ def limit_memory(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
 
 
 def _partition_files(layout: Layout, source: SourceConfig, key: str) -> list[Path]:
-    # fetched: local paths to read also when the data root is on object storage (a second fetch costs nothing)
-    return [layout.fetch(p) for p in partition_files(layout, source.name, source.partitioning, key)]
+    """Local paths to read (fetched from object storage by `partition_files`)."""
+    return partition_files(layout, source.name, source.partitioning, key)
 
 
 def _register_files(source: SourceConfig, layout: Layout) -> list[str]:
     if source.register_source is None:
         return []
-    return [str(layout.fetch(p)) for p in sorted(source_files(layout, source.register_source, "file"))]
+    return [str(p) for p in sorted(source_files(layout, source.register_source, "file"))]

@@ -72,11 +72,17 @@ def gated_partitions(layout: Layout, source: str) -> list[str]:
     return sorted(_current_by_folder(layout, layout.gated(source), GATED))
 
 
+def gated_names(layout: Layout, source: str) -> list[str]:
+    """The current gated file of every partition of `source` (`day=2024-03-30/part-<sha>.parquet`, sorted by
+    partition), from the store's listing and records, without reading the files."""
+    current = _current_by_folder(layout, layout.gated(source), GATED)
+    return [f"{folder}/{name}" for folder in sorted(current) for name in current[folder]]
+
+
 def gated_files(layout: Layout, source: str) -> list[Path]:
     """The current gated file of every partition of `source`, as local paths to read (sorted by partition)."""
     base = layout.gated(source)
-    current = _current_by_folder(layout, base, GATED)
-    return [layout.fetch(base / folder / name) for folder in sorted(current) for name in current[folder]]
+    return [layout.fetch(base / name) for name in gated_names(layout, source)]
 
 
 def gate_quarantine_files(layout: Layout, source: str, partitioning: str, key: str) -> list[Path]:

@@ -49,15 +49,15 @@ def build(spec_path: Path, layout: Layout, run_id: str = "cli") -> BuildResult:
     lock = layout.name(versions.lock_file(layout, spec.name))
     with turn(layout.store, lock):  # staging, numbering and commit: one build at a time, on every machine
         versions.remove_leftovers(layout, spec.name)
-        _register_missing(layout, store, spec.name)
+        numbers = versions.version_numbers(layout, spec.name)  # listed once: nothing else commits during the turn
+        _register_missing(layout, store, spec.name, numbers)
         staging = versions.staging_dir(layout, spec.name)
         try:
             entries = _write_data(staging, assigned, roles)
             content = files.content_sha256(entries)
-            same = versions.same_as_latest(layout, spec.name, content, spec_sha, code_version())
+            same = versions.same_as_latest(layout, spec.name, numbers, content, spec_sha, code_version())
             if same is not None:
                 return BuildResult(spec.name, same, folder / f"v{same}", new=False, content_sha256=content)
-            numbers = versions.version_numbers(layout, spec.name)
             number = max([0, *numbers, *registry.registered_versions(store, spec.name)]) + 1
             manifest = compose_manifest(spec, spec_sha, number, entries, content, assigned, roles, inputs)
             (staging / files.MANIFEST).write_text(files.dumps(manifest), encoding="utf-8")
@@ -91,10 +91,10 @@ def _resolve(spec: TaskSpec, store: CatalogStore, layout: Layout) -> Inputs:
     return Inputs(sources, projects)
 
 
-def _register_missing(layout: Layout, store: CatalogStore, name: str) -> None:
+def _register_missing(layout: Layout, store: CatalogStore, name: str, numbers: list[int]) -> None:
     """Register versions committed by a build whose catalog registration failed (the folder came first)."""
     known = registry.registered_versions(store, name)
-    for number in versions.version_numbers(layout, name):
+    for number in numbers:
         if number not in known:
             folder = versions.dataset_dir(layout, name) / f"v{number}"
             manifest = files.read_manifest(layout, folder)

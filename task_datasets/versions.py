@@ -101,9 +101,8 @@ def remove_leftovers(layout: Layout, name: str) -> None:
             layout.remove(folder / file)
 
 
-def same_as_latest(layout: Layout, name: str, content: str, spec_sha: str, code: str) -> int | None:
-    """The latest version's number if its data, spec and code are those of this build."""
-    numbers = version_numbers(layout, name)
+def same_as_latest(layout: Layout, name: str, numbers: list[int], content: str, spec_sha: str, code: str) -> int | None:
+    """The latest of the committed versions `numbers` if its data, spec and code are those of this build."""
     if not numbers:
         return None
     latest = read_manifest(layout, dataset_dir(layout, name) / f"v{numbers[-1]}")

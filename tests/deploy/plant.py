@@ -6,6 +6,7 @@ import hashlib
 import re
 import shutil
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
@@ -33,6 +34,30 @@ def small_demo(exports: Path, folder: Path, sources: tuple[str, ...] = ("asset_r
     path = folder / "sources.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    """A plain in-process run of the small demo on a local folder: its sources file and what it published."""
+
+    sources: Path
+    published: dict[str, str]
+
+
+def local_run(folder: Path, pseudonym_key: str) -> LocalRun:
+    """Run the small demo (exports under `folder`, outside every data root: a file's path is part of its identity)
+    into a local data root with `pseudonym_key` (releases carry pseudonyms: runs compared must share it)."""
+    from pipelines.run import run_all
+
+    sources = small_demo(folder / "exports", folder)
+    root = folder / "local"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PLANTDATA_HOME", str(root))
+        patch.setenv("DAGSTER_HOME", str(root / "dagster"))
+        patch.setenv("PLANTDATA_PSEUDONYM_KEY", pseudonym_key)
+        outcomes = run_all(sources, root)
+    assert all(o.success and not o.problems for o in outcomes), outcomes
+    return LocalRun(sources, published_files(root))
 
 
 def postgres_home(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -26,9 +25,10 @@ from dagster._core.run_coordinator import DefaultRunCoordinator
 from pipelines.cli import main
 from pipelines.definitions import build_definitions
 from pipelines.location import job_code_origin, remote_job_origin
-from pipelines.run import instance_for, run_all
+from pipelines.run import instance_for
 from tests.conftest import REPO
-from tests.deploy.plant import postgres_home, published_files, published_objects, small_demo
+from tests.deploy.plant import LocalRun, postgres_home, published_files, published_objects
+from tests.deploy.plant import local_run as run_locally
 from tests.servers.celery import celery_workers
 from tests.servers.postgres import Postgres
 
@@ -41,28 +41,13 @@ PSEUDONYM_KEY = secrets.token_hex(32)
 INDEX_JOB = "index_historian"
 
 
-@dataclass(frozen=True)
-class LocalRun:
-    sources: Path
-    published: dict[str, str]
-
-
 @pytest.fixture(scope="module")
 def local_run(tmp_path_factory: pytest.TempPathFactory) -> LocalRun:
-    folder = tmp_path_factory.mktemp("backfill")
-    sources = small_demo(folder / "exports", folder)
-    root = folder / "local"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PLANTDATA_HOME", str(root))
-        patch.setenv("DAGSTER_HOME", str(root / "dagster"))
-        patch.setenv("PLANTDATA_PSEUDONYM_KEY", PSEUDONYM_KEY)
-        outcomes = run_all(sources, root)
-    assert all(o.success and not o.problems for o in outcomes), outcomes
-    published = published_files(root)
-    assert any(p.startswith("gated/historian/") for p in published) and any(
-        p.startswith("releases/") for p in published
+    made = run_locally(tmp_path_factory.mktemp("backfill"), PSEUDONYM_KEY)
+    assert any(p.startswith("gated/historian/") for p in made.published) and any(
+        p.startswith("releases/") for p in made.published
     )
-    return LocalRun(sources, published)
+    return made
 
 
 def _spread_env(root: Path, sources: Path, executor: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,30 +20,15 @@ from config.storage import open_storage
 from pipelines.cli import main
 from pipelines.run import run_all
 from quality.gx_store import LOCAL_ONLY  # the gate's own DuckDB views, this run's scratch
-from tests.deploy.plant import published_files, published_objects, small_demo
+from tests.deploy.plant import LocalRun, local_run, published_objects
 
 PSEUDONYM_KEY = secrets.token_hex(32)  # one deployment: every machine (and the local run) shares the key
 PUBLISHED = ("standardised", "quarantine", "gated", "manifests", "quality", "index", "releases", "gx", "datasets")
 
 
-@dataclass(frozen=True)
-class LocalRun:
-    sources: Path
-    published: dict[str, str]
-
-
 @pytest.fixture(scope="module")
-def local_run(tmp_path_factory: pytest.TempPathFactory) -> LocalRun:
-    folder = tmp_path_factory.mktemp("home-s3")
-    sources = small_demo(folder / "exports", folder)
-    root = folder / "local"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PLANTDATA_HOME", str(root))
-        patch.setenv("DAGSTER_HOME", str(root / "dagster"))
-        patch.setenv("PLANTDATA_PSEUDONYM_KEY", PSEUDONYM_KEY)
-        outcomes = run_all(sources, root)
-    assert all(o.success and not o.problems for o in outcomes), outcomes
-    return LocalRun(sources, published_files(root))
+def local(tmp_path_factory: pytest.TempPathFactory) -> LocalRun:
+    return local_run(tmp_path_factory.mktemp("home-s3"), PSEUDONYM_KEY)
 
 
 def _machine(monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
@@ -59,14 +43,14 @@ def _cli(*args: str) -> object:
 
 
 def test_a_run_on_an_s3_data_root_publishes_every_layer_there_and_another_machine_reads_it(
-    bucket: str, local_run: LocalRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bucket: str, local: LocalRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"s3://{bucket}/home"
     monkeypatch.setenv("PLANTDATA_HOME", url)
-    monkeypatch.setenv("PLANTDATA_SOURCES", str(local_run.sources))
+    monkeypatch.setenv("PLANTDATA_SOURCES", str(local.sources))
     monkeypatch.setenv("PLANTDATA_PSEUDONYM_KEY", PSEUDONYM_KEY)
     _machine(monkeypatch, tmp_path / "machine-a")
-    outcomes = run_all(local_run.sources, url)
+    outcomes = run_all(local.sources, url)
     assert all(o.success and not o.problems for o in outcomes), outcomes
 
     store = open_storage(url)
@@ -77,7 +61,7 @@ def test_a_run_on_an_s3_data_root_publishes_every_layer_there_and_another_machin
     assert missing == [], f"layers with no object in the bucket: {missing}"
     assert store.read_bytes("catalog/CURRENT").startswith(b"catalog-")
 
-    assert published_objects(url, tmp_path / "bucket") == local_run.published, "a local run's bytes"
+    assert published_objects(url, tmp_path / "bucket") == local.published, "a local run's bytes"
 
     working = home_layout().root
     assert working.is_relative_to(tmp_path / "machine-a")
@@ -99,7 +83,7 @@ def test_a_run_on_an_s3_data_root_publishes_every_layer_there_and_another_machin
     assert _cli("catalog", "list") == catalog_a
     assert _cli("sources", "status") == status_a
     pointer = store.read_bytes("catalog/CURRENT")
-    again = run_all(local_run.sources, url)
+    again = run_all(local.sources, url)
     assert all(o.success and not o.problems for o in again), again
     assert store.read_bytes("catalog/CURRENT") == pointer, "another machine finds nothing new to publish"
     new = set(store.walk("")) - objects
