@@ -68,6 +68,7 @@ class IndexedFile:
     compression: str = ""
     time_reading: str = "naive"  # see ingest.time_sql.TimeReading
     padded_tags: bool = False  # some tag has blanks around it: the standardiser trims before matching
+    numeric_quality: bool = False  # every quality is a decimal integer: the reader types it (see ingest.stage)
     unreadable: str = ""  # why the file cannot be read at all, and the fix ('' when readable)
     config: str = ""  # digest of the source options this entry was computed with
     etag: str = ""  # the store's version tag when it gives one (see ingest.files.FileStamp)
@@ -87,6 +88,7 @@ class StagedScan:
     records: int
     invalid_utf8: int
     padded_tags: bool = False
+    numeric_quality: bool = False
 
 
 Stager = Callable[[SourceFile, ReadableText, list[str], TimeReading], StagedScan | None]
@@ -99,6 +101,7 @@ class _Counts:
     naive: int = 0
     castable: int = 0  # of the timestamps with an offset, those DuckDB's typed reader takes as written
     padded_tags: int = 0  # tags with blanks around them (the typed tag reader would call them unknown)
+    numeric_quality: bool = False  # the typed pass read every quality as a number
 
 
 def options_digest(source: SourceConfig) -> str:
@@ -221,7 +224,9 @@ def _count_text(source: SourceConfig, file: SourceFile, text: ReadableText, stag
         reading = configured_reading(source, header)
         scanned = stage(file, text, header, reading) if stage is not None and reading is not None else None
         if scanned is not None:
-            counts = _Counts(scanned.partitions, padded_tags=int(scanned.padded_tags))
+            counts = _Counts(
+                scanned.partitions, padded_tags=int(scanned.padded_tags), numeric_quality=scanned.numeric_quality
+            )
             return _Counted(counts, scanned.records, "csv", scanned.invalid_utf8, staged=True)
         counted = _count_csv(source, text, header)
         data_lines = text.lines.data_lines(preamble)  # counted meanwhile on the sha256 thread
@@ -257,7 +262,14 @@ def _entry(
 ) -> IndexedFile:
     reading = time_reading(source, counts.with_offset, counts.naive, counts.castable).value
     total = sum(counts.partitions.values())
-    common = dict(time_reading=reading, config=digest, padded_tags=counts.padded_tags > 0, etag=file.etag, **how)
+    common = dict(
+        time_reading=reading,
+        config=digest,
+        padded_tags=counts.padded_tags > 0,
+        numeric_quality=counts.numeric_quality,
+        etag=file.etag,
+        **how,
+    )
     if source.partitioning == "file":
         key = partition_key_for_file(file.name)
         return IndexedFile(file.uri, file.name, file.size, file.mtime, sha, total, {key: total}, key, **common)  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from ingest.columns import (
     sql_str,
 )
 from ingest.errors import SourceFileError
-from ingest.quality_codes import QUALITY_CLASSES, quality_number_sql, quality_sql
+from ingest.quality_codes import QUALITY_CLASSES, TYPED_QUALITY, quality_number_sql, quality_sql
 from ingest.register import Register
 from ingest.time_sql import TimeReading, TimeSql, text_time_sql, typed_time_sql, typed_type
 
@@ -52,6 +52,7 @@ class ScanPlan:
     details: dict[str, str] = field(default_factory=dict)  # rule -> what it means here; `{value}`: the bad value
     detail_values: dict[str, str] = field(default_factory=dict)  # rule -> SQL of the value `{value}` quotes
     good_sql: str = ""  # SQL: true for a good row (as `rule_sql IS NULL`, without naming rules: cheaper per row)
+    quality_column: str | None = None  # file column of quality when the reader types it (TYPED_QUALITY)
 
     @property
     def good(self) -> str:
@@ -89,9 +90,16 @@ class _Builder:
     """Accumulates the plan of one file: read types, derived values, outputs and rules."""
 
     def __init__(
-        self, source: SourceConfig, header: list[str], reading: TimeReading, row_path: bool, padded_tags: bool
+        self,
+        source: SourceConfig,
+        header: list[str],
+        reading: TimeReading,
+        row_path: bool,
+        padded_tags: bool,
+        numeric_quality: bool = False,
     ) -> None:
         self.source, self.header, self.row_path, self.padded_tags = source, header, row_path, padded_tags
+        self.numeric_quality = numeric_quality and not row_path
         self.reading = TimeReading.TEXT if row_path else reading
         self.read_types = {name: "VARCHAR" for name in header}
         self.derived: list[tuple[str, str, int]] = []
@@ -175,14 +183,16 @@ def build_plan(
     reading: TimeReading = TimeReading.NAIVE,
     row_path: bool = False,
     padded_tags: bool = True,
+    numeric_quality: bool = False,
 ) -> ScanPlan:
     """The plan for one file with `header`; a missing mapped column is a clear file-level error.
 
-    `reading` and `padded_tags` come from discovery: how the time column can be read, and whether tags need
-    trimming before they are matched (if not, DuckDB's reader types them as the register's ENUM directly).
+    `reading`, `padded_tags` and `numeric_quality` come from discovery: how the time column can be read, whether
+    tags need trimming before they are matched (if not, DuckDB's reader types them as the register's ENUM
+    directly), and whether every quality is a decimal integer (then the reader types it as a BIGINT).
     """
     _check_columns(source, header, file_key)
-    builder = _Builder(source, header, reading, row_path, padded_tags)
+    builder = _Builder(source, header, reading, row_path, padded_tags, numeric_quality)
     if source.kind in READING_KINDS:
         return _readings_plan(builder, register, file_key)
     output: list[tuple[str, str]] = []
@@ -302,8 +312,13 @@ def _readings_plan(builder: _Builder, register: Register, file_key: str) -> Scan
                     tag_file_column,
                 )
         if quality_column is not None and quality_column in builder.header:
-            number = builder.derive("_quality_number", quality_number_sql(builder.ref(quality_column)))
-            code, class_, known = quality_sql(builder.ref(quality_column), number, source.quality_codes, QUALITY_ENUM)
+            typed = builder.numeric_quality
+            if typed:
+                builder.read_types[quality_column] = TYPED_QUALITY
+            number = builder.derive("_quality_number", quality_number_sql(builder.ref(quality_column), typed))
+            code, class_, known = quality_sql(
+                builder.ref(quality_column), number, source.quality_codes, QUALITY_ENUM, typed
+            )
             builder.enums[QUALITY_ENUM] = QUALITY_CLASSES
             quality_sql_ = builder.derive("_quality", code, layer=1)
             quality_class = builder.derive("_quality_class", class_, layer=1)
@@ -322,6 +337,7 @@ def _readings_plan(builder: _Builder, register: Register, file_key: str) -> Scan
         else:
             quality_sql_, quality_class = "NULL::BIGINT", "NULL::VARCHAR"
         tags_in_units = list(source.units)
+        typed_quality = quality_column if builder.numeric_quality and quality_column in builder.header else None
     else:
         excluded = {ts_column, *source.exclude_columns}
         unpivot = source.value_columns or [c for c in builder.header if c not in excluded]
@@ -347,6 +363,7 @@ def _readings_plan(builder: _Builder, register: Register, file_key: str) -> Scan
         value_sql = "s.value"
         quality_sql_, quality_class = "NULL::BIGINT", "NULL::VARCHAR"
         tags_in_units = [prefix + c for c in source.units]
+        typed_quality = None
     tag_names = [t.tag for t in register.tags]
     equipment_sql, unit_sql, value_sql, enums = _link_sql(
         source, register, tag_sql, value_sql, tags_in_units, tag_names
@@ -379,6 +396,7 @@ def _readings_plan(builder: _Builder, register: Register, file_key: str) -> Scan
         derived=builder.derived,
         details=builder.details,
         detail_values=builder.detail_values,
+        quality_column=typed_quality,
     )
 
 

@@ -75,24 +75,39 @@ def _normal(word: str) -> str:
     return " ".join(word.strip().lower().split())
 
 
-def quality_number_sql(column_sql: str) -> str:
-    """The quality as an unsigned number (decimal or 0x-hex; a signed 32-bit code made unsigned); NULL for words."""
+# How the reader types a quality column it may type: DuckDB reads decimal numbers as DECIMAL exactly as its BIGINT
+# cast reads text ('1e2', '192.0', ' 192'), but rejects hex ('0x40') and binary, which BIGINT would take. Hex marks an
+# OPC UA code (see `quality_sql`), which the number alone cannot tell: such a file is read with quality as text.
+TYPED_QUALITY = "DECIMAL(18,0)"
+
+
+def quality_number_sql(column_sql: str, typed: bool = False) -> str:
+    """The quality as an unsigned number (decimal or 0x-hex; a signed 32-bit code made unsigned); NULL for words.
+
+    `typed`: DuckDB's reader typed the column as `TYPED_QUALITY` (every quality of the file is a decimal number),
+    which spares the scan a text copy and two casts per reading."""
     # DuckDB's cast skips blanks around a decimal number itself; only hex with blanks needs the trimmed copy
-    number = f"COALESCE(TRY_CAST({column_sql} AS BIGINT), TRY_CAST(trim({column_sql}) AS BIGINT))"
+    number = (
+        f"{column_sql}::BIGINT"
+        if typed
+        else f"COALESCE(TRY_CAST({column_sql} AS BIGINT), TRY_CAST(trim({column_sql}) AS BIGINT))"
+    )
     return f"(CASE WHEN {number} < 0 THEN {number} + 4294967296 ELSE {number} END)"
 
 
 QUALITY_CLASSES = ("good", "uncertain", "bad")
 
 
-def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions, enum: str) -> tuple[str, str, str]:
+def quality_sql(
+    column_sql: str, number_sql: str, options: QualityCodeOptions, enum: str, typed: bool = False
+) -> tuple[str, str, str]:
     """SQL (code BIGINT, class as ENUM type `enum` of QUALITY_CLASSES, known) for a text quality column whose number
     is `number_sql` (computed once, by `quality_number_sql`); code and class are NULL when the text is not a known
     code, and `known` is false exactly then (a NULL quality is known: it stays NULL). The class is an ENUM: one byte
     a reading, nearly free, where text costs a third more. `known` tests a number's range only (every number in
     range has a class), so filtering good rows does not compute the class a second time."""
     # a text that reads as a number holds an 'x' only as its hex prefix: a byte search, not a lower-cased copy
-    hexadecimal = f"(strpos({column_sql}, 'x') + strpos({column_sql}, 'X') > 0)"
+    hexadecimal = "false" if typed else f"(strpos({column_sql}, 'x') + strpos({column_sql}, 'X') > 0)"
     ua = {"auto": f"({number_sql} > 255 OR {hexadecimal})", "opc_ua": "true", "opc_da": hexadecimal}[options.numeric]
     in_range = f"{number_sql} BETWEEN 0 AND 4294967295"
     if options.numeric == "opc_da":  # decimal numbers above a byte are no OPC DA quality
@@ -114,6 +129,10 @@ def quality_sql(column_sql: str, number_sql: str, options: QualityCodeOptions, e
         mapped_class = " ".join(f"WHEN {n} THEN {sql_literal(cls)}::{enum}" for n, (_, cls) in numbers.items())
         number_code = f"CASE {number_sql} {mapped_code} ELSE {number_sql} END"
         number_class = f"CASE {number_sql} {mapped_class} ELSE {number_class} END"
+    if typed:  # a typed column holds numbers only: no word table
+        code = f"CASE WHEN {in_range} THEN {number_code} END"
+        class_ = f"CASE WHEN {in_range} THEN {number_class} END"
+        return code, class_, f"({column_sql} IS NULL OR COALESCE({in_range}, false))"
     code = (
         f"CASE WHEN {column_sql} IS NULL THEN NULL WHEN {number_sql} IS NOT NULL THEN "
         f"CASE WHEN {in_range} THEN {number_code} END "

@@ -42,12 +42,24 @@ class LineCounter:
         self._offset = 0  # bytes seen before the current chunk
         self._line_start = 0  # offset of the current line's first byte
         self._pending_cr = False  # the previous chunk ended with '\r'
+        self._scratch = np.empty((2, 0), dtype=bool)
 
     def feed(self, chunk: bytes) -> None:
         if not chunk:
             return
         data = np.frombuffer(chunk, dtype=np.uint8)
-        breaks = np.flatnonzero(data == _NL)
+        if self._scratch.shape[1] < len(chunk):  # reused: a fresh array per chunk costs its page faults every time
+            self._scratch = np.empty((2, len(chunk)), dtype=bool)
+        line_feeds = np.equal(data, _NL, out=self._scratch[0, : len(chunk)])
+        if not _may_hold_empty_lines(chunk, data, line_feeds, self._scratch[1]):  # nearly every chunk: count only
+            self._lines.physical += int(np.count_nonzero(line_feeds))
+            last = chunk.rfind(b"\n")
+            if last >= 0:
+                self._line_start = self._offset + last + 1
+            self._pending_cr = bool(data[-1] == _CR)
+            self._offset += len(chunk)
+            return
+        breaks = np.flatnonzero(line_feeds)
         if len(breaks):
             starts = np.empty(len(breaks), dtype=np.int64)
             starts[0] = self._line_start - self._offset
@@ -80,6 +92,21 @@ class LineCounter:
                 if len(lines.empty) < MAX_LISTED_EMPTY:
                     lines.empty.append(lines.physical)
         return lines
+
+
+def _may_hold_empty_lines(chunk: bytes, data: np.ndarray, line_feeds: np.ndarray, scratch: np.ndarray) -> bool:
+    """Whether a chunk may hold an empty line: two line feeds in a row, a line feed, carriage return and line feed,
+    or a start that may end an empty line begun in the chunk before. `scratch` is room for one mask of the chunk."""
+    if chunk[:1] in (b"\n", b"\r") or len(chunk) < 3:
+        return True
+    size = len(chunk)
+    if np.logical_and(line_feeds[1:], line_feeds[:-1], out=scratch[: size - 1]).any():
+        return True
+    returns = np.equal(data[1:-1], _CR, out=scratch[: size - 2])
+    if not returns.any():
+        return False
+    np.logical_and(returns, line_feeds[2:], out=returns)
+    return bool(np.logical_and(returns, line_feeds[:-2], out=returns).any())
 
 
 def count_lines(chunks: Iterable[bytes]) -> RawLines:

@@ -76,20 +76,34 @@ def stage_csv(
     reading: TimeReading,
 ) -> StagedScan | None:
     """Scan a CSV file once into `folder`; None when its records are not its raw lines one to one (read it record by
-    record instead). Tags with blanks around them are looked for in what the typed reader rejected: if the register
-    knows them trimmed, the file is scanned again with tags read as text and trimmed."""
+    record instead).
+
+    The first scan types what it can in the reader: tags as the register's ENUM and quality as a whole number.
+    Tags with blanks around them are looked for in what the typed reader rejected: if the register knows them
+    trimmed, the file is scanned again with tags read as text and trimmed. A quality the reader could not take as a
+    number (a word, hex) has the file scanned again with quality read as text and decoded."""
 
     def data_lines() -> int:  # asked for after the scan: the raw count runs beside it on the sha256 thread
         return text.lines.data_lines(source.csv.skip_rows + (1 if source.csv.header else 0))
 
-    try:
-        return _stage_once(source, file, text.path, header, register, folder, reading, data_lines, padded=False)
-    except _TagsNeedTrimmingError:
-        return _stage_once(source, file, text.path, header, register, folder, reading, data_lines, padded=True)
+    padded, numeric_quality = False, True
+    while True:
+        try:
+            return _stage_once(
+                source, file, text.path, header, register, folder, reading, data_lines, padded, numeric_quality
+            )
+        except _TagsNeedTrimmingError:
+            padded = True
+        except _QualityNeedsTextError:
+            numeric_quality = False
 
 
 class _TagsNeedTrimmingError(Exception):
     """The typed tag reader rejected a tag the register knows once trimmed: scan again with tags as text."""
+
+
+class _QualityNeedsTextError(Exception):
+    """The typed reader rejected a quality that is not a decimal integer: scan again with quality as text."""
 
 
 def _stage_once(
@@ -102,6 +116,7 @@ def _stage_once(
     reading: TimeReading,
     data_lines: Callable[[], int],
     padded: bool,
+    numeric_quality: bool,
 ) -> StagedScan | None:
     home = partition_key_for_file(file.name) if source.partitioning == "file" else ""
     entry = IndexedFile(file.uri, file.name, file.size, file.mtime, "", 0, home=home, etag=file.etag)
@@ -111,7 +126,9 @@ def _stage_once(
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET preserve_insertion_order = false")
         con.execute(f"CREATE TEMP TABLE quarantine ({QUARANTINE_COLUMNS})")
-        plan = build_plan(source, header, register, file.name, reading, padded_tags=padded)
+        plan = build_plan(
+            source, header, register, file.name, reading, padded_tags=padded, numeric_quality=numeric_quality
+        )
         declare_enum(con, plan)
         rejects = ("rej", "scan")
         call, params = read_csv_call(
@@ -124,6 +141,8 @@ def _stage_once(
             return None
         if not padded and _padded_tags_rejected(con, source, plan, register):
             raise _TagsNeedTrimmingError
+        if plan.quality_column is not None and _rejected_in(con, plan.quality_column):
+            raise _QualityNeedsTextError
         quarantine_csv_rejects(con, source, plan, header, path, rejects[0], entry, None)
         invalid = con.execute(
             "SELECT count(DISTINCT line) FROM rej WHERE error_type IN ('INVALID UNICODE', 'INVALID ENCODING')"
@@ -150,7 +169,9 @@ def _stage_once(
         }
         (partial / COUNTS).write_text(json.dumps(counts), encoding="utf-8")
         _swap_in(partial, folder)
-        return StagedScan(partitions, records, int(invalid), padded_tags=padded)
+        return StagedScan(
+            partitions, records, int(invalid), padded_tags=padded, numeric_quality=plan.quality_column is not None
+        )
     finally:
         con.close()
         shutil.rmtree(partial, ignore_errors=True)
@@ -213,6 +234,12 @@ def staged_quarantine(folder: Path) -> Path | None:
 
 def _quarantined(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT COALESCE(sum(rows), 0) FROM quarantine").fetchall()[0][0])
+
+
+def _rejected_in(con: duckdb.DuckDBPyConnection, column: str) -> bool:
+    """Whether the typed reader rejected a value of `column` as not of its type."""
+    found = con.execute("SELECT count(*) FROM rej WHERE error_type = 'CAST' AND column_name = ?", [column]).fetchall()
+    return bool(found[0][0])
 
 
 def _padded_tags_rejected(

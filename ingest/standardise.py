@@ -196,7 +196,9 @@ def _standardise_csv(
 
     Returns the readings each input row becomes (wide exports: one per value column), and the readings written
     per partition."""
-    plan = build_plan(source, header, register, file.name, reading, padded_tags=file.padded_tags)
+    plan = build_plan(
+        source, header, register, file.name, reading, padded_tags=file.padded_tags, numeric_quality=file.numeric_quality
+    )
     declare_enum(con, plan)
     rejects = (f"rej{number}", f"scan{number}")
     call, params = read_csv_call(

@@ -11,6 +11,7 @@ import pytest
 
 import ingest.index
 import ingest.runner
+import ingest.stage
 from config.layout import Layout
 from config.sources import load_sources
 from ingest.index import cached_entries
@@ -171,3 +172,45 @@ def test_a_partly_taken_scan_is_not_trusted(sources_path: Path, layout: Layout) 
     ]
     assert len(read_output(layout, "hist")) == 4
     assert all(recount(historian, discovery.files, r.key, layout).ok for r in results)
+
+
+NUMERIC_QUALITY = (
+    "timestamp,tag,value,quality\n"
+    "2024-03-30 10:00:00,T1,1,192\n"  # OPC DA good
+    "2024-03-30 11:00:00,T1,2,2147483648\n"  # OPC UA bad
+    "2024-03-30 12:00:00,T1,3,-2147483648\n"  # OPC UA bad, written signed
+    "2024-03-30 13:00:00,T1,4,\n"  # no quality: stays empty
+    "2024-03-30 14:00:00,T1,5,4294967296\n"  # above 32 bits: no code
+    "2024-03-30 15:00:00,T1,6,64\n"  # OPC DA uncertain
+)
+
+
+@pytest.mark.parametrize("word", [None, "Good", "0x80000000", "0x40"])
+def test_quality_typed_by_the_reader_decodes_as_text_does(
+    write: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, word: str | None
+) -> None:
+    """Whole-number qualities are typed by the reader (no text copy per reading); one that is not (a word, hex)
+    has the file scanned again with quality as text. Either way the rows are those of the text reading."""
+    write("reg.csv", REGISTER)
+    export = NUMERIC_QUALITY + (f"2024-03-30 16:00:00,T1,7,{word}\n" if word else "")
+    write("hist/1.csv", export)
+    path = write("sources.yaml", SOURCES)
+    typed = _outcome(path, Layout(tmp_path / "typed"))
+    [entry] = cached_entries(Layout(tmp_path / "typed"), load_sources(path).get("hist"))
+    assert entry.numeric_quality is (word is None) and entry.reader == "csv"
+    with monkeypatch.context() as patched:  # every quality read as text, as before the typed reading
+        patched.setattr(ingest.stage, "_rejected_in", lambda *args: True)
+        text = _outcome(path, Layout(tmp_path / "text"))
+    assert typed == text
+    _, good, bad = typed
+    qualities = sorted((json.loads(g)["value"], json.loads(g)["quality"], json.loads(g)["quality_class"]) for g in good)
+    expected = [(1.0, 192, "good"), (2.0, 2147483648, "bad"), (3.0, 2147483648, "bad"), (4.0, None, None)]
+    expected.append((6.0, 64, "uncertain"))
+    if word == "Good":
+        expected.append((7.0, 0, "good"))
+    if word == "0x80000000":
+        expected.append((7.0, 2147483648, "bad"))
+    if word == "0x40":  # hex is an OPC UA code: good, where the byte 64 in OPC DA is uncertain
+        expected.append((7.0, 64, "good"))
+    assert qualities == sorted(expected)
+    assert [json.loads(b)["rule"] for b in bad] == ["unknown_quality_code"] and "4294967296" in bad[0]
