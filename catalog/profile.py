@@ -2,7 +2,8 @@
 histogram for numeric columns.
 
 Two scans, whatever the width: one for counts, distinct values and ranges, one for the histograms (their bins need
-the range) and the quartiles (a reservoir sample per column, as approximate as SUMMARIZE's and far cheaper).
+the range) and the quartiles (a reservoir sample per column, as approximate as SUMMARIZE's and far cheaper); the
+ranges of text columns come from their distinct values (see `_text_ranges`).
 DuckDB's SUMMARIZE computes statistics nobody shows (mean, standard deviation, exact-width quantiles of every
 column) and took four times as long on 10M readings; it remains the fallback for column types these aggregates
 do not take (nested ones).
@@ -70,6 +71,10 @@ def _is_nested(type_: str) -> bool:
     return type_.endswith("]") or type_.startswith(NESTED)
 
 
+def _is_text(type_: str) -> bool:
+    return type_.startswith(TEXT) and not _is_nested(type_)
+
+
 def _is_numeric(type_: str) -> bool:
     return type_.startswith(NUMERIC) and not _is_nested(type_)  # BIGINT[] is a list
 
@@ -77,12 +82,15 @@ def _is_numeric(type_: str) -> bool:
 def _profile(
     con: duckdb.DuckDBPyConnection, paths: list[str], columns: list[tuple[str, str]], kind: SourceKind | None
 ) -> list[ColumnProfile]:
-    """Counts, distinct values and ranges in one scan; histograms and quartiles in a second."""
+    """Counts, distinct values and ranges in one scan (text ranges apart, see `_text_ranges`); histograms and
+    quartiles in a second."""
     first = ["count(*)"]
+    text_shown = [name for name, type_ in columns if _is_text(type_) and _values_shown(kind, name, type_)]
     for name, type_ in columns:
         c = _ident(name)
         first += [f"count({c})", f"approx_count_distinct({c})"]
-        first += [f"min({c})::VARCHAR", f"max({c})::VARCHAR"] if _values_shown(kind, name, type_) else ["NULL", "NULL"]
+        shown = _values_shown(kind, name, type_) and name not in text_shown
+        first += [f"min({c})::VARCHAR", f"max({c})::VARCHAR"] if shown else ["NULL", "NULL"]
         if _is_numeric(type_):
             finite = f"FILTER (WHERE isfinite({c}::DOUBLE))"
             first += [f"min({c}::DOUBLE) {finite}", f"max({c}::DOUBLE) {finite}"]
@@ -92,6 +100,9 @@ def _profile(
     for name, type_ in columns:
         width = 6 if _is_numeric(type_) else 4
         ranges[name], found = tuple(found[:width]), found[width:]
+    distinct = {name: int(ranges[name][1] or 0) for name in text_shown}
+    for name, (low, high) in _text_ranges(con, paths, distinct).items():
+        ranges[name] = (ranges[name][0], ranges[name][1], low, high, *ranges[name][4:])
     second: list[str] = []
     for name, type_ in columns:
         c, facts = _ident(name), ranges[name]
@@ -121,6 +132,35 @@ def _profile(
             )
         )
     return profiles
+
+
+FEW_VALUES = 100_000  # a text column with about this many distinct values or fewer: its range from its values
+
+
+def _text_ranges(
+    con: duckdb.DuckDBPyConnection, paths: list[str], distinct: dict[str, int]
+) -> dict[str, tuple[str | None, str | None]]:
+    """Min and max of text columns, given their approximate distinct counts.
+
+    Comparing strings row by row is the slowest aggregate there is (a third of a second per code column over 10M
+    readings); the distinct values of a column with few of them are found by hashing, which reads a Parquet
+    dictionary once per page, and their min and max cost nothing. Columns with many values are compared row by row,
+    all in one scan, so memory does not grow with them."""
+    few = [name for name, count in distinct.items() if count <= FEW_VALUES]
+    many = [name for name in distinct if name not in few]
+    found: dict[str, tuple[str | None, str | None]] = {}
+    if few:
+        per_column = [
+            f"(SELECT [min(v)::VARCHAR, max(v)::VARCHAR] FROM (SELECT DISTINCT {_ident(name)} AS v FROM {SCAN}))"
+            for name in few
+        ]
+        row = con.execute(f"SELECT {', '.join(per_column)}", [paths] * len(few)).fetchone() or ()
+        found.update((name, (pair[0], pair[1])) for name, pair in zip(few, row, strict=True))
+    if many:
+        aggregates = ", ".join(f"min({_ident(n)})::VARCHAR, max({_ident(n)})::VARCHAR" for n in many)
+        values = list(con.execute(f"SELECT {aggregates} FROM {SCAN}", [paths]).fetchone() or ())
+        found.update((name, (values[2 * i], values[2 * i + 1])) for i, name in enumerate(many))
+    return found
 
 
 def _bins(histogram: dict[Any, Any] | None) -> str | None:

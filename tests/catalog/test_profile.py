@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
+
+import catalog.profile
 
 from catalog.profile import profile
 from config.kinds import SourceKind
@@ -48,3 +51,24 @@ def test_nested_columns_are_profiled_too(tmp_path: Path) -> None:
     by_name = {c.name: c for c in profile([str(tmp_path / "part-0.parquet")])}
     assert set(by_name) == {"spans", "meta", "n"}
     assert (by_name["spans"].nulls, by_name["n"].max, by_name["n"].rows) == (1, "3", 3)
+
+
+@pytest.mark.parametrize("few_values", [100_000, 0])
+def test_text_ranges_are_the_columns_min_and_max_however_many_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, few_values: int
+) -> None:
+    """Text ranges come from distinct values when a column has few, compared row by row when it has many: the same
+    min and max either way, NULLs left out, and none at all for a column that may name people."""
+    monkeypatch.setattr(catalog.profile, "FEW_VALUES", few_values)
+    equipment = [f"P-{i % 37:03d}" for i in range(5000)] + [None]
+    orders = [f"WO-{(i * 7919) % 5001:05d}" for i in range(5001)]
+    table = pa.table({"equipment_id": equipment, "wo_id": orders, "description": ["Müller called"] * 5001})
+    pq.write_table(table, tmp_path / "part-0.parquet")
+    by_name = {c.name: c for c in profile([str(tmp_path / "part-0.parquet")], SourceKind.WORK_ORDERS)}
+    assert (by_name["equipment_id"].min, by_name["equipment_id"].max, by_name["equipment_id"].nulls) == (
+        "P-000",
+        "P-036",
+        1,
+    )
+    assert (by_name["wo_id"].min, by_name["wo_id"].max) == ("WO-00000", "WO-05000")
+    assert (by_name["description"].min, by_name["description"].max) == (None, None)
