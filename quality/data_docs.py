@@ -16,6 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.bccache
+
 from config.commit import commit_bytes
 from quality.data_docs_assets import DataDocsAssetsError, cdn_urls, require_vendored
 
@@ -56,6 +59,7 @@ def build_offline_data_docs(context: Any, gx_root: Path, resources: list[Any] | 
     Fails (naming the page and the address) when a page would still load something from another host: a GX
     upgrade that adds a CDN needs its package in `quality/data_docs_assets.lock.json`."""
     vendor = require_vendored()
+    _compile_templates_once()
     _without_tutorial_links(context)
     context.build_data_docs(resource_identifiers=resources or None)
     site = site_folder(gx_root)
@@ -70,6 +74,52 @@ def build_offline_data_docs(context: Any, gx_root: Path, resources: list[Any] | 
                 "vendor its npm package in quality/data_docs_assets.lock.json and run `make setup`"
             )
     return site / "index.html"
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled page templates kept for the life of the process, whatever Environment asks: GX makes a jinja
+    Environment per view, so every Data Docs build parsed and compiled its fifty-odd templates again (about half of
+    a build). A template's key covers its name and source, so a changed template is compiled anew."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, Any] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        bucket.code = self._code.get(bucket.key)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.code
+
+
+_COMPILED = _CompiledTemplates()
+
+
+def _compile_templates_once() -> None:
+    """Have every GX page view share `_COMPILED` (GX offers no setting for it: its views' Environment is set after
+    they are made)."""
+    from great_expectations.render.view.view import DefaultJinjaView
+
+    if getattr(DefaultJinjaView, "_plantdata_compiled", None) is _COMPILED:
+        return
+    made = DefaultJinjaView.__init__
+
+    def share(self: Any, *args: Any, **kwargs: Any) -> None:
+        made(self, *args, **kwargs)
+        self.env.bytecode_cache = _COMPILED
+
+    DefaultJinjaView.__init__ = share  # type: ignore[method-assign]
+    DefaultJinjaView._plantdata_compiled = _COMPILED  # type: ignore[attr-defined]
+
+
+def compile_page_templates() -> None:
+    """Compile every GX page template now, into `_COMPILED`: a gate does it on its GX thread while DuckDB evaluates,
+    so the Data Docs build at the end of the run does not."""
+    from great_expectations.render.view.view import DefaultJinjaView
+
+    _compile_templates_once()
+    environment = DefaultJinjaView().env
+    for name in environment.list_templates():
+        environment.get_template(name)
 
 
 def _without_tutorial_links(context: Any) -> None:

@@ -38,7 +38,7 @@ from config.locks import exclusive, turn
 from config.quality import QualityOptions
 from config.sql import path_list, path_literal, quote_ident, sql_literal
 from quality import gx_store
-from quality.data_docs import build_offline_data_docs, validation_run_id
+from quality.data_docs import build_offline_data_docs, compile_page_templates, validation_run_id
 from quality.evaluate import PartitionEvaluation, RuleResult
 from quality.gx_duckdb import datasource, define_views
 from quality.readings_pass import EXPLAINING
@@ -192,6 +192,7 @@ class _Session:
         gx: Any = great_expectations  # GX 1.x re-exports its expectations without declaring them to type checkers
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         context = _context(gx, gx_root)
+        compile_page_templates()  # on the GX thread, beside DuckDB: the Data Docs build at the end is shorter
         database = gx_root / "uncommitted" / f"{gx_store.GATE_DATABASE}-{uuid.uuid4().hex[:12]}.duckdb"
         source = datasource(context, database)
         return cls(gx, context, source, source_name, database)

@@ -11,7 +11,6 @@ import pyarrow.parquet as pq
 import pytest
 
 import catalog.profile
-
 from catalog.profile import profile
 from config.kinds import SourceKind
 

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import great_expectations
 import pytest
 
-from quality.data_docs import external_urls, remote_references, validation_run_id
+from quality.data_docs import compile_page_templates, external_urls, remote_references, validation_run_id
 from quality.data_docs_assets import DataDocsAssetsError, cdn_urls, missing, packages, require_vendored, vendor
 
 TEMPLATES = Path(great_expectations.__file__).parent / "render" / "view" / "templates"
@@ -135,3 +135,20 @@ def test_the_index_lists_the_validations_the_gate_keeps(tmp_path: Path, monkeypa
     assert len(listed) == len(kept) == 2
     assert all((site / page).is_file() for page in listed)
     assert sorted(p.relative_to(site).as_posix() for p in (site / "validations").rglob("*.html")) == sorted(listed)
+
+
+def test_gx_page_templates_are_compiled_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GX makes a jinja Environment per page view; every view shares the templates compiled beside the gate's
+    DuckDB work, so a Data Docs build does not compile them again."""
+    from great_expectations.render.view.view import DefaultJinjaView
+
+    compile_page_templates()
+    environment = DefaultJinjaView().env
+    names = environment.list_templates()
+    assert "page.j2" in names and len(names) > 20
+
+    def compiled_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a GX page template was compiled again")
+
+    monkeypatch.setattr(environment, "compile", compiled_again)
+    assert all(environment.get_template(name) is not None for name in names)
