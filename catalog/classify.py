@@ -38,9 +38,12 @@ class Suggestion:
     reasons: list[str]
 
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when PyYAML was built with it: far faster
+
+
 @lru_cache(maxsize=4)
 def load_rules(path: Path = RULES_FILE) -> dict[str, Any]:
-    rules: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    rules: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     for rule in rules["classification"]:
         for axis, value in rule["set"].items():
             AXES[axis](value)  # an unknown axis or value fails here, naming it
@@ -53,24 +56,31 @@ def load_rules(path: Path = RULES_FILE) -> dict[str, Any]:
 
 
 def facts_for(
-    paths: list[str], kind: str, system: str, register_files: list[str], personal_data: bool = False
+    paths: list[str],
+    kind: str,
+    system: str,
+    register_files: list[str],
+    personal_data: bool = False,
+    text_average_length: float | None = None,
 ) -> Facts:
+    """What the classification and grading rules ask of a dataset. `text_average_length`: the highest average
+    length of its text columns when already known (the personal-data scan counts every text value), else measured.
+    """
     con = duckdb.connect()
     try:
         relation = "read_parquet(?, hive_partitioning = false)"
         described = con.execute(f"DESCRIBE SELECT * FROM {relation}", [paths]).fetchall()
-        texts = [name for name, type_, *_ in described if type_ == "VARCHAR"]
-        longest = 0.0
-        for name in texts:
-            ident = '"' + name.replace('"', '""') + '"'
-            found = con.execute(f"SELECT avg(length({ident})) FROM {relation}", [paths]).fetchone()
-            longest = max(longest, float(found[0] or 0) if found else 0.0)
-        rows_found = con.execute(f"SELECT count(*) FROM {relation}", [paths]).fetchone()
+        texts = ['"' + str(name).replace('"', '""') + '"' for name, type_, *_ in described if type_ == "VARCHAR"]
+        texts = texts if text_average_length is None else []
         has_equipment = any(name == "equipment_id" for name, *_ in described)
-        equipment, safety = 0, False
+        # one scan: rows, each text column's average length, and the equipment the rows are about
+        measures = ["count(*)", *(f"avg(length({ident}))" for ident in texts)]
+        measures.append("count(DISTINCT equipment_id)" if has_equipment else "0")
+        found = list(con.execute(f"SELECT {', '.join(measures)} FROM {relation}", [paths]).fetchone() or ())
+        rows_found = found[:1]
+        longest = max((float(length or 0) for length in found[1:-1]), default=text_average_length or 0.0)
+        equipment, safety = int(found[-1] or 0), False
         if has_equipment:
-            found = con.execute(f"SELECT count(DISTINCT equipment_id) FROM {relation}", [paths]).fetchone()
-            equipment = int(found[0]) if found else 0
             if register_files:
                 hit = con.execute(
                     f"SELECT count(*) FROM (SELECT DISTINCT equipment_id FROM {relation}) d JOIN "

@@ -77,6 +77,7 @@ def publish_source(
             source.system.value,
             _register_files(source, layout),
             report.found,
+            report.longest_average_length,
         )
         suggestion = suggest(facts)
         grade = grade_override or suggestion.grade

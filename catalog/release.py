@@ -17,6 +17,7 @@ import os
 import shutil
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,7 @@ class ColumnFindings:
     values: int  # non-null values scanned
     distinct_values: int
     name_column: bool
+    average_length: float = 0.0  # characters per non-null value (free text is long: classification asks)
 
 
 @dataclass
@@ -59,6 +61,11 @@ class PiiReport:
     @property
     def found(self) -> bool:
         return any(c.entities for c in self.columns)
+
+    @property
+    def longest_average_length(self) -> float:
+        """The highest average length of any text column's values, in characters."""
+        return max((c.average_length for c in self.columns), default=0.0)
 
     def totals(self) -> dict[str, int]:
         total: Counter[str] = Counter()
@@ -78,10 +85,13 @@ def scan(
     """
     report = PiiReport(settings.treatment, ner=settings.ner)
     replacements: dict[str, dict[str, str]] = {}
-    scanner = shared_scanner(settings)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pii-load") as pool:
+        loading = pool.submit(shared_scanner, settings)  # the recognizers load while DuckDB counts the values
+        counted = list(text_value_counts(files))
+        scanner = loading.result()
     scanner.clear_cache()
     scanned: list[tuple[str, dict[str, int], MaskedTexts, bool, bool]] = []
-    for column, values in text_value_counts(files):
+    for column, values in counted:
         names = may_name_people(kind, column)
         masked, through_ner = mask_distinct(list(values), scanner, workers, names)
         report.texts_through_ner += through_ner
@@ -170,7 +180,9 @@ def _column_findings(
             for entity, n in found.items():
                 entities[entity] += n * rows
             changes[value] = text
-    findings = ColumnFindings(column, dict(entities), rows_affected, sum(values.values()), len(values), name_column)
+    count = sum(values.values())
+    average = sum(len(value) * rows for value, rows in values.items()) / count if count else 0.0
+    findings = ColumnFindings(column, dict(entities), rows_affected, count, len(values), name_column, average)
     return findings, changes
 
 
