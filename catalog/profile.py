@@ -17,6 +17,8 @@ min and max are withheld.
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,10 +49,14 @@ class ColumnProfile:
     histogram: str | None
 
 
-def profile(paths: list[str], kind: SourceKind | None = None) -> list[ColumnProfile]:
+def profile(
+    paths: list[str], kind: SourceKind | None = None, known_text: Mapping[str, Mapping[str, int]] | None = None
+) -> list[ColumnProfile]:
     """Every column's profile; numeric columns also get a 10-bin equal-width histogram (JSON).
 
     Text columns that may hold personal data for `kind` (every text column when `kind` is None) get no min/max.
+    `known_text`: text columns whose values are known already, `{value: rows}` without NULLs (the personal-data
+    scan counts them): their distinct count is exact and they are not read again.
     """
     con = duckdb.connect()
     try:
@@ -58,7 +64,7 @@ def profile(paths: list[str], kind: SourceKind | None = None) -> list[ColumnProf
         columns = [(str(n), str(t)) for n, t, *_ in con.execute(f"DESCRIBE SELECT * FROM {SCAN}", [paths]).fetchall()]
         if any(_is_nested(type_) for _, type_ in columns):  # lists, structs, maps: SUMMARIZE knows them
             return _summarized(con, paths, kind)
-        return _profile(con, paths, columns, kind)
+        return _profile(con, paths, columns, kind, known_text or {})
     finally:
         con.close()
 
@@ -80,13 +86,23 @@ def _is_numeric(type_: str) -> bool:
 
 
 def _profile(
-    con: duckdb.DuckDBPyConnection, paths: list[str], columns: list[tuple[str, str]], kind: SourceKind | None
+    con: duckdb.DuckDBPyConnection,
+    paths: list[str],
+    columns: list[tuple[str, str]],
+    kind: SourceKind | None,
+    known_text: Mapping[str, Mapping[str, int]],
 ) -> list[ColumnProfile]:
-    """Counts, distinct values and ranges in one scan (text ranges apart, see `_text_ranges`); histograms and
-    quartiles in a second."""
+    """Counts, distinct values and ranges in one scan (text ranges apart, see `_text_ranges`), histograms and
+    quartiles too when the files' statistics give every numeric column's finite range; else those in a second scan.
+    The scan's own ranges check the statistics: where they differ, the histograms are made again from the scan's."""
     first = ["count(*)"]
-    text_shown = [name for name, type_ in columns if _is_text(type_) and _values_shown(kind, name, type_)]
+    known = {name: known_text[name] for name, type_ in columns if _is_text(type_) and name in known_text}
+    text_shown = [
+        name for name, type_ in columns if _is_text(type_) and _values_shown(kind, name, type_) and name not in known
+    ]
     for name, type_ in columns:
+        if name in known:
+            continue
         c = _ident(name)
         first += [f"count({c})", f"approx_count_distinct({c})"]
         shown = _values_shown(kind, name, type_) and name not in text_shown
@@ -94,29 +110,33 @@ def _profile(
         if _is_numeric(type_):
             finite = f"FILTER (WHERE isfinite({c}::DOUBLE))"
             first += [f"min({c}::DOUBLE) {finite}", f"max({c}::DOUBLE) {finite}"]
+    numeric = [name for name, type_ in columns if _is_numeric(type_)]
+    footer = _finite_ranges_from_statistics(con, paths, numeric)
+    spread_first = len(footer) == len(numeric)  # histogram bins known before reading: one scan does it all
+    if spread_first:
+        first += _spread_sql(columns, footer)
     found = list(con.execute(f"SELECT {', '.join(first)} FROM {SCAN}", [paths]).fetchone() or ())
     rows = int(found.pop(0))
     ranges: dict[str, tuple[Any, ...]] = {}
     for name, type_ in columns:
+        if name in known:
+            values = known[name]
+            shown = _values_shown(kind, name, type_) and values
+            low, high = (min(values), max(values)) if shown else (None, None)  # Python orders str as DuckDB does
+            ranges[name] = (sum(values.values()), len(values), low, high)
+            continue
         width = 6 if _is_numeric(type_) else 4
         ranges[name], found = tuple(found[:width]), found[width:]
     distinct = {name: int(ranges[name][1] or 0) for name in text_shown}
     for name, (low, high) in _text_ranges(con, paths, distinct).items():
         ranges[name] = (ranges[name][0], ranges[name][1], low, high, *ranges[name][4:])
-    second: list[str] = []
-    for name, type_ in columns:
-        c, facts = _ident(name), ranges[name]
-        if _is_numeric(type_):
-            low, high = facts[4], facts[5]
-            bins = f"equi_width_bins({low!r}::DOUBLE, {high!r}::DOUBLE, 10, false)"
-            second.append(
-                f"histogram({c}::DOUBLE, {bins}) FILTER (WHERE isfinite({c}::DOUBLE))" if low is not None else "NULL"
-            )
-            second.append(f"reservoir_quantile({c}, {QUARTILES})")
-        elif type_ in TEMPORAL:
-            back = f"lambda q: {TEMPORAL[type_]}(q)::VARCHAR"
-            second.append(f"list_transform(reservoir_quantile(epoch_us({c}), {QUARTILES}), {back})")
-    spread = list(con.execute(f"SELECT {', '.join(second)} FROM {SCAN}", [paths]).fetchone() or ()) if second else []
+    scanned = {name: (ranges[name][4], ranges[name][5]) for name in numeric}
+    spread = found  # what the first scan computed after the ranges: histograms and quartiles, if it could
+    if not spread_first or any(_as_float(footer[name]) != _as_float(scanned[name]) for name in numeric):
+        second = _spread_sql(columns, scanned)  # bins from the scanned ranges (the files' statistics differ)
+        spread = (
+            list(con.execute(f"SELECT {', '.join(second)} FROM {SCAN}", [paths]).fetchone() or ()) if second else []
+        )
     profiles = []
     for name, type_ in columns:
         count, distinct, low, high = ranges[name][:4]
@@ -132,6 +152,71 @@ def _profile(
             )
         )
     return profiles
+
+
+def _spread_sql(columns: list[tuple[str, str]], finite: Mapping[str, tuple[Any, Any]]) -> list[str]:
+    """Histograms (bins over each numeric column's `finite` range) and quartiles, in column order."""
+    spread: list[str] = []
+    for name, type_ in columns:
+        c = _ident(name)
+        if _is_numeric(type_):
+            low, high = finite[name]
+            bins = f"equi_width_bins({low!r}::DOUBLE, {high!r}::DOUBLE, 10, false)"
+            spread.append(
+                f"histogram({c}::DOUBLE, {bins}) FILTER (WHERE isfinite({c}::DOUBLE))" if low is not None else "NULL"
+            )
+            spread.append(f"reservoir_quantile({c}, {QUARTILES})")
+        elif type_ in TEMPORAL:
+            back = f"lambda q: {TEMPORAL[type_]}(q)::VARCHAR"
+            spread.append(f"list_transform(reservoir_quantile(epoch_us({c}), {QUARTILES}), {back})")
+    return spread
+
+
+def _finite_ranges_from_statistics(
+    con: duckdb.DuckDBPyConnection, paths: list[str], numeric: list[str]
+) -> dict[str, tuple[float | None, float | None]]:
+    """The finite range of each numeric column the Parquet footers tell exactly: every column chunk with values has
+    exact min and max, no infinity, and (floating point) a NaN count of zero. Columns they cannot tell are left out.
+    """
+    if not numeric:
+        return {}
+    try:
+        chunks = con.execute(
+            "SELECT path_in_schema, type, stats_min_value, stats_max_value, stats_null_count, stats_nan_count, "
+            "min_is_exact, max_is_exact, num_values FROM parquet_metadata(?) WHERE path_in_schema IN "
+            "(SELECT unnest(?::VARCHAR[]))",
+            [paths, numeric],
+        ).fetchall()
+    except duckdb.Error:
+        return {}
+    lows: dict[str, list[float]] = {name: [] for name in numeric}
+    highs: dict[str, list[float]] = {name: [] for name in numeric}
+    untold: set[str] = set()
+    for name, physical, low, high, nulls, nans, low_exact, high_exact, values in chunks:
+        if nulls is None:
+            untold.add(name)
+        elif nulls >= values:  # only NULLs here
+            continue
+        elif low is None or high is None or low_exact is not True or high_exact is not True:
+            untold.add(name)  # a writer that keeps no statistics, or truncated ones
+        elif physical in {"FLOAT", "DOUBLE"} and nans != 0:  # NaN left out of min and max, or not counted
+            untold.add(name)
+        else:
+            try:
+                low_value, high_value = float(low), float(high)
+            except ValueError:
+                untold.add(name)
+                continue
+            if not (math.isfinite(low_value) and math.isfinite(high_value)):
+                untold.add(name)
+            lows[name].append(low_value)
+            highs[name].append(high_value)
+    told = {name for name, _, *_ in chunks} - untold
+    return {name: (min(lows[name], default=None), max(highs[name], default=None)) for name in numeric if name in told}
+
+
+def _as_float(pair: tuple[Any, Any]) -> tuple[float | None, float | None]:
+    return tuple(None if v is None else float(v) for v in pair)  # type: ignore[return-value]
 
 
 FEW_VALUES = 100_000  # a text column with about this many distinct values or fewer: its range from its values

@@ -57,6 +57,7 @@ class PiiReport:
     texts_through_ner: int = 0
     ner: bool = True
     found_again: int = 0  # distinct texts where the second pass found a value the first pass missed there
+    unchanged: dict[str, dict[str, int]] = field(default_factory=dict)  # columns released as read: {value: rows}
 
     @property
     def found(self) -> bool:
@@ -111,6 +112,8 @@ def scan(
         report.distinct_texts += findings.distinct_values
         if changes and settings.treatment is not Treatment.KEEP:
             replacements[column] = changes
+        else:
+            report.unchanged[column] = values
     return report, replacements
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
@@ -25,6 +26,7 @@ from config.layout import Layout, partition_dir
 RECORD = ".gate.json"
 GATED, GATE_QUARANTINE = "part", "gate"  # the name prefixes of the gate's files in the gated and quarantine layers
 DIGEST_CHARS = 16
+CONTENT_NAMED = re.compile(rf"{GATED}-[0-9a-f]{{{DIGEST_CHARS}}}\.parquet")  # a gated file named by its bytes' hash
 
 
 def put(layout: Layout, local: Path, folder: Path, prefix: str) -> str:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 import catalog.profile
+from catalog.pii.text_columns import text_value_counts
 from catalog.profile import profile
 from config.kinds import SourceKind
 
@@ -71,3 +74,46 @@ def test_text_ranges_are_the_columns_min_and_max_however_many_values(
     )
     assert (by_name["wo_id"].min, by_name["wo_id"].max) == ("WO-00000", "WO-05000")
     assert (by_name["description"].min, by_name["description"].max) == (None, None)
+
+
+def test_text_columns_known_from_the_personal_data_scan_profile_as_read(tmp_path: Path) -> None:
+    """The personal-data scan counts every text value of a column released unchanged: its profile takes them (an
+    exact distinct count) and gives what reading the column gives."""
+    equipment = [f"P-{i % 37:03d}" for i in range(5000)] + [None]
+    table = pa.table({"equipment_id": equipment, "description": ["Müller called"] * 5001, "n": list(range(5001))})
+    path = tmp_path / "part-0.parquet"
+    pq.write_table(table, path)
+    known = dict(text_value_counts([path]))
+    assert set(known) == {"equipment_id", "description"}
+    read = {c.name: c for c in profile([str(path)], SourceKind.WORK_ORDERS)}
+    given = {c.name: c for c in profile([str(path)], SourceKind.WORK_ORDERS, known)}
+    assert {n: replace(c, distinct_approx=0) for n, c in given.items()} == {
+        n: replace(c, distinct_approx=0) for n, c in read.items()
+    }
+    assert abs(read["equipment_id"].distinct_approx - 37) <= 2, "read: approximate; given: exact"
+    assert (given["equipment_id"].distinct_approx, given["equipment_id"].nulls) == (37, 1)
+    assert (given["equipment_id"].min, given["equipment_id"].max) == ("P-000", "P-036")
+
+
+def test_one_scan_when_the_statistics_tell_the_ranges_and_the_same_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files whose footers hold exact ranges (DuckDB's, without NaN) are profiled in one scan, histograms
+    included; the profile is the one two scans give. NaN or infinity in a column sends it back to two scans."""
+    path = tmp_path / "part-0.parquet"
+    duckdb.execute(
+        f"COPY (SELECT i::DOUBLE / 7 AS value, i % 5 AS code FROM range(5000) t(i)) TO '{path}' (FORMAT parquet)"
+    )
+    assert catalog.profile._finite_ranges_from_statistics(duckdb.connect(), [str(path)], ["value", "code"]) == {
+        "value": (0.0, 4999 / 7),
+        "code": (0.0, 4.0),
+    }
+    one = {c.name: c for c in profile([str(path)])}
+    monkeypatch.setattr(catalog.profile, "_finite_ranges_from_statistics", lambda *args: {})
+    two = {c.name: c for c in profile([str(path)])}
+    strip = {"q25": None, "q50": None, "q75": None}  # a reservoir sample: approximate, not compared
+    assert {n: replace(c, **strip) for n, c in one.items()} == {n: replace(c, **strip) for n, c in two.items()}
+    assert sum(json.loads(one["value"].histogram or "{}").values()) == 5000
+    odd = tmp_path / "odd.parquet"
+    duckdb.execute(f"COPY (SELECT * FROM (VALUES (1.0), ('nan'::DOUBLE), ('inf'::DOUBLE)) t(v)) TO '{odd}'")
+    assert catalog.profile._finite_ranges_from_statistics(duckdb.connect(), [str(odd)], ["v"]) == {}
