@@ -90,8 +90,8 @@ def facts_for(
                 ).fetchone()
                 safety = bool(hit and hit[0])
         elif kind == "asset_register":
-            found = con.execute(f"SELECT count_if(safety_related) FROM {relation}", [paths]).fetchone()
-            safety = bool(found and found[0])
+            flagged = con.execute(f"SELECT count_if(safety_related) FROM {relation}", [paths]).fetchone()
+            safety = bool(flagged and flagged[0])
     finally:
         con.close()
     rows = int(rows_found[0]) if rows_found else 0

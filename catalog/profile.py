@@ -121,8 +121,8 @@ def _profile(
     for name, type_ in columns:
         if name in known:
             values = known[name]
-            shown = _values_shown(kind, name, type_) and values
-            low, high = (min(values), max(values)) if shown else (None, None)  # Python orders str as DuckDB does
+            visible = bool(values) and _values_shown(kind, name, type_)
+            low, high = (min(values), max(values)) if visible else (None, None)  # Python orders str as DuckDB does
             ranges[name] = (sum(values.values()), len(values), low, high)
             continue
         width = 6 if _is_numeric(type_) else 4

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 _NL, _CR = 10, 13
 MAX_LISTED_EMPTY = 100_000
@@ -94,7 +95,9 @@ class LineCounter:
         return lines
 
 
-def _may_hold_empty_lines(chunk: bytes, data: np.ndarray, line_feeds: np.ndarray, scratch: np.ndarray) -> bool:
+def _may_hold_empty_lines(
+    chunk: bytes, data: npt.NDArray[np.uint8], line_feeds: npt.NDArray[np.bool_], scratch: npt.NDArray[np.bool_]
+) -> bool:
     """Whether a chunk may hold an empty line: two line feeds in a row, a line feed, carriage return and line feed,
     or a start that may end an empty line begun in the chunk before. `scratch` is room for one mask of the chunk."""
     if chunk[:1] in (b"\n", b"\r") or len(chunk) < 3:
