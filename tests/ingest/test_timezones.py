@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 
 from config.timezones import parse_timezone
+from ingest import timezones
 from ingest.timezones import local_time_problem_sql, local_to_utc_sql
 
 
@@ -67,3 +69,25 @@ def test_agrees_with_zoneinfo_on_random_instants(zone: str) -> None:
 def test_unknown_zone_is_explained() -> None:
     with pytest.raises(ValueError, match="IANA"):
         parse_timezone("Mars/Olympus")
+
+
+def test_zone_transitions_are_cached_per_tz_file_and_a_bad_cache_is_recomputed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding a zone's transitions day by day is a fixed cost of every ingest process: they are kept in this
+    machine's cache, keyed by the zone's tz database file, and read back as computed."""
+    monkeypatch.setenv("PLANTDATA_CACHE", str(tmp_path))
+    timezones._zone_transitions.cache_clear()
+    computed = tuple(timezones._transitions(ZoneInfo("Europe/Berlin")))
+    assert timezones._zone_transitions("Europe/Berlin") == computed
+    [cached] = (tmp_path / "zones").glob("*.json")
+    timezones._zone_transitions.cache_clear()
+    monkeypatch.setattr(timezones, "_transitions", lambda zone: pytest.fail("computed again"))
+    assert timezones._zone_transitions("Europe/Berlin") == computed
+    cached.write_text("[[", encoding="utf-8")  # a torn or foreign file: computed again, not trusted
+    timezones._zone_transitions.cache_clear()
+    monkeypatch.undo()
+    monkeypatch.setenv("PLANTDATA_CACHE", str(tmp_path))
+    assert timezones._zone_transitions("Europe/Berlin") == computed
+    assert timezones._zone_transitions("+03:00") == () == timezones._zone_transitions("UTC")
+    timezones._zone_transitions.cache_clear()
