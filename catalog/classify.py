@@ -70,14 +70,13 @@ def facts_for(
     try:
         relation = "read_parquet(?, hive_partitioning = false)"
         described = con.execute(f"DESCRIBE SELECT * FROM {relation}", [paths]).fetchall()
-        texts = ['"' + str(name).replace('"', '""') + '"' for name, type_, *_ in described if type_ == "VARCHAR"]
-        texts = texts if text_average_length is None else []
+        measured = text_average_length is None  # else the text lengths are known: not read again
+        texts = ['"' + str(n).replace('"', '""') + '"' for n, type_, *_ in described if measured and type_ == "VARCHAR"]
         has_equipment = any(name == "equipment_id" for name, *_ in described)
         # one scan: rows, each text column's average length, and the equipment the rows are about
         measures = ["count(*)", *(f"avg(length({ident}))" for ident in texts)]
         measures.append("count(DISTINCT equipment_id)" if has_equipment else "0")
         found = list(con.execute(f"SELECT {', '.join(measures)} FROM {relation}", [paths]).fetchone() or ())
-        rows_found = found[:1]
         longest = max((float(length or 0) for length in found[1:-1]), default=text_average_length or 0.0)
         equipment, safety = int(found[-1] or 0), False
         if has_equipment:
@@ -94,7 +93,7 @@ def facts_for(
             safety = bool(flagged and flagged[0])
     finally:
         con.close()
-    rows = int(rows_found[0]) if rows_found else 0
+    rows = int(found[0] or 0) if found else 0
     return Facts(kind, system, longest >= FREE_TEXT_MIN_AVERAGE, safety, rows, equipment, personal_data)
 
 
