@@ -9,10 +9,11 @@ from ingest.plan import ScanPlan
 
 
 def declare_enum(con: duckdb.DuckDBPyConnection, plan: ScanPlan) -> None:
-    """(Re)declare the ENUM types the plan's SQL refers to; names are constants, values are parameters."""
+    """(Re)declare the ENUM types the plan's SQL refers to; names are constants, values are parameters. They are
+    TEMP: a connection's own, never seen by another connection to the same database (ingest.scan_db)."""
     for name, values in plan.enums.items():
         con.execute(f"DROP TYPE IF EXISTS {name}")
-        con.execute(f"CREATE TYPE {name} AS ENUM (SELECT unnest(?::VARCHAR[]))", [list(values)])
+        con.execute(f"CREATE TEMP TYPE {name} AS ENUM (SELECT unnest(?::VARCHAR[]))", [list(values)])
 
 
 def with_utc(plan: ScanPlan, scan: str) -> str:

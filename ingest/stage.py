@@ -38,6 +38,7 @@ from ingest.plan_sql import declare_enum, partition_expr, with_utc
 from ingest.quarantine_sql import QUARANTINE_COLUMNS, quarantine_csv_rejects, quarantine_row_rules
 from ingest.readable import ReadableText
 from ingest.register import Register
+from ingest.scan_db import scan_connection
 from ingest.time_sql import TimeReading
 
 COUNTS = "counts.json"  # written last: a folder without it is not a complete scan
@@ -121,10 +122,8 @@ def _stage_once(
     home = partition_key_for_file(file.name) if source.partitioning == "file" else ""
     entry = IndexedFile(file.uri, file.name, file.size, file.mtime, "", 0, home=home, etag=file.etag)
     partial = folder.with_name(f"{folder.name}.{uuid.uuid4().hex[:8]}.partial")
-    con = duckdb.connect()
+    con = scan_connection()
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET preserve_insertion_order = false")
         con.execute(f"CREATE TEMP TABLE quarantine ({QUARANTINE_COLUMNS})")
         plan = build_plan(
             source, header, register, file.name, reading, padded_tags=padded, numeric_quality=numeric_quality

@@ -37,6 +37,7 @@ from ingest.quarantine_sql import (
 )
 from ingest.register import Register
 from ingest.rows import load_csv_records, load_rows
+from ingest.scan_db import scan_connection
 from ingest.side_by_side import each
 from ingest.stage import copy_good, staged_folder, staged_part, staged_quarantine
 from ingest.time_sql import TimeReading
@@ -62,10 +63,8 @@ def standardise(
     feeding = [f for f in files if wanted & set(f.partitions)]
     work = layout.scratch() / f"{source.name}-{uuid.uuid4().hex[:12]}"
     results = {key: PartitionResult(source.name, key) for key in keys}
-    con = duckdb.connect()
+    con = scan_connection()
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET preserve_insertion_order = false")
         con.execute(f"CREATE TEMP TABLE quarantine ({QUARANTINE_COLUMNS})")
         for number, file in enumerate(feeding):
             if progress:
