@@ -40,7 +40,7 @@ from config.sql import path_list, path_literal, quote_ident, sql_literal
 from quality import gx_store
 from quality.data_docs import build_offline_data_docs, compile_page_templates, validation_run_id
 from quality.evaluate import PartitionEvaluation, RuleResult
-from quality.gx_duckdb import datasource, define_views
+from quality.gx_duckdb import BATCH, datasource, define_views
 from quality.readings_pass import EXPLAINING
 from quality.rules import Rule
 
@@ -111,10 +111,11 @@ class GxJudge:
         return self._pool.submit(self._build_docs).result()
 
     def _judge(self, part: Judged) -> None:
-        session = self._open(part.evaluation.source)
+        views = _views(part, self.rules)
+        session = self._open(part.evaluation.source, views)
         verdicts: dict[str, tuple[bool, dict[str, Any]]] = {}
         try:
-            define_views(session.source, _views(part, self.rules))
+            define_views(session.source, views)
             if session.checkpoint is None:
                 session.checkpoint = _checkpoint(
                     session.gx, session.context, session.source, session.name, self.rules, self.options, part
@@ -130,7 +131,7 @@ class GxJudge:
                 r.detail = (r.detail + "; " if r.detail else "") + f"Great Expectations could not judge: {error}"
         _apply(part.evaluation, verdicts, {r.name for r in self.rules if r.expectation is not None})
 
-    def _open(self, source_name: str) -> _Session:
+    def _open(self, source_name: str, views: list[str]) -> _Session:
         """The run's GX session; the project's turn is taken once (a second flock from this process would wait on
         the first forever), and a session that could not be opened is not tried again for every partition."""
         if self._session is None:
@@ -145,7 +146,7 @@ class GxJudge:
             try:
                 if self.layout is not None:
                     gx_store.pull(self.layout, self.gx_root)  # what other machines published (nothing on a folder)
-                self._session = _Session.open(self.gx_root, source_name)
+                self._session = _Session.open(self.gx_root, source_name, views)
             except Exception as error:
                 self._failed = error
                 raise
@@ -183,10 +184,11 @@ class _Session:
     built: list[Any] = field(default_factory=list)  # the validation results of this run: Data Docs rebuild these
 
     @classmethod
-    def open(cls, gx_root: Path, source_name: str) -> _Session:
-        """A session over a DuckDB file of its own: GX keeps its DuckDB connection open for as long as the process
-        lives, and a file shared by every session would stay locked by a process that judged once (a later gate
-        in another process, given the project's turn, could then not open it)."""
+    def open(cls, gx_root: Path, source_name: str, views: list[str]) -> _Session:
+        """A session over a DuckDB file of its own, made with the first partition's `views`: GX keeps its DuckDB
+        connection open for as long as the process lives, and a file shared by every session would stay locked by a
+        process that judged once (a later gate in another process, given the project's turn, could then not open
+        it)."""
         import great_expectations
 
         gx: Any = great_expectations  # GX 1.x re-exports its expectations without declaring them to type checkers
@@ -194,7 +196,7 @@ class _Session:
         context = _context(gx, gx_root)
         compile_page_templates()  # on the GX thread, beside DuckDB: the Data Docs build at the end is shorter
         database = gx_root / "uncommitted" / f"{gx_store.GATE_DATABASE}-{uuid.uuid4().hex[:12]}.duckdb"
-        source = datasource(context, database)
+        source = datasource(context, database, views, VIEWS)
         return cls(gx, context, source, source_name, database)
 
     def close(self) -> None:
@@ -319,14 +321,8 @@ def _columns(part: Judged) -> list[str]:
 
 
 def _batch_definition(source: Any, kind: str) -> Any:
-    try:
-        asset = source.get_asset(kind)
-    except LookupError:
-        asset = source.add_table_asset(kind, table_name=VIEWS[kind])
-    try:
-        return asset.get_batch_definition("partition")
-    except (KeyError, LookupError):
-        return asset.add_batch_definition_whole_table("partition")
+    """The whole view of `kind`, as the datasource declared it (quality.gx_duckdb.datasource)."""
+    return source.get_asset(kind).get_batch_definition(BATCH)
 
 
 def _verdicts(result: Any) -> dict[str, tuple[bool, dict[str, Any]]]:

@@ -152,3 +152,36 @@ def test_gx_page_templates_are_compiled_once_per_process(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(environment, "compile", compiled_again)
     assert all(environment.get_template(name) is not None for name in names)
+
+
+def test_compiled_page_templates_outlive_the_process_and_never_serve_a_changed_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new process (a new cache object) takes the templates compiled by an earlier one from this machine's cache;
+    a template whose source changed, or a torn cache file, is compiled anew."""
+    import jinja2
+
+    from quality.data_docs import _CompiledTemplates
+
+    monkeypatch.setenv("PLANTDATA_CACHE", str(tmp_path / "cache"))
+
+    def environment(source: str) -> jinja2.Environment:
+        return jinja2.Environment(loader=jinja2.DictLoader({"page.j2": source}), bytecode_cache=_CompiledTemplates())
+
+    assert environment("Hello {{ who }}").get_template("page.j2").render(who="plant") == "Hello plant"
+    stored = list((tmp_path / "cache" / "gx-templates").glob("*.jinja"))
+    assert len(stored) == 1
+
+    later = environment("Hello {{ who }}")
+
+    def compiled_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cached template was compiled again")
+
+    monkeypatch.setattr(later, "compile", compiled_again)
+    assert later.get_template("page.j2").render(who="again") == "Hello again"
+
+    assert environment("Bye {{ who }}").get_template("page.j2").render(who="plant") == "Bye plant"
+
+    for file in (tmp_path / "cache" / "gx-templates").glob("*.jinja"):
+        file.write_bytes(file.read_bytes()[:20])  # torn
+    assert environment("Hello {{ who }}").get_template("page.j2").render(who="torn") == "Hello torn"

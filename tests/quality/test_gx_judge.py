@@ -20,7 +20,7 @@ def test_a_gx_that_cannot_be_set_up_fails_every_partition_once_and_gives_the_tur
 ) -> None:
     opened: list[str] = []
 
-    def broken(gx_root: Path, source_name: str) -> Any:
+    def broken(gx_root: Path, source_name: str, views: list[str]) -> Any:
         opened.append(source_name)
         raise RuntimeError("GX project unreadable")
 
