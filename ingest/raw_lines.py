@@ -52,7 +52,7 @@ class LineCounter:
         if self._scratch.shape[1] < len(chunk):  # reused: a fresh array per chunk costs its page faults every time
             self._scratch = np.empty((2, len(chunk)), dtype=bool)
         line_feeds = np.equal(data, _NL, out=self._scratch[0, : len(chunk)])
-        if not _may_hold_empty_lines(chunk, data, line_feeds, self._scratch[1]):  # nearly every chunk: count only
+        if not _may_hold_empty_lines(chunk, line_feeds, self._scratch[1]):  # nearly every chunk: count only
             self._lines.physical += int(np.count_nonzero(line_feeds))
             last = chunk.rfind(b"\n")
             if last >= 0:
@@ -95,9 +95,7 @@ class LineCounter:
         return lines
 
 
-def _may_hold_empty_lines(
-    chunk: bytes, data: npt.NDArray[np.uint8], line_feeds: npt.NDArray[np.bool_], scratch: npt.NDArray[np.bool_]
-) -> bool:
+def _may_hold_empty_lines(chunk: bytes, line_feeds: npt.NDArray[np.bool_], scratch: npt.NDArray[np.bool_]) -> bool:
     """Whether a chunk may hold an empty line: two line feeds in a row, a line feed, carriage return and line feed,
     or a start that may end an empty line begun in the chunk before. `scratch` is room for one mask of the chunk."""
     if chunk[:1] in (b"\n", b"\r") or len(chunk) < 3:
@@ -105,9 +103,9 @@ def _may_hold_empty_lines(
     size = len(chunk)
     if np.logical_and(line_feeds[1:], line_feeds[:-1], out=scratch[: size - 1]).any():
         return True
-    returns = np.equal(data[1:-1], _CR, out=scratch[: size - 2])
-    if not returns.any():
+    if chunk.find(b"\r", 1, size - 1) < 0:  # no carriage return inside (memchr: most exports end lines with '\n')
         return False
+    returns = np.equal(np.frombuffer(chunk, dtype=np.uint8)[1:-1], _CR, out=scratch[: size - 2])
     np.logical_and(returns, line_feeds[2:], out=returns)
     return bool(np.logical_and(returns, line_feeds[:-2], out=returns).any())
 
