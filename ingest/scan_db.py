@@ -18,6 +18,14 @@ import threading
 
 import duckdb
 
+# Unordered writes; and the allocator's background threads, which hand the memory of a finished scan back to the
+# system within a second or two (a database closed after each scan used to do that; without them this process kept
+# about 150 MB more after a 10M-row scan).
+_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "preserve_insertion_order": False,
+    "allocator_background_threads": True,
+}
+
 
 class _ScanDatabase:
     """The process's database, opened on first use; a forked child's copy of it is left alone."""
@@ -43,7 +51,7 @@ class _ScanDatabase:
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         self._pid = os.getpid()
-        return duckdb.connect(":memory:", config={"preserve_insertion_order": False})
+        return duckdb.connect(":memory:", config=_CONFIG)
 
 
 _DATABASE = _ScanDatabase()
