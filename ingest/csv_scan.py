@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import csv
 import re
-from typing import Any
+from typing import Any, BinaryIO
 
 from config.kinds import QuarantineRule
 from config.sources import CsvOptions
 from ingest.columns import LOOKS_LIKE_DATA
 from ingest.errors import SourceFileError
 from ingest.line_finder import lone_carriage_return_line
+
+HEAD_BYTES = 64 << 10  # read first for the header; more only when its lines are longer
+HEADER_SEARCH = 30  # lines after the configured header where a header further down is looked for
 
 _ERROR_RULES = {
     "MISSING COLUMNS": QuarantineRule.MISSING_COLUMNS,
@@ -35,7 +38,7 @@ def read_header(path: str, options: CsvOptions, display: str) -> list[str]:
         return list(options.column_names)
     try:
         with open(path, "rb") as handle:
-            head = handle.read(options.max_line_bytes)
+            head = _read_head(handle, options)
     except FileNotFoundError as exc:
         raise SourceFileError(display, "the file disappeared while being read", retryable=True) from exc
     text = head.decode("utf-8-sig", errors="replace")
@@ -91,10 +94,24 @@ def read_header(path: str, options: CsvOptions, display: str) -> list[str]:
     return names
 
 
+def _read_head(handle: BinaryIO, options: CsvOptions) -> bytes:
+    """The file's first lines: the header and the lines `_header_further_down` looks at, read 64 KiB first and
+    doubled while they are not all there, never past `max_line_bytes`. Reading and splitting all of
+    `max_line_bytes` (2 MB) for every file cost a small export more than its scan."""
+    wanted = options.skip_rows + HEADER_SEARCH + 1  # complete lines: each ends with a line feed
+    head = handle.read(min(HEAD_BYTES, options.max_line_bytes))
+    while head.count(b"\n") < wanted and len(head) < options.max_line_bytes:
+        more = handle.read(min(len(head), options.max_line_bytes - len(head)))
+        if not more:
+            break
+        head += more
+    return head
+
+
 def _header_further_down(lines: list[str], options: CsvOptions) -> int | None:
     """The skip_rows that would put the header on the first of the next lines splitting into two named columns
     or more with the delimiter (a preamble longer than configured)."""
-    for number in range(options.skip_rows + 1, min(len(lines), options.skip_rows + 30)):
+    for number in range(options.skip_rows + 1, min(len(lines), options.skip_rows + HEADER_SEARCH)):
         fields = next(csv.reader([lines[number]], delimiter=options.field_delimiter, quotechar=options.quote), [])
         if len([f for f in fields if f.strip()]) >= 2:
             return number
