@@ -79,7 +79,8 @@ def ensure_installed(venv: Path, lock: Path = LOCK) -> None:
         if UV.exists():
             if not python.exists():
                 _run([str(UV), "venv", "--clear", "--python", "python3.11", str(venv)], venv, environment)
-            install = [str(UV), "pip", "install", "--python", str(python), "--require-hashes", "-r", str(lock)]
+            install = [str(UV), "pip", "install", "--python", str(python), "--require-hashes", "--compile-bytecode"]
+            install += ["-r", str(lock)]  # compiled now: with PYTHONDONTWRITEBYTECODE set, every start would compile
         else:
             if not python.exists():
                 _run([sys.executable, "-m", "venv", "--clear", str(venv)], venv, environment)
