@@ -15,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 DATASOURCE = "plantdata_gate"
 BATCH = "partition"  # each asset's one batch definition: the whole view
 
@@ -41,8 +43,6 @@ def datasource(context: Any, database: Path, views: list[str], tables: dict[str,
     Everything is declared in one call: GX rewrites its whole project file (great_expectations.yml) for every
     datasource, asset or batch definition added, about 0.07 s each. The views are made first, by DuckDB alone (GX
     has not opened the file yet), because GX checks that an asset's table exists when it is declared."""
-    import duckdb
-
     persist_duckdb_connections()
     database.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(database)) as con:
