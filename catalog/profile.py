@@ -209,6 +209,7 @@ def _finite_ranges_from_statistics(
                 continue
             if not (math.isfinite(low_value) and math.isfinite(high_value)):
                 untold.add(name)
+                continue
             lows[name].append(low_value)
             highs[name].append(high_value)
     told = {name for name, _, *_ in chunks} - untold

@@ -189,7 +189,7 @@ def build_plan(
 
     `reading`, `padded_tags` and `numeric_quality` come from discovery: how the time column can be read, whether
     tags need trimming before they are matched (if not, DuckDB's reader types them as the register's ENUM
-    directly), and whether every quality is a decimal integer (then the reader types it as a BIGINT).
+    directly), and whether every quality is a decimal integer (then the reader types it, as `TYPED_QUALITY`).
     """
     _check_columns(source, header, file_key)
     builder = _Builder(source, header, reading, row_path, padded_tags, numeric_quality)

@@ -9,10 +9,9 @@ offset the source's `ambiguous` policy chooses (or NULL to quarantine it).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
-import uuid
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from config.commit import commit_bytes
 from config.storage import cache_root
 from config.timezones import parse_timezone
 
@@ -65,13 +65,8 @@ def _zone_transitions(zone_name: str) -> tuple[Transition, ...]:
         pass
     found = tuple(_transitions(zone))
     rows = [[at.isoformat(), before.total_seconds(), after.total_seconds()] for at, before, after in found]
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f"{cached.name}.{uuid.uuid4().hex[:8]}.partial")
-        partial.write_text(json.dumps(rows), encoding="utf-8")
-        os.replace(partial, cached)
-    except OSError:  # a cache that cannot be written is only slower
-        pass
+    with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
+        commit_bytes(cached, json.dumps(rows).encode("utf-8"))
     return found
 
 

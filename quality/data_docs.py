@@ -10,6 +10,7 @@ at copies vendored from the npm registry at setup (`quality/data_docs_assets.py`
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
@@ -107,12 +108,8 @@ class _CompiledTemplates(jinja2.BytecodeCache):
         self._code[bucket.key] = bucket.code
         written = io.BytesIO()
         bucket.write_bytecode(written)
-        try:
-            path = _cached_template(bucket)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            commit_bytes(path, written.getvalue())
-        except OSError:  # a cache that cannot be written is only slower
-            pass
+        with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
+            commit_bytes(_cached_template(bucket), written.getvalue())
 
 
 def _cached_template(bucket: jinja2.bccache.Bucket) -> Path:

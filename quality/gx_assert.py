@@ -112,10 +112,12 @@ class GxJudge:
 
     def _judge(self, part: Judged) -> None:
         views = _views(part, self.rules)
+        opening = self._session is None  # a new session's file is made with these views already
         session = self._open(part.evaluation.source, views)
         verdicts: dict[str, tuple[bool, dict[str, Any]]] = {}
         try:
-            define_views(session.source, views)
+            if not opening:
+                define_views(session.source, views)
             if session.checkpoint is None:
                 session.checkpoint = _checkpoint(
                     session.gx, session.context, session.source, session.name, self.rules, self.options, part
