@@ -48,6 +48,15 @@ def mapped_columns(source: SourceConfig) -> list[tuple[str, str, bool]]:
     return found
 
 
+SHOWN_NAMES, SHOWN_CHARS = 12, 60  # of a header quoted in a message: a wide export's runs to thousands of names
+
+
+def _shown(header: list[str]) -> str:
+    """The header as a message quotes it: its first names, each cut short, and how many there are."""
+    names = [name if len(name) <= SHOWN_CHARS else name[: SHOWN_CHARS - 3] + "..." for name in header[:SHOWN_NAMES]]
+    return str(names) if names == header else f"{names} ({len(header)} columns)"
+
+
 def missing_columns_problem(source: SourceConfig, header: list[str]) -> tuple[str, str] | None:
     """(cause, fix) when the header lacks a column the source needs; None when every one is there."""
     missing = [(c, col) for c, col, must in mapped_columns(source) if must and col not in header]
@@ -56,7 +65,7 @@ def missing_columns_problem(source: SourceConfig, header: list[str]) -> tuple[st
     if not missing:
         return None
     canonical, column = missing[0]
-    cause = f"column {column!r} (for {canonical!r}) is not in the header {header}"
+    cause = f"column {column!r} (for {canonical!r}) is not in the header {_shown(header)}"
     if source.csv.header and not source.csv.column_names and any(LOOKS_LIKE_DATA.match(h) for h in header):
         return (
             cause + "; its first line looks like data, not a header",

@@ -63,7 +63,8 @@ def read_header(path: str, options: CsvOptions, display: str) -> list[str]:
         return list(options.column_names)
     fields = next(csv.reader([line], delimiter=options.field_delimiter, quotechar=options.quote), [])
     names = [name.strip() for name in fields]
-    if len([n for n in names if n]) < 2:
+    few = len([n for n in names if n]) < 2
+    if few or _is_comment(line):  # a comment holding the delimiter still splits into columns
         header_at = _header_further_down(lines, options)
         if not line.strip() or header_at is not None:
             where = f"line {options.skip_rows + 1}, where the header should be, is " + (
@@ -75,7 +76,7 @@ def read_header(path: str, options: CsvOptions, display: str) -> list[str]:
                 else "set csv.skip_rows to the number of lines before the header"
             )
             raise SourceFileError(display, where, fix=fix)
-        guess = _guess_delimiter(line, options.delimiter)
+        guess = _guess_delimiter(line, options.delimiter) if few else ""
         if guess:
             raise SourceFileError(
                 display,
@@ -112,10 +113,17 @@ def _header_further_down(lines: list[str], options: CsvOptions) -> int | None:
     """The skip_rows that would put the header on the first of the next lines splitting into two named columns
     or more with the delimiter (a preamble longer than configured)."""
     for number in range(options.skip_rows + 1, min(len(lines), options.skip_rows + HEADER_SEARCH)):
+        if _is_comment(lines[number]):
+            continue
         fields = next(csv.reader([lines[number]], delimiter=options.field_delimiter, quotechar=options.quote), [])
         if len([f for f in fields if f.strip()]) >= 2:
             return number
     return None
+
+
+def _is_comment(line: str) -> bool:
+    """A preamble line of the kind historian exports start with ('# Exported from ...')."""
+    return line.lstrip().startswith("#")
 
 
 def _guess_delimiter(line: str, configured: str) -> str:

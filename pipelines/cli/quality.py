@@ -29,7 +29,10 @@ def quality_report(sources_file: str | None, only: str | None, as_json: bool, su
     from quality.report import source_report
 
     loaded = load_sources(sources_path(sources_file))
-    chosen = [loaded.get(only)] if only else loaded.sources
+    try:
+        chosen = [loaded.get(only)] if only else loaded.sources
+    except KeyError as exc:  # names the sources file and the sources it has
+        raise click.BadParameter(str(exc.args[0]), param_hint="--source") from None
     layout = home_layout()
     reports = [source_report(layout, s.name, s.partitioning) for s in chosen]
     if as_json:

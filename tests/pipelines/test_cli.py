@@ -73,6 +73,17 @@ def test_a_config_mistake_is_one_clear_line(write: Callable[..., Path]) -> None:
     assert "sources[hist].colums" in str(result.exception)
 
 
+def test_a_quality_report_of_a_source_the_file_lacks_names_the_file_and_its_sources(
+    write: Callable[..., Path],
+) -> None:
+    path = write("sources.yaml", SOURCES)
+    result = CliRunner().invoke(main, ["quality", "report", "--sources", str(path), "--source", "extruder"])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for --source: no source 'extruder'" in result.output
+    assert str(path) in " ".join(result.output.split()) and "['hist']" in result.output
+    assert "Traceback" not in result.output
+
+
 @pytest.mark.parametrize(
     ("options", "option", "limit"),
     [
