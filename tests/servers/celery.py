@@ -28,6 +28,15 @@ class Worker:
         return len(re.findall(pattern, self.log.read_text(errors="replace")))
 
 
+def tasks_done_by(workers: list[Worker], task: str, expected: int, seconds: float = 60) -> int:
+    """How many tasks named `task` the workers finished, waiting up to `seconds` for `expected`: a run's status
+    reaches the instance from inside its task, before the worker logs that the task succeeded."""
+    deadline = time.monotonic() + seconds
+    while (done := sum(w.tasks_done(task) for w in workers)) < expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return done
+
+
 @contextmanager
 def celery_workers(
     names: list[str],
