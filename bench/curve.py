@@ -27,7 +27,7 @@ def run_ingest_curve(sizes: list[int], folder: Path, repeats: int = 3, once_from
     for rows in sorted(sizes):
         turns = 1 if rows >= once_from else repeats
         try:
-            measured = run_ingest_bench(rows, folder, turns)
+            measured = run_ingest_bench(rows, folder, turns, floor=False)
         finally:
             shutil.rmtree(folder / "ingest", ignore_errors=True)
         points.append(

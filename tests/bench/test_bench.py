@@ -16,6 +16,11 @@ def test_ingest_bench_ingests_every_row_and_reports_both_sides(tmp_path: Path) -
     ours, copy = result["plantdata_s"], result["duckdb_copy_s"]
     assert (ours - 0.0005) / (copy + 0.0005) - 0.001 <= result["ratio"] <= (ours + 0.0005) / (copy - 0.0005) + 0.001
     assert {"peak_rss_mb", "discover_s", "standardise_s"} <= set(result)
+    # the floor wrote every row, and its ratio is of the same COPY
+    assert result["floor_rows"] == 5000 and result["floor_s"] > 0
+    floor = result["floor_s"]
+    low, high = (floor - 0.0005) / (copy + 0.0005), (floor + 0.0005) / (copy - 0.0005)
+    assert low - 0.001 <= result["floor_ratio"] <= high + 0.001
 
 
 def test_catalog_bench_searches_a_catalog_of_the_size_asked(tmp_path: Path) -> None:
