@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.curve import SIZES, curve_lines, run_ingest_curve
+from bench.curve import SIZES, _line, curve_lines, run_ingest_curve
 from bench.ingest import START, TAGS
 from bench.planning import run_planning_bench
 
@@ -19,11 +19,29 @@ def test_curve_measures_each_size_and_deletes_its_inputs(tmp_path: Path) -> None
     small, large = points
     expected = (large["seconds"] / large["rows"]) / (small["seconds"] / small["rows"])
     assert abs(result["per_row_ratio"] - expected) < 0.001
-    assert result["linear_within_10pct"] == (abs(result["per_row_ratio"] - 1) <= 0.10)
+    two_sizes_linear = large["seconds"] / large["rows"] <= 1.1 * small["seconds"] / small["rows"]
+    assert result["linear_within_10pct"] == two_sizes_linear and result["largest_off_line"] is None
     assert result["rss_within_1gib"] == all(p["peak_rss_mb"] <= 1024 for p in points)
     assert not (tmp_path / "ingest").exists(), "each size's CSV and outputs are deleted"
     text = "\n".join(curve_lines(result))
     assert "linear within 10%" in text and "peak RSS within 1 GiB" in text
+
+
+def _points(seconds: dict[int, float]) -> list[dict[str, float]]:
+    return [{"rows": rows, "seconds": s} for rows, s in seconds.items()]
+
+
+def test_a_fixed_cost_plus_a_cost_per_row_is_linear_and_a_growing_cost_per_row_is_not() -> None:
+    # 0.05 s fixed + 0.16 s per million rows: the cost per row falls by a fifth from 1M to 10M, and it is linear
+    affine = _line(_points({1_000_000: 0.21, 3_000_000: 0.53 * 1.05, 10_000_000: 1.65}))
+    assert affine["linear_within_10pct"] and affine["largest_off_line"] == 0.05
+    assert affine["fixed_s"] == 0.05 and affine["per_million_rows_s"] == 0.16
+    # the cost per row doubles from 1M to 10M: the size between lies far off the line through the ends
+    growing = _line(_points({1_000_000: 0.2, 3_000_000: 0.7, 10_000_000: 4.0}))
+    assert not growing["linear_within_10pct"] and growing["largest_off_line"] > 0.1
+    # two sizes: the larger may not cost more than 10% more per row
+    assert _line(_points({1_000_000: 0.2, 10_000_000: 2.1}))["linear_within_10pct"]
+    assert not _line(_points({1_000_000: 0.2, 10_000_000: 2.3}))["linear_within_10pct"]
 
 
 def test_the_largest_bench_input_spans_no_clock_change() -> None:
