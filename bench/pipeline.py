@@ -26,7 +26,7 @@ STAGES = ("ingest", "gate", "pii_scan", "release", "profile", "catalog")
 TARGET_TOTAL_RATIO = 4.0
 
 
-def run_pipeline_bench(rows: int, folder: Path, repeats: int = 2) -> dict[str, Any]:
+def run_pipeline_bench(rows: int, folder: Path, repeats: int = 3) -> dict[str, Any]:
     folder = folder / "ingest"
     csv_path = make_inputs(rows, folder)
     baseline, ours = best_of(

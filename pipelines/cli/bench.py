@@ -78,7 +78,7 @@ def bench_gate(rows: int, repeats: int, as_json: bool) -> None:
 
 @bench.command("pipeline")
 @click.option("--rows", type=int, default=1_000_000, show_default=True)
-@click.option("--repeats", type=int, default=2, show_default=True, help="Turns per side; each keeps its fastest.")
+@click.option("--repeats", type=int, default=3, show_default=True, help="Turns per side; each keeps its fastest.")
 @click.option("--json", "as_json", is_flag=True)
 def bench_pipeline(rows: int, repeats: int, as_json: bool) -> None:
     """From a fresh N-row historian CSV to a published catalog version (ingest, gate, PII scan, release, profile,
