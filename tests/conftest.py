@@ -35,6 +35,22 @@ def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Layout:
     return Layout(root)
 
 
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data root of a one-day demo plant run end to end once per session (`plantdata run` on the demo's
+    sources file): its exports under `demo/`, its releases under `releases/`. Tests read it; none may change it."""
+    from demo_plant import generate
+    from pipelines.run import run_all
+
+    root = tmp_path_factory.mktemp("demo-run") / "home"
+    generate(root / "demo", days=1, tags=40, min_period_s=30, max_period_s=60)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PLANTDATA_HOME", str(root))
+        outcomes = run_all(REPO / "demo_plant" / "sources.yaml", root)
+    assert all(o.success for o in outcomes), [(o.source, o.error) for o in outcomes]
+    return root
+
+
 @pytest.fixture
 def write(tmp_path: Path) -> Callable[..., Path]:
     """Write a file under tmp_path (text is dedented; bytes are written as they are)."""

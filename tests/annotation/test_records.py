@@ -19,7 +19,6 @@ from annotation.tasks import Release, TaskItem
 from annotation.text_model import FailureModeModel
 
 UTC = dt.UTC
-DEMO = Path("/tmp/demo1/releases")
 
 
 def write_release(root: Path, dataset: str, rows: list[dict[str, Any]], version: int = 1) -> Release:
@@ -221,14 +220,14 @@ def test_configs_refuse_empty_or_repeated_classes() -> None:
     assert 'value="a &amp; b"' in work_order_config(["a & b"], ["x"], ["s"])
 
 
-@pytest.mark.skipif(not DEMO.exists(), reason="no demo plant at /tmp/demo1 (make demo)")
-def test_demo_releases() -> None:
+def test_demo_releases(demo_run: Path) -> None:
+    releases = demo_run / "releases"
     rule = SpecRule()
-    qi = Release("inspections", 1, DEMO / "inspections" / "v1")
-    rows = pl.scan_parquet(DEMO / "inspections" / "v1" / "**" / "*.parquet").select(pl.len()).collect().item()
+    qi = Release("inspections", 1, releases / "inspections" / "v1")
+    rows = pl.scan_parquet(releases / "inspections" / "v1" / "**" / "*.parquet").select(pl.len()).collect().item()
     items = inspection_tasks("demo", qi, rule=rule)
     assert len(items) == rows == len({t.key for t in items})
     assert_fits(inspection_config(), items)
-    wo = Release("work_orders", 1, DEMO / "work_orders" / "v1")
-    wo_rows = pl.scan_parquet(DEMO / "work_orders" / "v1" / "**" / "*.parquet").select(pl.len()).collect().item()
+    wo = Release("work_orders", 1, releases / "work_orders" / "v1")
+    wo_rows = pl.scan_parquet(releases / "work_orders" / "v1" / "**" / "*.parquet").select(pl.len()).collect().item()
     assert len(work_order_tasks("demo", wo)) == wo_rows

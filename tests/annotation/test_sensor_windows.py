@@ -208,13 +208,9 @@ def test_tasks_match_the_labeling_config(releases: dict[str, Release]) -> None:
     json.dumps([t.data for t in tasks], allow_nan=False)  # plain JSON: no NaN, no datetimes
 
 
-DEMO = Path("/tmp/demo1")
-
-
-@pytest.mark.skipif(not (DEMO / "releases" / "historian" / "v1").is_dir(), reason="demo release not generated")
-def test_demo_windows_of_p101_overlap_the_bearing_fault() -> None:
-    releases = DEMO / "releases"
-    faults = json.loads((DEMO / "demo" / "ground_truth" / "faults.json").read_text())
+def test_demo_windows_of_p101_overlap_the_bearing_fault(demo_run: Path) -> None:
+    releases = demo_run / "releases"
+    faults = json.loads((demo_run / "demo" / "ground_truth" / "faults.json").read_text())
     fault = next(f for f in faults if f["fault_id"] == "F-001")
     start, end = (datetime.fromisoformat(fault[k]) for k in ("start_utc", "end_utc"))
     found = candidate_windows(
