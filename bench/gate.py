@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import resource
-import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.ingest import _measure_duckdb, best_of, make_inputs
+from bench.ingest import _measure_duckdb, best_of, fresh_home, make_inputs
 
 
 def run_gate_bench(rows: int, folder: Path, repeats: int = 3) -> dict[str, Any]:
@@ -45,13 +44,10 @@ def run_gate_bench(rows: int, folder: Path, repeats: int = 3) -> dict[str, Any]:
 
 def _measure_gate(folder: Path) -> dict[str, Any]:
     from config.layout import Layout
-    from config.sources import load_sources
     from ingest.runner import ingest_partitions
 
     layout = Layout(folder / "gate-home")
-    shutil.rmtree(layout.root, ignore_errors=True)
-    sources = load_sources(folder / "sources.yaml")
-    ingest_partitions(sources, sources.get("register"), None, layout, "bench")
+    sources = fresh_home(layout, folder)
     historian = sources.get("historian")
     keys = [r.key for r in ingest_partitions(sources, historian, None, layout, "bench")]
     started = time.perf_counter()

@@ -19,11 +19,15 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from bench.child import run_child
+
+if TYPE_CHECKING:
+    from config.layout import Layout
+    from config.sources import SourcesFile
 
 TAGS = 250
 REGISTER_HEADER = "node_id,parent_id,level,name,equipment_type,tag,unit,low_limit,high_limit,safety_related\n"
@@ -113,6 +117,18 @@ def run_ingest_bench(rows: int, folder: Path, repeats: int = 3, floor: bool = Tr
     }
 
 
+def fresh_home(layout: Layout, folder: Path) -> SourcesFile:
+    """Empty `layout`'s data root and ingest the bench's asset register into it (a prerequisite, never timed);
+    return the bench's sources (`folder/sources.yaml`, written by `make_inputs`)."""
+    from config.sources import load_sources
+    from ingest.runner import ingest_partitions
+
+    shutil.rmtree(layout.root, ignore_errors=True)
+    sources = load_sources(folder / "sources.yaml")
+    ingest_partitions(sources, sources.get("register"), None, layout, "bench")
+    return sources
+
+
 def _measure_duckdb(folder: Path, csv_path: Path) -> dict[str, Any]:
     target = folder / "duckdb_copy.parquet"
     started = time.perf_counter()
@@ -124,15 +140,12 @@ def _measure_duckdb(folder: Path, csv_path: Path) -> dict[str, Any]:
 
 def _measure_plantdata(folder: Path, csv_path: Path) -> dict[str, Any]:
     from config.layout import Layout
-    from config.sources import load_sources
-    from ingest.runner import discover_source, ingest_partitions, register_for
+    from ingest.runner import discover_source, register_for
     from ingest.standardise import standardise
 
     del csv_path
     layout = Layout(folder / "home")
-    shutil.rmtree(layout.root, ignore_errors=True)
-    sources = load_sources(folder / "sources.yaml")
-    ingest_partitions(sources, sources.get("register"), None, layout, "bench")
+    sources = fresh_home(layout, folder)
     historian = sources.get("historian")
     started = time.perf_counter()
     discovery = discover_source(sources, historian, layout)
@@ -157,20 +170,17 @@ def _measure_floor(folder: Path, csv_path: Path) -> dict[str, Any]:
     from dataclasses import replace
 
     from config.layout import Layout
-    from config.sources import load_sources
     from ingest.csv_scan import read_csv_call, read_header
     from ingest.plan import build_plan
     from ingest.plan_sql import declare_enum
     from ingest.readable import raw_facts
-    from ingest.runner import ingest_partitions, register_for
+    from ingest.runner import register_for
     from ingest.scan_db import scan_connection
     from ingest.stage import copy_good
     from ingest.time_sql import TimeReading, configured_reading
 
     layout = Layout(folder / "floor-home")
-    shutil.rmtree(layout.root, ignore_errors=True)
-    sources = load_sources(folder / "sources.yaml")
-    ingest_partitions(sources, sources.get("register"), None, layout, "bench")
+    sources = fresh_home(layout, folder)
     historian = sources.get("historian")
     register = register_for(sources, historian, layout)
     target = layout.root / "floor"

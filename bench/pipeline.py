@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import resource
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.ingest import _measure_duckdb, best_of, make_inputs
+from bench.ingest import _measure_duckdb, best_of, fresh_home, make_inputs
 
 STAGES = ("ingest", "gate", "pii_scan", "release", "profile", "catalog")
 TARGET_TOTAL_RATIO = 4.0
@@ -79,14 +78,11 @@ def _timed(module: Any, name: str, spent: dict[str, float], stage: str) -> Itera
 def _measure_pipeline(folder: Path, root: str | None = None) -> dict[str, Any]:
     """The pipeline into a fresh data root: `pipeline-home` under `folder`, or `root` (an empty `s3://` prefix)."""
     from config.layout import Layout
-    from config.sources import load_sources
     from ingest.runner import ingest_partitions
 
     layout = Layout.at(root) if root else Layout(folder / "pipeline-home")
-    shutil.rmtree(layout.root, ignore_errors=True)
-    sources = load_sources(folder / "sources.yaml")
-    register, historian = sources.get("register"), sources.get("historian")
-    ingest_partitions(sources, register, None, layout, "bench")  # the asset register: a prerequisite, not timed
+    sources = fresh_home(layout, folder)
+    historian = sources.get("historian")
     started = time.perf_counter()
     import great_expectations  # noqa: F401  (paid once per process; reported apart)
 
